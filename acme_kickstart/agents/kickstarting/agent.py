@@ -1,0 +1,162 @@
+"""Single-process kickstarted IMPALA: a batched actor, a Reverb queue, a learner.
+
+For tests and small runs. It cannot hang the way acme's single-process IMPALA
+can: it reads a single Reverb stream (acme's default of 12 parallel streams each
+hold a partial batch) and runs a learner step only when a whole batch has been
+inserted and not yet consumed, counted from the queue's own insert statistics.
+"""
+
+import os
+from typing import List, Optional, Sequence
+
+from acme import datasets
+from acme import specs
+from acme.adders import reverb as adders
+from acme.tf import savers as tf2_savers
+from acme.tf import utils as tf2_utils
+from acme.utils import loggers
+import dm_env
+import reverb
+import sonnet as snt
+
+from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.teachers import TeacherSet
+
+
+def check_environments(environments: Sequence[dm_env.Environment]) -> specs.EnvironmentSpec:
+  """All environments must share one spec (MinAtar-5 pads to one)."""
+  spec = specs.make_environment_spec(environments[0])
+  for env in environments[1:]:
+    if specs.make_environment_spec(env) != spec:
+      raise ValueError('All environments of one actor must share one spec; '
+                       f'{env} differs from {environments[0]}.')
+  return spec
+
+
+def make_queue(spec: specs.EnvironmentSpec, network: snt.RNNCore,
+               config: KickstartingConfig, min_size: int = 0) -> reverb.Table:
+  """The Reverb queue that carries trajectories from actors to the learner."""
+  return reverb.Table.queue(
+      name=adders.DEFAULT_PRIORITY_TABLE,
+      max_size=max(config.max_queue_size, min_size),
+      signature=adders.SequenceAdder.signature(
+          spec,
+          extras_spec=acting.extras_spec(network, spec.actions.num_values),
+          sequence_length=config.sequence_length))
+
+
+def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
+                 task_names: Sequence[str], logger=None,
+                 counter=None) -> learning.KickstartingLearner:
+  num_tasks = len(task_names)
+  costs = list(config.distillation_costs)
+  if len(costs) == 1:
+    costs = costs * num_tasks
+  return learning.KickstartingLearner(
+      network=network,
+      dataset=dataset,
+      num_tasks=num_tasks,
+      task_names=task_names,
+      learning_rate=config.learning_rate,
+      distillation_costs=costs,
+      entropy_cost=config.entropy_cost,
+      baseline_cost=config.baseline_cost,
+      discount=config.discount,
+      max_abs_reward=config.max_abs_reward,
+      max_gradient_norm=config.max_gradient_norm,
+      distillation_anneal_steps=config.distillation_anneal_steps,
+      optimizer=config.optimizer,
+      rmsprop_decay=config.rmsprop_decay,
+      rmsprop_epsilon=config.rmsprop_epsilon,
+      counter=counter,
+      logger=logger)
+
+
+class KickstartingAgent:
+  """A kickstarted IMPALA student trained in this process."""
+
+  def __init__(self,
+               environments: Sequence[dm_env.Environment],
+               network: snt.RNNCore,
+               config: KickstartingConfig,
+               task_names: Sequence[str],
+               teachers: Optional[TeacherSet] = None,
+               logger: Optional[loggers.Logger] = None):
+    self._config = config
+    spec = check_environments(environments)
+    self._network = network
+    tf2_utils.create_variables(network, [spec.observations])
+
+    batch_size = config.batch_size
+    num_envs = len(environments)
+    # Room for a whole batch plus one item per environment per actor step, so
+    # an insert never blocks on a full queue before the learner drains it.
+    self._queue = make_queue(spec, network, config,
+                             min_size=batch_size + 2 * num_envs)
+    self._server = reverb.Server([self._queue], port=None)
+    address = f'localhost:{self._server.port}'
+    client = reverb.Client(address)
+    env_adders = [
+        adders.SequenceAdder(client, sequence_length=config.sequence_length,
+                             period=config.sequence_period)
+        for _ in environments]
+    dataset = datasets.make_reverb_dataset(
+        server_address=address, batch_size=batch_size, num_parallel_calls=1,
+        max_in_flight_samples_per_worker=batch_size)
+
+    self._learner = make_learner(network, dataset, config, task_names,
+                                 logger=logger or loggers.NoOpLogger())
+    self._actor = acting.BatchedActor(
+        network, environments, env_adders, teachers=teachers, seed=config.seed)
+    self._batches_consumed = 0
+    self.env_steps = 0
+    self.episodes: List[acting.Episode] = []
+
+  @property
+  def learner(self) -> learning.KickstartingLearner:
+    return self._learner
+
+  @property
+  def actor(self) -> acting.BatchedActor:
+    return self._actor
+
+  @property
+  def network(self) -> snt.RNNCore:
+    return self._network
+
+  def _unconsumed_items(self) -> int:
+    inserted = self._queue.info.rate_limiter_info.insert_stats.completed
+    return inserted - self._batches_consumed * self._config.batch_size
+
+  def run(self, num_env_steps: int, callback=None) -> List[acting.Episode]:
+    """Acts and learns for `num_env_steps` more env steps; returns episodes."""
+    target = self.env_steps + num_env_steps
+    while self.env_steps < target:
+      self.env_steps += self._actor.step()
+      while self._unconsumed_items() >= self._config.batch_size:
+        self._batches_consumed += 1
+        self._learner.step()
+      episodes = self._actor.pop_episodes()
+      self.episodes.extend(episodes)
+      if callback is not None and episodes:
+        callback(self, episodes)
+    return self.episodes
+
+  def save_snapshot(self, directory: str) -> str:
+    """Writes an acme snapshot of the student network; returns its path."""
+    snapshotter = tf2_savers.Snapshotter(
+        objects_to_save={'network': self._network},
+        directory=directory, time_delta_minutes=0)
+    snapshotter.save(force=True)
+    return os.path.join(snapshotter.directory, 'network')
+
+  def close(self):
+    self._server.stop()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *unused):
+    self.close()

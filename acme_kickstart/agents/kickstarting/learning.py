@@ -1,0 +1,257 @@
+"""Learner for a kickstarted IMPALA student (V-trace + lambda_k-weighted distillation)."""
+
+import time
+from typing import Dict, List, Mapping, Optional, Sequence, Union
+
+import acme
+from acme.tf import savers as tf2_savers
+from acme.tf import utils as tf2_utils
+from acme.utils import counting
+from acme.utils import loggers
+import numpy as np
+import reverb
+import sonnet as snt
+import tensorflow as tf
+import tree
+
+from acme_kickstart.agents.kickstarting import losses
+
+
+class NonFiniteLossError(FloatingPointError):
+  """The loss or its gradients were not finite; the update was not applied."""
+
+
+class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
+  """IMPALA learner whose loss adds sum_k lambda_k H(pi_T_k || pi_S).
+
+  The data it reads are acme `SequenceAdder` trajectories whose extras hold the
+  behaviour 'logits' and 'core_state' (as acme's IMPALA), plus 'teacher_logits'
+  and 'teacher_mask' written by the actor that ran each step's teacher. The
+  learning rate, entropy cost and every lambda_k live in tf.Variables read inside
+  the compiled step: `set_hyperparameters` changes them without retracing, and
+  they are part of the checkpointed `state`.
+  """
+
+  def __init__(
+      self,
+      network: snt.RNNCore,
+      dataset: Union[tf.data.Dataset, 'tf.data.Iterator'],
+      num_tasks: int,
+      learning_rate: float,
+      distillation_costs: Union[float, Sequence[float]] = 0.0,
+      entropy_cost: float = 0.0,
+      baseline_cost: float = 1.0,
+      discount: float = 0.99,
+      max_abs_reward: Optional[float] = None,
+      max_gradient_norm: Optional[float] = None,
+      distillation_anneal_steps: Optional[int] = None,
+      optimizer: Union[str, snt.Optimizer] = 'adam',
+      rmsprop_decay: float = 0.99,
+      rmsprop_epsilon: float = 0.1,
+      task_names: Optional[Sequence[str]] = None,
+      counter: Optional[counting.Counter] = None,
+      logger: Optional[loggers.Logger] = None,
+  ):
+    self._network = network
+    self._iterator = (iter(dataset) if isinstance(dataset, tf.data.Dataset)
+                      else dataset)
+    self._num_tasks = num_tasks
+    self._task_names = list(task_names or [f'task_{k}' for k in range(num_tasks)])
+    if len(self._task_names) != num_tasks:
+      raise ValueError(f'Got {len(self._task_names)} task names for '
+                       f'{num_tasks} tasks.')
+
+    # Hyperparameters that may change while training (PBT): tf.Variables.
+    costs = _per_task(distillation_costs, num_tasks)
+    self._learning_rate = tf.Variable(
+        learning_rate, dtype=tf.float32, trainable=False, name='learning_rate')
+    self._entropy_cost = tf.Variable(
+        entropy_cost, dtype=tf.float32, trainable=False, name='entropy_cost')
+    self._distillation_costs = tf.Variable(
+        costs, dtype=tf.float32, trainable=False, name='distillation_costs')
+    self._num_steps = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                  name='num_learner_steps')
+
+    # Fixed hyperparameters.
+    self._baseline_cost = baseline_cost
+    self._discount = discount
+    self._max_abs_reward = tf.convert_to_tensor(
+        np.inf if max_abs_reward is None else max_abs_reward)
+    # As acme: a very large number, since an infinite norm gives NaNs.
+    self._max_gradient_norm = tf.convert_to_tensor(
+        1e10 if max_gradient_norm is None else max_gradient_norm)
+    self._anneal_steps = distillation_anneal_steps
+
+    if optimizer == 'adam':
+      optimizer = snt.optimizers.Adam(learning_rate=self._learning_rate)
+    elif optimizer == 'rmsprop':
+      optimizer = snt.optimizers.RMSProp(
+          learning_rate=self._learning_rate, decay=rmsprop_decay,
+          epsilon=rmsprop_epsilon)
+    elif isinstance(optimizer, str):
+      raise ValueError(f"optimizer must be 'adam', 'rmsprop' or an "
+                       f'snt.Optimizer, got {optimizer!r}.')
+    self._optimizer = optimizer
+
+    self._counter = counter or counting.Counter()
+    self._logger = logger or loggers.TerminalLogger('learner', time_delta=1.)
+    self._timestamp = None
+
+  # ---------------------------------------------------------------- hyperparams
+  def set_hyperparameters(
+      self,
+      learning_rate: Optional[float] = None,
+      entropy_cost: Optional[float] = None,
+      distillation_costs: Optional[Union[float, Sequence[float]]] = None):
+    """Sets hyperparameters; they apply from the next step, without retracing."""
+    if learning_rate is not None:
+      if not learning_rate > 0:
+        raise ValueError(f'learning_rate must be > 0, got {learning_rate}.')
+      self._learning_rate.assign(learning_rate)
+    if entropy_cost is not None:
+      if entropy_cost < 0:
+        raise ValueError(f'entropy_cost must be >= 0, got {entropy_cost}.')
+      self._entropy_cost.assign(entropy_cost)
+    if distillation_costs is not None:
+      self._distillation_costs.assign(
+          _per_task(distillation_costs, self._num_tasks))
+
+  def get_hyperparameters(self) -> Dict[str, Union[float, List[float]]]:
+    return {
+        'learning_rate': float(self._learning_rate.numpy()),
+        'entropy_cost': float(self._entropy_cost.numpy()),
+        'distillation_costs': self._distillation_costs.numpy().tolist(),
+    }
+
+  # ----------------------------------------------------------------- learning
+  def _effective_distillation_costs(self, frames: tf.Tensor) -> tf.Tensor:
+    """lambda_k, scaled by the optional linear anneal over consumed frames."""
+    if self._anneal_steps is None:
+      return self._distillation_costs
+    scale = tf.maximum(0.0, 1.0 - tf.cast(frames, tf.float32) /
+                       float(self._anneal_steps))
+    return self._distillation_costs * scale
+
+  def _unroll(self, observations, core_state):
+    if hasattr(self._network, 'unroll'):
+      return self._network.unroll(observations, core_state)
+    return snt.static_unroll(self._network, observations, core_state)
+
+  def loss(self, sample: reverb.ReplaySample) -> losses.LossOutput:
+    """The kickstarting loss on one batch (batch-major, as Reverb returns it)."""
+    data = tf2_utils.batch_to_sequence(sample.data)
+    extras = data.extras
+    core_state = tree.map_structure(lambda s: s[0], extras['core_state'])
+    (logits, values), _ = self._unroll(data.observation, core_state)
+    batch_size = tf.shape(data.reward)[1]
+    frames = (self._num_steps * tf.cast(batch_size, tf.int64) *
+              (tf.cast(tf.shape(data.reward)[0], tf.int64) - 1))
+    distillation_costs = self._effective_distillation_costs(frames)
+    output = losses.kickstarting_loss(
+        student_logits=logits,
+        values=values,
+        behaviour_logits=extras['logits'],
+        actions=data.action[:-1],
+        rewards=data.reward[:-1],
+        discounts=data.discount[:-1],
+        teacher_logits=extras['teacher_logits'],
+        teacher_mask=extras['teacher_mask'],
+        task_ids=data.observation['task_id'],
+        distillation_costs=distillation_costs,
+        entropy_cost=self._entropy_cost,
+        baseline_cost=self._baseline_cost,
+        discount=self._discount,
+        max_abs_reward=self._max_abs_reward,
+    )
+    output.metrics['distillation_costs'] = distillation_costs
+    return output
+
+  @tf.function
+  def _step(self) -> Dict[str, tf.Tensor]:
+    sample = next(self._iterator)
+    variables = self._network.trainable_variables
+    with tf.GradientTape() as tape:
+      output = self.loss(sample)
+    gradients = tape.gradient(output.loss, variables)
+    gradients, gradient_norm = tf.clip_by_global_norm(
+        gradients, self._max_gradient_norm)
+    finite = tf.math.is_finite(output.loss) & tf.math.is_finite(gradient_norm)
+
+    def apply():
+      self._optimizer.apply(gradients, variables)
+      self._num_steps.assign_add(1)
+      return tf.constant(True)
+
+    applied = tf.cond(finite, apply, lambda: tf.constant(False))
+    metrics = dict(output.metrics)
+    metrics['gradient_norm'] = gradient_norm
+    metrics['applied'] = applied
+    return metrics
+
+  def step(self):
+    """One SGD step; raises NonFiniteLossError (weights untouched) on NaN/inf."""
+    results = tf2_utils.to_numpy(self._step())
+    if not results.pop('applied'):
+      raise NonFiniteLossError(
+          f'Non-finite kickstarting loss at learner step '
+          f'{int(self._num_steps.numpy())}: loss={results["loss"]}, '
+          f'gradient_norm={results["gradient_norm"]}. The update was not '
+          'applied, so the network keeps its last finite weights. Lower the '
+          'learning rate, or set max_gradient_norm / max_abs_reward.')
+    timestamp = time.time()
+    elapsed = timestamp - self._timestamp if self._timestamp else 0
+    self._timestamp = timestamp
+    results.update(self._counter.increment(steps=1, walltime=elapsed))
+    self._logger.write(self._flatten(results))
+    return results
+
+  def _flatten(self, results: Mapping[str, np.ndarray]) -> Dict[str, float]:
+    """Vector metrics become one scalar per task, named after the task."""
+    flat = {k: v for k, v in results.items()
+            if k not in ('kl_per_task', 'distillation_costs')}
+    for name, kl, cost in zip(self._task_names, results['kl_per_task'],
+                              results['distillation_costs']):
+      flat[f'kl/{name}'] = float(kl)
+      flat[f'lambda/{name}'] = float(cost)
+    flat['learning_rate'] = float(self._learning_rate.numpy())
+    flat['entropy_cost'] = float(self._entropy_cost.numpy())
+    return flat
+
+  # ---------------------------------------------------------------- interface
+  @property
+  def network(self) -> snt.RNNCore:
+    return self._network
+
+  @property
+  def num_steps(self) -> int:
+    return int(self._num_steps.numpy())
+
+  def get_variables(self, names: List[str]) -> List[List[np.ndarray]]:
+    del names  # One set of variables: the student network's.
+    return [tf2_utils.to_numpy(self._network.variables)]
+
+  @property
+  def state(self) -> Mapping[str, tf2_savers.Checkpointable]:
+    return {
+        'network': self._network,
+        'optimizer': self._optimizer,
+        'learning_rate': self._learning_rate,
+        'entropy_cost': self._entropy_cost,
+        'distillation_costs': self._distillation_costs,
+        'num_learner_steps': self._num_steps,
+    }
+
+
+def _per_task(costs: Union[float, Sequence[float]], num_tasks: int) -> np.ndarray:
+  """Broadcasts lambda to one value per task and checks lambda_k >= 0."""
+  costs = np.asarray(costs, dtype=np.float32)
+  if costs.ndim == 0:
+    costs = np.full([num_tasks], costs, np.float32)
+  if costs.shape != (num_tasks,):
+    raise ValueError(f'Expected one distillation cost per task ({num_tasks}), '
+                     f'got {costs.tolist()}.')
+  if not np.all(np.isfinite(costs)) or np.any(costs < 0):
+    raise ValueError(
+        f'Distillation costs (lambda_k) must be finite and >= 0, got '
+        f'{costs.tolist()}. Use 0 to switch a teacher off.')
+  return costs

@@ -1,0 +1,142 @@
+"""The kickstarting loss (Schmitt et al., 2018, eq. 3 with IMPALA's V-trace).
+
+    l = l_IMPALA + sum_k lambda_k * H(pi_T_k(a|x_t) || pi_S(a|x_t)),
+
+where H is the cross-entropy of the student's policy against teacher k's, applied
+on the steps of task k. `kickstarting_loss` is that equation; the IMPALA part is
+computed with trfl exactly as acme's TF `IMPALALearner` computes it.
+"""
+
+from typing import Dict, NamedTuple
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+import trfl
+
+tfd = tfp.distributions
+
+
+def distillation_loss(teacher_logits: tf.Tensor,
+                      student_logits: tf.Tensor) -> tf.Tensor:
+  """Per-step cross-entropy H(pi_T || pi_S) = -sum_a pi_T(a) log pi_S(a).
+
+  Args:
+    teacher_logits: [..., A] logits of the teacher; no gradient flows into them.
+    student_logits: [..., A] logits of the student.
+
+  Returns:
+    [...] cross-entropy, with the leading shape of the inputs.
+  """
+  teacher_probs = tf.nn.softmax(tf.stop_gradient(teacher_logits))
+  return -tf.reduce_sum(
+      teacher_probs * tf.nn.log_softmax(student_logits), axis=-1)
+
+
+def distillation_kl(teacher_logits: tf.Tensor,
+                    student_logits: tf.Tensor) -> tf.Tensor:
+  """Per-step KL(pi_T || pi_S) = H(pi_T || pi_S) - H(pi_T), for logging."""
+  teacher_log_probs = tf.nn.log_softmax(tf.stop_gradient(teacher_logits))
+  teacher_entropy = -tf.reduce_sum(
+      tf.exp(teacher_log_probs) * teacher_log_probs, axis=-1)
+  return distillation_loss(teacher_logits, student_logits) - teacher_entropy
+
+
+class LossOutput(NamedTuple):
+  loss: tf.Tensor
+  metrics: Dict[str, tf.Tensor]
+
+
+def kickstarting_loss(
+    *,
+    student_logits: tf.Tensor,
+    values: tf.Tensor,
+    behaviour_logits: tf.Tensor,
+    actions: tf.Tensor,
+    rewards: tf.Tensor,
+    discounts: tf.Tensor,
+    teacher_logits: tf.Tensor,
+    teacher_mask: tf.Tensor,
+    task_ids: tf.Tensor,
+    distillation_costs: tf.Tensor,
+    entropy_cost: tf.Tensor,
+    baseline_cost: float,
+    discount: float,
+    max_abs_reward: tf.Tensor,
+) -> LossOutput:
+  """l_IMPALA + sum_k lambda_k H(pi_T_k || pi_S) over a batch of sequences.
+
+  All sequence inputs are time-major. Logits, values and task ids cover T steps;
+  actions, rewards and discounts the first T-1 (the last step only bootstraps).
+
+  Args:
+    student_logits: [T, B, A] logits of the student being trained.
+    values: [T, B] the student's value estimates.
+    behaviour_logits: [T, B, A] logits of the policy that acted.
+    actions: [T-1, B] actions taken.
+    rewards: [T-1, B] rewards.
+    discounts: [T-1, B] environment discounts.
+    teacher_logits: [T, B, A] logits of the teacher of each step's task.
+    teacher_mask: [T, B] 1 where the step has a teacher, 0 where it has none
+      (a task without a teacher, or a zero-padded step).
+    task_ids: [T, B] int task id of each step.
+    distillation_costs: [K] lambda_k >= 0, one per task.
+    entropy_cost: scalar beta.
+    baseline_cost: weight of the critic loss.
+    discount: gamma.
+    max_abs_reward: rewards are clipped to [-max_abs_reward, max_abs_reward].
+
+  Returns:
+    The scalar loss (mean over the [T-1, B] steps) and per-term metrics.
+  """
+  # --- l_IMPALA: V-trace actor-critic, as in acme's IMPALALearner. ---
+  pi_target = tfd.Categorical(logits=student_logits[:-1])
+  pi_behaviour = tfd.Categorical(logits=behaviour_logits[:-1])
+  log_rhos = pi_target.log_prob(actions) - pi_behaviour.log_prob(actions)
+  rewards = tf.clip_by_value(rewards,
+                             tf.cast(-max_abs_reward, rewards.dtype),
+                             tf.cast(max_abs_reward, rewards.dtype))
+  vtrace_returns = trfl.vtrace_from_importance_weights(
+      log_rhos=tf.cast(log_rhos, tf.float32),
+      discounts=tf.cast(discount * discounts, tf.float32),
+      rewards=tf.cast(rewards, tf.float32),
+      values=tf.cast(values[:-1], tf.float32),
+      bootstrap_value=values[-1],
+  )
+  critic_loss = tf.square(vtrace_returns.vs - values[:-1])
+  policy_gradient_loss = trfl.policy_gradient(
+      policies=pi_target,
+      actions=actions,
+      action_values=vtrace_returns.pg_advantages,
+  )
+  entropy_loss = trfl.policy_entropy_loss(pi_target).loss
+  impala_loss = tf.reduce_mean(policy_gradient_loss +
+                               baseline_cost * critic_loss +
+                               entropy_cost * entropy_loss)
+
+  # --- sum_k lambda_k H(pi_T_k || pi_S) on the steps of task k. ---
+  cross_entropy = distillation_loss(teacher_logits[:-1], student_logits[:-1])
+  mask = tf.cast(teacher_mask[:-1], tf.float32)
+  step_lambdas = tf.gather(distillation_costs, task_ids[:-1]) * mask
+  distill_loss = tf.reduce_mean(step_lambdas * cross_entropy)
+
+  loss = impala_loss + distill_loss
+
+  # Per-task KL(pi_T || pi_S) over the steps that have that task's teacher.
+  num_tasks = tf.shape(distillation_costs)[0]
+  task_mask = tf.one_hot(task_ids[:-1], num_tasks) * mask[..., None]
+  kl = distillation_kl(teacher_logits[:-1], student_logits[:-1])
+  kl_per_task = tf.math.divide_no_nan(
+      tf.reduce_sum(task_mask * kl[..., None], axis=[0, 1]),
+      tf.reduce_sum(task_mask, axis=[0, 1]))
+
+  metrics = {
+      'loss': loss,
+      'policy_gradient_loss': tf.reduce_mean(policy_gradient_loss),
+      'baseline_loss': tf.reduce_mean(critic_loss),
+      'entropy_loss': tf.reduce_mean(entropy_loss),
+      'distillation_loss': distill_loss,
+      'cross_entropy': tf.math.divide_no_nan(
+          tf.reduce_sum(mask * cross_entropy), tf.reduce_sum(mask)),
+      'kl_per_task': kl_per_task,
+  }
+  return LossOutput(loss, metrics)

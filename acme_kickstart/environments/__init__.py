@@ -1,0 +1,1 @@
+"""Environment suites as dm_env environments."""

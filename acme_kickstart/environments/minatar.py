@@ -1,0 +1,118 @@
+"""MinAtar-5 as dm_env environments, one spec for all five games.
+
+Every game's observation is zero-padded from 10x10xC to 10x10x10 (C = 4, 4, 7, 10, 6),
+and every game uses MinAtar's full 6-action set, so one multi-task student can play
+all of them. The task id travels with the observation, as `observation['task_id']`,
+which is how the learner knows which teacher's weight applies to each step.
+"""
+
+from typing import Optional
+
+import dm_env
+from dm_env import specs
+import minatar
+import numpy as np
+
+GAMES = ('breakout', 'asterix', 'freeway', 'seaquest', 'space_invaders')
+NUM_ACTIONS = 6
+NUM_CHANNELS = 10
+OBSERVATION_SHAPE = (10, 10, NUM_CHANNELS)
+_ZERO = np.float32(0.0)
+_ONE = np.float32(1.0)
+
+def observation_spec() -> dict:
+  """The observation spec shared by all MinAtar-5 games."""
+  return {
+      'pixels': specs.BoundedArray(OBSERVATION_SHAPE, np.uint8, 0, 1, 'pixels'),
+      'task_id': specs.Array((), np.int32, 'task_id'),
+  }
+
+
+def check_game(game: str) -> None:
+  if game not in GAMES:
+    raise ValueError(
+        f'Unknown MinAtar game {game!r}. MinAtar-5 has: {", ".join(GAMES)}. '
+        'Pass one of these names.')
+
+
+class MinAtarEnvironment(dm_env.Environment):
+  """One MinAtar game as a dm_env, with padded channels and the task id."""
+
+  def __init__(self,
+               game: str,
+               task_id: int = 0,
+               seed: Optional[int] = None,
+               sticky_action_prob: float = 0.1,
+               max_episode_steps: Optional[int] = 10_000,
+               difficulty_ramping: bool = True):
+    check_game(game)
+    if not 0.0 <= sticky_action_prob <= 1.0:
+      raise ValueError(
+          f'sticky_action_prob must be in [0, 1], got {sticky_action_prob}.')
+    self._game = game
+    self._env = minatar.Environment(
+        game, sticky_action_prob=sticky_action_prob,
+        difficulty_ramping=difficulty_ramping)
+    self._env.seed(seed if seed is not None else
+                   np.random.SeedSequence().entropy % (2**31))
+    self._num_channels = self._env.state_shape()[2]
+    self._task_id = np.int32(task_id)
+    self._max_episode_steps = max_episode_steps
+    self._episode_steps = 0
+    self._reset_next_step = True
+
+  @property
+  def game(self) -> str:
+    return self._game
+
+  @property
+  def task_id(self) -> int:
+    return int(self._task_id)
+
+  def _observation(self) -> dict:
+    pixels = np.zeros(OBSERVATION_SHAPE, np.uint8)
+    pixels[:, :, :self._num_channels] = self._env.state()
+    return {'pixels': pixels, 'task_id': self._task_id}
+
+  def reset(self) -> dm_env.TimeStep:
+    self._env.reset()
+    self._episode_steps = 0
+    self._reset_next_step = False
+    return dm_env.TimeStep(dm_env.StepType.FIRST, None, None,
+                           self._observation())
+
+  def step(self, action) -> dm_env.TimeStep:
+    if self._reset_next_step:
+      return self.reset()
+    reward, terminal = self._env.act(int(action))
+    self._episode_steps += 1
+    truncated = (self._max_episode_steps is not None and
+                 self._episode_steps >= self._max_episode_steps)
+    self._reset_next_step = terminal or truncated
+    return dm_env.TimeStep(
+        step_type=(dm_env.StepType.LAST if self._reset_next_step
+                   else dm_env.StepType.MID),
+        reward=np.float32(reward),
+        discount=_ZERO if terminal else _ONE,
+        observation=self._observation())
+
+  def observation_spec(self) -> dict:
+    return observation_spec()
+
+  def action_spec(self) -> specs.DiscreteArray:
+    return specs.DiscreteArray(NUM_ACTIONS, name='action')
+
+  def reward_spec(self) -> specs.Array:
+    return specs.Array((), np.float32, 'reward')
+
+  def discount_spec(self) -> specs.BoundedArray:
+    return specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
+
+
+def make_environment(game: str, task_id: Optional[int] = None,
+                     **kwargs) -> MinAtarEnvironment:
+  """Makes a MinAtar-5 game; its task id defaults to its index in GAMES."""
+  check_game(game)
+  if task_id is None:
+    task_id = GAMES.index(game)
+  return MinAtarEnvironment(game, task_id=task_id, **kwargs)

@@ -1,0 +1,72 @@
+"""Shared test helpers: real Reverb tables, real MinAtar games."""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from acme.adders import reverb as adders  # pylint: disable=g-import-not-at-top
+from acme.tf import utils as tf2_utils
+import numpy as np
+import pytest
+import reverb
+import tree
+
+from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.environments import minatar
+from acme_kickstart.networks import MinAtarNetwork
+
+
+def built_network(seed_name='student', **kwargs) -> MinAtarNetwork:
+  network = MinAtarNetwork(minatar.NUM_ACTIONS, name=seed_name, **kwargs)
+  tf2_utils.create_variables(network, [minatar.observation_spec()])
+  return network
+
+
+class PerEnvTables:
+  """A real Reverb server with one queue per environment, to read back what
+  each environment's adder wrote, in order."""
+
+  def __init__(self, network, num_envs: int, sequence_length: int,
+               max_size: int = 10_000):
+    env = minatar.make_environment('breakout')
+    from acme import specs  # pylint: disable=g-import-not-at-top
+    spec = specs.make_environment_spec(env)
+    signature = adders.SequenceAdder.signature(
+        spec, extras_spec=acting.extras_spec(network, minatar.NUM_ACTIONS),
+        sequence_length=sequence_length)
+    self.names = [f'env_{i}' for i in range(num_envs)]
+    self.server = reverb.Server(
+        [reverb.Table.queue(n, max_size, signature=signature)
+         for n in self.names], port=None)
+    self.client = reverb.Client(f'localhost:{self.server.port}')
+    self.sequence_length = sequence_length
+
+  def adder(self, i: int, period: int):
+    return adders.SequenceAdder(
+        self.client, sequence_length=self.sequence_length, period=period,
+        priority_fns={self.names[i]: None})
+
+  def drain(self, i: int):
+    """All sequences env i wrote, oldest first, as numpy nests."""
+    size = self.client.server_info()[self.names[i]].current_size
+    if size == 0:
+      return []
+    samples = self.client.sample(self.names[i], num_samples=size,
+                                 emit_timesteps=False)
+    return [tree.map_structure(np.asarray, s.data) for s in samples]
+
+  def close(self):
+    self.server.stop()
+
+
+@pytest.fixture
+def per_env_tables():
+  made = []
+
+  def make(*args, **kwargs):
+    tables = PerEnvTables(*args, **kwargs)
+    made.append(tables)
+    return tables
+  yield make
+  for tables in made:
+    tables.close()
