@@ -70,3 +70,25 @@ def per_env_tables():
   yield make
   for tables in made:
     tables.close()
+
+
+def real_batch(network, teachers=None, num_envs=4, batch_size=6,
+               sequence_length=8, num_actor_steps=60, seed=0):
+  """One batch of real MinAtar trajectories, sampled from a real Reverb queue."""
+  from acme import datasets  # pylint: disable=g-import-not-at-top
+  tables = PerEnvTables(network, 1, sequence_length)
+  envs = [minatar.make_environment(g, seed=seed + i)
+          for i, g in enumerate(['breakout', 'asterix', 'breakout', 'freeway']
+                                [:num_envs])]
+  actor = acting.BatchedActor(
+      network, envs, [tables.adder(0, sequence_length - 1)
+                      for _ in range(num_envs)], teachers=teachers, seed=seed)
+  for _ in range(num_actor_steps):
+    actor.step()
+  dataset = datasets.make_reverb_dataset(
+      server_address=f'localhost:{tables.server.port}', table='env_0',
+      batch_size=batch_size, num_parallel_calls=1,
+      max_in_flight_samples_per_worker=batch_size)
+  sample = next(iter(dataset))
+  tables.close()
+  return sample

@@ -202,7 +202,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     elapsed = timestamp - self._timestamp if self._timestamp else 0
     self._timestamp = timestamp
     results.update(self._counter.increment(steps=1, walltime=elapsed))
-    self._logger.write(self._flatten(results))
+    results = self._flatten(results)
+    self._logger.write(results)
     return results
 
   def _flatten(self, results: Mapping[str, np.ndarray]) -> Dict[str, float]:
