@@ -113,14 +113,14 @@ class Teacher:
           '(the path without .index) or a directory with a "checkpoint" file.')
     network = network_factory()
     tf2_utils.create_variables(network, [observation_spec])
-    status = tf.train.Checkpoint(network=network).restore(path)
     try:
+      status = tf.train.Checkpoint(network=network).restore(path)
+      status.expect_partial()
       status.assert_existing_objects_matched()
-    except AssertionError as e:
+    except (AssertionError, ValueError) as e:
       raise ValueError(
           f'Checkpoint {path!r} does not match the network that '
           f'network_factory builds: {e}') from e
-    status.expect_partial()
     return cls.from_module(network, name)
 
 

@@ -52,8 +52,10 @@ class PerEnvTables:
     if size == 0:
       return []
     samples = self.client.sample(self.names[i], num_samples=size,
-                                 emit_timesteps=False)
-    return [tree.map_structure(np.asarray, s.data) for s in samples]
+                                 emit_timesteps=False,
+                                 unpack_as_table_signature=True)
+    return [tree.map_structure(np.asarray, (s[0] if isinstance(s, list) else s).data)
+            for s in samples]
 
   def close(self):
     self.server.stop()
