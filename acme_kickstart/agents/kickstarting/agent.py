@@ -2,8 +2,9 @@
 
 For tests and small runs. It cannot hang the way acme's single-process IMPALA
 can: it reads a single Reverb stream (acme's default of 12 parallel streams each
-hold a partial batch) and runs a learner step only when a whole batch has been
-inserted and not yet consumed, counted from the queue's own insert statistics.
+hold a partial batch) and runs a learner step only when a whole batch of items
+has been created and not yet consumed; created items reach Reverb on the
+writer's own threads, and the queue has room for all of them.
 """
 
 import os
@@ -20,6 +21,7 @@ import reverb
 import sonnet as snt
 
 from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.teachers import TeacherSet
@@ -97,11 +99,9 @@ class KickstartingAgent:
                              min_size=batch_size + 2 * num_envs)
     self._server = reverb.Server([self._queue], port=None)
     address = f'localhost:{self._server.port}'
-    client = reverb.Client(address)
-    env_adders = [
-        adders.SequenceAdder(client, sequence_length=config.sequence_length,
-                             period=config.sequence_period)
-        for _ in environments]
+    self._writer = BatchedSequenceAdder(
+        reverb.Client(address), num_envs, config.sequence_length,
+        config.sequence_period)
     dataset = datasets.make_reverb_dataset(
         server_address=address, batch_size=batch_size, num_parallel_calls=1,
         max_in_flight_samples_per_worker=batch_size)
@@ -109,7 +109,8 @@ class KickstartingAgent:
     self._learner = make_learner(network, dataset, config, task_names,
                                  logger=logger or loggers.NoOpLogger())
     self._actor = acting.BatchedActor(
-        network, environments, env_adders, teachers=teachers, seed=config.seed)
+        network, environments, [self._writer.env(i) for i in range(num_envs)],
+        teachers=teachers, seed=config.seed)
     self._batches_consumed = 0
     self.env_steps = 0
     self.episodes: List[acting.Episode] = []
@@ -127,8 +128,8 @@ class KickstartingAgent:
     return self._network
 
   def _unconsumed_items(self) -> int:
-    inserted = self._queue.info.rate_limiter_info.insert_stats.completed
-    return inserted - self._batches_consumed * self._config.batch_size
+    return (self._writer.num_items -
+            self._batches_consumed * self._config.batch_size)
 
   def run(self, num_env_steps: int, callback=None) -> List[acting.Episode]:
     """Acts and learns for `num_env_steps` more env steps; returns episodes."""
@@ -153,6 +154,8 @@ class KickstartingAgent:
     return os.path.join(snapshotter.directory, 'network')
 
   def close(self):
+    self._writer.flush(timeout_ms=5_000)
+    self._writer.close()
     self._server.stop()
 
   def __enter__(self):
