@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: venv demo test test-fast bench clean
+.PHONY: venv demo test test-fast bench clean teachers
 
 venv:
 	@VENV=$(VENV) bash scripts/setup_venv.sh
@@ -26,3 +26,11 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
+
+# Retrains the five shipped MinAtar-5 teachers (teachers/minatar5/<game>).
+TEACHER_STEPS ?= 600000
+teachers: venv
+	for game in breakout asterix freeway seaquest space_invaders; do \
+	  $(PY) launch/train_teacher.py --game=$$game --steps=$(TEACHER_STEPS) \
+	    --output=teachers/minatar5/$$game || exit 1; \
+	done

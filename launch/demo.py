@@ -54,7 +54,7 @@ def main(_):
       'teacher', game, config(FLAGS.seed + 1, distillation_costs=(0.0,)),
       FLAGS.teacher_steps, teacher_network, report_every=50_000)
   snapshot = teacher_run.agent.save_snapshot(
-      os.path.join(FLAGS.run_dir, 'teacher'))
+      os.path.join(FLAGS.run_dir, 'teacher_snapshot'))
   teacher = Teacher.from_snapshot(snapshot, name=f'{game}_teacher')
   teacher_score = experiments.evaluate(teacher_run.agent.network, game)
   print(f'Teacher snapshot: {snapshot}  (evaluation return {teacher_score:.2f})')

@@ -7,7 +7,6 @@ has been created and not yet consumed; created items reach Reverb on the
 writer's own threads, and the queue has room for all of them.
 """
 
-import os
 from typing import List, Optional, Sequence
 
 from acme import datasets
@@ -19,6 +18,7 @@ from acme.utils import loggers
 import dm_env
 import reverb
 import sonnet as snt
+import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
@@ -146,12 +146,9 @@ class KickstartingAgent:
     return self.episodes
 
   def save_snapshot(self, directory: str) -> str:
-    """Writes an acme snapshot of the student network; returns its path."""
-    snapshotter = tf2_savers.Snapshotter(
-        objects_to_save={'network': self._network},
-        directory=directory, time_delta_minutes=0)
-    snapshotter.save(force=True)
-    return os.path.join(snapshotter.directory, 'network')
+    """Writes an acme snapshot (SavedModel) of the student network there."""
+    tf.saved_model.save(tf2_savers.make_snapshot(self._network), directory)
+    return directory
 
   def close(self):
     self._writer.flush(timeout_ms=5_000)

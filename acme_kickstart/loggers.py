@@ -1,0 +1,26 @@
+"""Loggers that write a run directory: CSV and TensorBoard, plus the terminal."""
+
+import os
+from typing import Optional
+
+from acme.utils import loggers as acme_loggers
+
+
+def make_logger(run_dir: Optional[str], label: str,
+                terminal_seconds: Optional[float] = 5.0,
+                steps_key: Optional[str] = None) -> acme_loggers.Logger:
+  """CSV at <run_dir>/logs/<label>/logs.csv, TensorBoard at <run_dir>/tb/<label>.
+
+  With `terminal_seconds` set, a one-line summary prints at most that often.
+  """
+  destinations = []
+  if run_dir:
+    destinations.append(acme_loggers.CSVLogger(
+        run_dir, label=label, add_uid=False))
+    destinations.append(acme_loggers.TFSummaryLogger(
+        os.path.join(run_dir, 'tb', label), label=label, steps_key=steps_key))
+  if terminal_seconds is not None:
+    destinations.append(acme_loggers.TimeFilter(
+        acme_loggers.TerminalLogger(label), terminal_seconds))
+  logger = acme_loggers.Dispatcher(destinations)
+  return acme_loggers.NoneFilter(logger)

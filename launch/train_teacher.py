@@ -1,0 +1,69 @@
+"""Trains one MinAtar teacher from scratch and writes it as an acme snapshot.
+
+  python launch/train_teacher.py --game=breakout --steps=600000 \
+      --output=teachers/minatar5/breakout
+
+Writes <output>/saved_model.pb (+ variables) and <output>/teacher.json with the
+command, config and evaluation score. `make teachers` trains all five.
+"""
+
+import dataclasses
+import json
+import os
+import sys
+import time
+
+from absl import app
+from absl import flags
+
+from acme_kickstart import experiments
+from acme_kickstart.agents.kickstarting import KickstartingConfig
+from acme_kickstart.environments import minatar
+from acme_kickstart.networks import MinAtarNetwork
+
+flags.DEFINE_enum('game', 'breakout', minatar.GAMES, 'MinAtar game.')
+flags.DEFINE_integer('steps', 600_000, 'Env steps of training.')
+flags.DEFINE_integer('seed', 1, 'Seed.')
+flags.DEFINE_string('output', None, 'Snapshot directory to write.')
+flags.DEFINE_integer('eval_episodes', 100, 'Episodes of the final evaluation.')
+FLAGS = flags.FLAGS
+
+# Small on purpose: the snapshots are committed to the repository.
+TEACHER_NETWORK = dict(conv_channels=16, hidden_size=64, lstm_size=64)
+
+
+def teacher_config(seed: int) -> KickstartingConfig:
+  return KickstartingConfig(learning_rate=1e-3, entropy_cost=0.01,
+                            batch_size=16, sequence_length=20,
+                            num_envs_per_actor=16, seed=seed,
+                            distillation_costs=(0.0,))
+
+
+def main(_):
+  output = FLAGS.output or os.path.join('teachers', 'minatar5', FLAGS.game)
+  config = teacher_config(FLAGS.seed)
+  start = time.time()
+  run = experiments.train(
+      f'teacher:{FLAGS.game}', FLAGS.game, config, FLAGS.steps,
+      lambda: MinAtarNetwork(minatar.NUM_ACTIONS, name='teacher',
+                             **TEACHER_NETWORK),
+      report_every=50_000)
+  score = experiments.evaluate(run.agent.network, FLAGS.game,
+                               num_episodes=FLAGS.eval_episodes)
+  run.agent.save_snapshot(output)
+  with open(os.path.join(output, 'teacher.json'), 'w') as f:
+    json.dump({'game': FLAGS.game,
+               'command': ' '.join(['python'] + sys.argv),
+               'env_steps': run.env_steps,
+               'train_seconds': round(time.time() - start, 1),
+               'evaluation_return': score,
+               'evaluation_episodes': FLAGS.eval_episodes,
+               'final_training_return': run.final_return,
+               'network': TEACHER_NETWORK,
+               'config': dataclasses.asdict(config),
+               'curve': run.curve}, f, indent=1)
+  print(f'{FLAGS.game}: evaluation return {score:.2f} -> {output}')
+
+
+if __name__ == '__main__':
+  app.run(main)
