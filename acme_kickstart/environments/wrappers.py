@@ -7,6 +7,16 @@ import numpy as np
 NO_PREVIOUS_ACTION = -1  # At an episode's first step; one-hot gives zeros.
 
 
+def with_previous_action_reward(observation_spec: dict,
+                                num_actions: int) -> dict:
+  """The observation spec plus 'prev_action' and 'prev_reward'."""
+  spec = dict(observation_spec)
+  spec['prev_action'] = specs.BoundedArray(
+      (), np.int32, NO_PREVIOUS_ACTION, num_actions - 1, 'prev_action')
+  spec['prev_reward'] = specs.Array((), np.float32, 'prev_reward')
+  return spec
+
+
 class PreviousActionReward(dm_env.Environment):
   """Adds the previous action and reward to a dict observation.
 
@@ -43,11 +53,8 @@ class PreviousActionReward(dm_env.Environment):
     return self._augment(timestep, int(action), float(timestep.reward))
 
   def observation_spec(self) -> dict:
-    spec = dict(self._environment.observation_spec())
-    spec['prev_action'] = specs.BoundedArray(
-        (), np.int32, NO_PREVIOUS_ACTION, self._num_actions - 1, 'prev_action')
-    spec['prev_reward'] = specs.Array((), np.float32, 'prev_reward')
-    return spec
+    return with_previous_action_reward(self._environment.observation_spec(),
+                                       self._num_actions)
 
   def action_spec(self):
     return self._environment.action_spec()
