@@ -71,16 +71,20 @@ class Lab:
     pk3_dir = os.path.join(os.environ.get('TMPDIR', '/tmp'), 'fake_dmlab_pk3')
     os.makedirs(pk3_dir, exist_ok=True)
     pk3_path = os.path.join(pk3_dir, f'{id(self)}_{key}')
-    if level_cache is not None and level_cache.fetch(key, pk3_path):
-      with open(pk3_path) as f:
-        self.map_contents = f.read()
-      return
-    Registry.compiles += 1
-    self.map_contents = f'compiled {self.level}'
-    with open(pk3_path, 'w') as f:
-      f.write(self.map_contents)
-    if level_cache is not None:
-      level_cache.write(key, pk3_path)
+    try:
+      if level_cache is not None and level_cache.fetch(key, pk3_path):
+        with open(pk3_path) as f:
+          self.map_contents = f.read()
+        return
+      Registry.compiles += 1
+      self.map_contents = f'compiled {self.level}'
+      with open(pk3_path, 'w') as f:
+        f.write(self.map_contents)
+      if level_cache is not None:
+        level_cache.write(key, pk3_path)
+    finally:
+      if os.path.exists(pk3_path):
+        os.remove(pk3_path)
 
   def reset(self, episode=-1, seed=None):
     del episode
