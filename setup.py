@@ -35,6 +35,7 @@ setup(
         'protobuf==3.19.6',
         'gym==0.23.1',
         'minatar',
+        'procgen==0.10.7',
         'dm-env',
         'dm-tree',
         'absl-py',

@@ -1,0 +1,447 @@
+"""DMLab-30 as dm_env environments, one spec for all 30 levels.
+
+Facts about the suite, and where they come from:
+  * Level names and their order, the two levels trained on a `_train` variant
+    and scored on its `_test` variant, and the human and random reference
+    scores: scalable_agent (the IMPALA release, Espeholt et al., 2018),
+    `dmlab30.py` (LEVEL_MAPPING, HUMAN_SCORES, RANDOM_SCORES),
+    https://github.com/deepmind/scalable_agent/blob/master/dmlab30.py
+  * The 9-action set (each action a 7-int DMLab action vector): scalable_agent
+    `environments.py` (DEFAULT_ACTION_SET).
+  * Action repeat 4, 96x72 (width x height) frames, 'RGB_INTERLEAVED' and
+    'INSTR' observations, a fresh random seed for every `reset`, the level path
+    prefix 'contributed/dmlab30/', and the test-mode config (allowHoldOutLevels,
+    mixerSeed 0x600D5EED): scalable_agent `experiment.py` (flags
+    num_action_repeats, width, height; create_environment) and
+    `environments.py` (PyProcessDmLab).
+  * The `deepmind_lab.Lab` API (level, observations, config, renderer,
+    level_cache; reset(seed=), step(action, num_steps=), observations(),
+    is_running(), action_spec(), observation_spec(), close()) and the level
+    cache protocol (fetch(key, pk3_path) -> bool, write(key, pk3_path)):
+    DeepMind Lab `docs/users/python_api.md`,
+    https://github.com/deepmind/lab/blob/master/docs/users/python_api.md
+
+The instruction string is turned into a fixed-length vector of hashed word ids
+here, in the adapter, so observations stay numeric (Reverb, acme's specs and
+`tf2_utils.zeros_like` all handle them) and the network needs no string ops.
+Id 0 is padding; words hash (stably, with CRC-32) into ids 1..NUM_WORD_BUCKETS-1.
+IMPALA hashed words into 1000 buckets in-graph (scalable_agent `experiment.py`,
+Agent._instruction); we keep its bucket count.
+
+`deepmind_lab` is imported only when an environment is made, so the suite's
+facts and scoring work without it.
+"""
+
+import os
+import shutil
+import tempfile
+import zlib
+from typing import Any, Mapping, Optional, Sequence
+
+import dm_env
+from dm_env import specs
+import numpy as np
+
+# The 30 training levels, in the published order (scalable_agent dmlab30.py,
+# LEVEL_MAPPING keys).
+LEVELS = (
+    'rooms_collect_good_objects_train',
+    'rooms_exploit_deferred_effects_train',
+    'rooms_select_nonmatching_object',
+    'rooms_watermaze',
+    'rooms_keys_doors_puzzle',
+    'language_select_described_object',
+    'language_select_located_object',
+    'language_execute_random_task',
+    'language_answer_quantitative_question',
+    'lasertag_one_opponent_small',
+    'lasertag_three_opponents_small',
+    'lasertag_one_opponent_large',
+    'lasertag_three_opponents_large',
+    'natlab_fixed_large_map',
+    'natlab_varying_map_regrowth',
+    'natlab_varying_map_randomized',
+    'skymaze_irreversible_path_hard',
+    'skymaze_irreversible_path_varied',
+    'psychlab_arbitrary_visuomotor_mapping',
+    'psychlab_continuous_recognition',
+    'psychlab_sequential_comparison',
+    'psychlab_visual_search',
+    'explore_object_locations_small',
+    'explore_object_locations_large',
+    'explore_obstructed_goals_small',
+    'explore_obstructed_goals_large',
+    'explore_goal_locations_small',
+    'explore_goal_locations_large',
+    'explore_object_rewards_few',
+    'explore_object_rewards_many',
+)
+
+# Two levels are trained on their `_train` variant and scored on their `_test`
+# variant (held-out layouts); every other level is scored on itself
+# (scalable_agent dmlab30.py, LEVEL_MAPPING).
+TRAIN_TO_TEST = {
+    'rooms_collect_good_objects_train': 'rooms_collect_good_objects_test',
+    'rooms_exploit_deferred_effects_train': 'rooms_exploit_deferred_effects_test',
+}
+
+# The 30 levels used for scoring, in the order of LEVELS.
+TEST_LEVELS = tuple(TRAIN_TO_TEST.get(level, level) for level in LEVELS)
+
+# Per-level human and random episode returns, keyed by the scoring (test) level
+# name (scalable_agent dmlab30.py, HUMAN_SCORES and RANDOM_SCORES).
+HUMAN_SCORES = {
+    'rooms_collect_good_objects_test': 10.0,
+    'rooms_exploit_deferred_effects_test': 85.65,
+    'rooms_select_nonmatching_object': 65.9,
+    'rooms_watermaze': 54.0,
+    'rooms_keys_doors_puzzle': 53.8,
+    'language_select_described_object': 389.5,
+    'language_select_located_object': 280.7,
+    'language_execute_random_task': 254.05,
+    'language_answer_quantitative_question': 184.5,
+    'lasertag_one_opponent_small': 12.65,
+    'lasertag_three_opponents_small': 18.55,
+    'lasertag_one_opponent_large': 18.6,
+    'lasertag_three_opponents_large': 31.5,
+    'natlab_fixed_large_map': 36.9,
+    'natlab_varying_map_regrowth': 24.45,
+    'natlab_varying_map_randomized': 42.35,
+    'skymaze_irreversible_path_hard': 100.0,
+    'skymaze_irreversible_path_varied': 100.0,
+    'psychlab_arbitrary_visuomotor_mapping': 58.75,
+    'psychlab_continuous_recognition': 58.3,
+    'psychlab_sequential_comparison': 39.5,
+    'psychlab_visual_search': 78.5,
+    'explore_object_locations_small': 74.45,
+    'explore_object_locations_large': 65.65,
+    'explore_obstructed_goals_small': 206.0,
+    'explore_obstructed_goals_large': 119.5,
+    'explore_goal_locations_small': 267.5,
+    'explore_goal_locations_large': 194.5,
+    'explore_object_rewards_few': 77.7,
+    'explore_object_rewards_many': 106.7,
+}
+
+RANDOM_SCORES = {
+    'rooms_collect_good_objects_test': 0.073,
+    'rooms_exploit_deferred_effects_test': 8.501,
+    'rooms_select_nonmatching_object': 0.312,
+    'rooms_watermaze': 4.065,
+    'rooms_keys_doors_puzzle': 4.135,
+    'language_select_described_object': -0.07,
+    'language_select_located_object': 1.929,
+    'language_execute_random_task': -5.913,
+    'language_answer_quantitative_question': -0.33,
+    'lasertag_one_opponent_small': -0.224,
+    'lasertag_three_opponents_small': -0.214,
+    'lasertag_one_opponent_large': -0.083,
+    'lasertag_three_opponents_large': -0.102,
+    'natlab_fixed_large_map': 2.173,
+    'natlab_varying_map_regrowth': 2.989,
+    'natlab_varying_map_randomized': 7.346,
+    'skymaze_irreversible_path_hard': 0.1,
+    'skymaze_irreversible_path_varied': 14.4,
+    'psychlab_arbitrary_visuomotor_mapping': 0.163,
+    'psychlab_continuous_recognition': 0.224,
+    'psychlab_sequential_comparison': 0.129,
+    'psychlab_visual_search': 0.085,
+    'explore_object_locations_small': 3.575,
+    'explore_object_locations_large': 4.673,
+    'explore_obstructed_goals_small': 6.76,
+    'explore_obstructed_goals_large': 2.61,
+    'explore_goal_locations_small': 7.66,
+    'explore_goal_locations_large': 3.14,
+    'explore_object_rewards_few': 2.073,
+    'explore_object_rewards_many': 2.438,
+}
+
+# IMPALA's action set: indices into 7-int DMLab actions, whose components are
+# (LOOK_LEFT_RIGHT_PIXELS_PER_FRAME, LOOK_DOWN_UP_PIXELS_PER_FRAME,
+#  STRAFE_LEFT_RIGHT, MOVE_BACK_FORWARD, FIRE, JUMP, CROUCH)
+# (scalable_agent environments.py, DEFAULT_ACTION_SET; the component order is
+# DeepMind Lab's action_spec(), docs/users/python_api.md).
+ACTION_SET = np.array([
+    [0, 0, 0, 1, 0, 0, 0],    # Forward.
+    [0, 0, 0, -1, 0, 0, 0],   # Backward.
+    [0, 0, -1, 0, 0, 0, 0],   # Strafe left.
+    [0, 0, 1, 0, 0, 0, 0],    # Strafe right.
+    [-20, 0, 0, 0, 0, 0, 0],  # Look left.
+    [20, 0, 0, 0, 0, 0, 0],   # Look right.
+    [-20, 0, 0, 1, 0, 0, 0],  # Look left and forward.
+    [20, 0, 0, 1, 0, 0, 0],   # Look right and forward.
+    [0, 0, 0, 0, 1, 0, 0],    # Fire.
+], dtype=np.intc)
+NUM_ACTIONS = len(ACTION_SET)
+ACTION_REPEAT = 4  # scalable_agent experiment.py, --num_action_repeats.
+
+# Frames are 72 high, 96 wide, RGB (scalable_agent experiment.py, --height and
+# --width), read as DeepMind Lab's 'RGB_INTERLEAVED' (H x W x 3 uint8).
+HEIGHT = 72
+WIDTH = 96
+PIXELS_OBSERVATION = 'RGB_INTERLEAVED'
+INSTRUCTION_OBSERVATION = 'INSTR'
+
+# Hashed instruction words (see the module docstring). DMLab-30 instructions
+# are short sentences; longer ones are cut to their first MAX_INSTRUCTION_WORDS.
+NUM_WORD_BUCKETS = 1000
+MAX_INSTRUCTION_WORDS = 16
+
+LEVEL_PREFIX = 'contributed/dmlab30/'
+# The mixer seed scalable_agent sets to evaluate on held-out level layouts
+# (experiment.py, create_environment with is_test=True).
+TEST_MIXER_SEED = 0x600D5EED
+
+_BUILD_HELP = (
+    'DMLab-30 needs the `deepmind_lab` Python module, which is not on PyPI: '
+    'build its wheel from https://github.com/deepmind/lab with bazel, against '
+    'this virtualenv\'s Python 3.10 and NumPy (point python.BUILD at their '
+    'include directories), and install it here:\n'
+    '  git clone https://github.com/deepmind/lab && cd lab\n'
+    '  bazel build -c opt //python/pip_package:build_pip_package\n'
+    '  ./bazel-bin/python/pip_package/build_pip_package /tmp/dmlab_pkg\n'
+    '  .venv/bin/pip install /tmp/dmlab_pkg/deepmind_lab-*.whl\n'
+    'docs/dmlab30.md lists the system packages and the python.BUILD edit.')
+
+
+def import_deepmind_lab():
+  """Imports deepmind_lab, or raises one ImportError that says how to get it."""
+  try:
+    import deepmind_lab  # pylint: disable=g-import-not-at-top
+  except ImportError as e:
+    raise ImportError(f'Cannot import deepmind_lab ({e}). {_BUILD_HELP}') from e
+  return deepmind_lab
+
+
+def check_level(level: str) -> None:
+  if level not in LEVELS and level not in TEST_LEVELS:
+    raise ValueError(
+        f'Unknown DMLab-30 level {level!r}. The suite has: {", ".join(LEVELS)} '
+        f'(and the test variants {", ".join(TRAIN_TO_TEST.values())}).')
+
+
+def scoring_level(level: str) -> str:
+  """The level a level's returns are scored on (its `_test` variant if any)."""
+  check_level(level)
+  return TRAIN_TO_TEST.get(level, level)
+
+
+def hash_word(word: str) -> int:
+  """A stable word id in [1, NUM_WORD_BUCKETS); 0 is padding."""
+  return 1 + zlib.crc32(word.encode('utf-8')) % (NUM_WORD_BUCKETS - 1)
+
+
+def encode_instruction(instruction) -> np.ndarray:
+  """The instruction as MAX_INSTRUCTION_WORDS int32 word ids, zero-padded."""
+  if isinstance(instruction, bytes):
+    instruction = instruction.decode('utf-8')
+  words = str(instruction).split()[:MAX_INSTRUCTION_WORDS]
+  ids = np.zeros([MAX_INSTRUCTION_WORDS], np.int32)
+  ids[:len(words)] = [hash_word(w) for w in words]
+  return ids
+
+
+def observation_spec() -> dict:
+  """The observation spec shared by all DMLab-30 levels."""
+  return {
+      'pixels': specs.BoundedArray((HEIGHT, WIDTH, 3), np.uint8, 0, 255,
+                                   'pixels'),
+      'instruction': specs.BoundedArray(
+          (MAX_INSTRUCTION_WORDS,), np.int32, 0, NUM_WORD_BUCKETS - 1,
+          'instruction'),
+      'task_id': specs.Array((), np.int32, 'task_id'),
+  }
+
+
+class LocalLevelCache:
+  """DeepMind Lab's level cache protocol over a local (or shared) directory.
+
+  DeepMind Lab compiles a map the first time a level layout is used, which
+  takes seconds to minutes; with a cache every actor after the first copies
+  the compiled .pk3 instead. Writes go through a temporary file and a rename,
+  so actors sharing the directory never read a partly written map.
+  """
+
+  def __init__(self, directory: str):
+    self._directory = os.path.expanduser(directory)
+    os.makedirs(self._directory, exist_ok=True)
+
+  @property
+  def directory(self) -> str:
+    return self._directory
+
+  def fetch(self, key: str, pk3_path: str) -> bool:
+    path = os.path.join(self._directory, key)
+    if not os.path.isfile(path):
+      return False
+    shutil.copyfile(path, pk3_path)
+    return True
+
+  def write(self, key: str, pk3_path: str) -> None:
+    path = os.path.join(self._directory, key)
+    if os.path.isfile(path):
+      return
+    handle, temporary = tempfile.mkstemp(dir=self._directory, prefix='.tmp_')
+    os.close(handle)
+    try:
+      shutil.copyfile(pk3_path, temporary)
+      os.replace(temporary, path)
+    finally:
+      if os.path.exists(temporary):
+        os.remove(temporary)
+
+
+class DMLabEnvironment(dm_env.Environment):
+  """One DMLab-30 level as a dm_env, with IMPALA's actions and observations.
+
+  An episode ends when DeepMind Lab stops running (`is_running()` is False):
+  its last timestep carries the reward of the last step and discount 0, as
+  IMPALA treats every episode end; DeepMind Lab has no observation once the
+  episode is over, so the last timestep repeats the previous observation.
+  Every `reset` seeds the level with a new seed drawn from this environment's
+  own generator, so a fixed `seed` gives a fixed sequence of episodes.
+  """
+
+  def __init__(self,
+               level: str,
+               task_id: int = 0,
+               seed: Optional[int] = None,
+               level_cache: Any = None,
+               level_cache_dir: Optional[str] = None,
+               dataset_path: Optional[str] = None,
+               is_test: bool = False,
+               action_repeat: int = ACTION_REPEAT,
+               renderer: str = 'software',
+               runfiles_path: Optional[str] = None,
+               extra_config: Optional[Mapping[str, Any]] = None):
+    check_level(level)
+    if action_repeat < 1:
+      raise ValueError(f'action_repeat must be >= 1, got {action_repeat}.')
+    if level_cache is not None and level_cache_dir is not None:
+      raise ValueError('Pass level_cache or level_cache_dir, not both.')
+    lab = import_deepmind_lab()
+    if runfiles_path:
+      lab.set_runfiles_path(runfiles_path)
+    if level_cache_dir is not None:
+      level_cache = LocalLevelCache(level_cache_dir)
+
+    config = {'width': WIDTH, 'height': HEIGHT, 'logLevel': 'WARN'}
+    if dataset_path:
+      # The psychlab_* levels read the Brady et al. (2008) images from here.
+      config['datasetPath'] = dataset_path
+    if is_test:
+      config['allowHoldOutLevels'] = 'true'
+      config['mixerSeed'] = TEST_MIXER_SEED
+    config.update(extra_config or {})
+    self._config = {k: str(v) for k, v in config.items()}
+
+    self._level = level
+    self._task_id = np.int32(task_id)
+    self._action_repeat = action_repeat
+    self._rng = np.random.RandomState(
+        seed if seed is not None else np.random.SeedSequence().entropy % 2**31)
+    self._lab = lab.Lab(
+        level=LEVEL_PREFIX + level,
+        observations=[PIXELS_OBSERVATION, INSTRUCTION_OBSERVATION],
+        config=self._config,
+        renderer=renderer,
+        level_cache=level_cache)
+    self._check_lab_specs()
+    self._last_observation = None
+    self.last_instruction = ''
+    self._reset_next_step = True
+
+  def _check_lab_specs(self):
+    """Fails early if the module's specs are not the ones this adapter needs."""
+    num_components = len(self._lab.action_spec())
+    if num_components != ACTION_SET.shape[1]:
+      raise ValueError(
+          f'DeepMind Lab reports {num_components} action components; IMPALA\'s '
+          f'action set needs {ACTION_SET.shape[1]}.')
+    names = {spec['name']: spec for spec in self._lab.observation_spec()}
+    for name in (PIXELS_OBSERVATION, INSTRUCTION_OBSERVATION):
+      if name not in names:
+        raise ValueError(f'Level {self._level!r} has no {name!r} observation.')
+
+  @property
+  def level(self) -> str:
+    return self._level
+
+  @property
+  def task_id(self) -> int:
+    return int(self._task_id)
+
+  @property
+  def lab_config(self) -> Mapping[str, str]:
+    return dict(self._config)
+
+  def _observation(self) -> dict:
+    raw = self._lab.observations()
+    pixels = np.asarray(raw[PIXELS_OBSERVATION], np.uint8)
+    if pixels.shape != (HEIGHT, WIDTH, 3):
+      raise ValueError(f'Expected {PIXELS_OBSERVATION} frames of shape '
+                       f'{(HEIGHT, WIDTH, 3)}, got {pixels.shape}.')
+    instruction = raw[INSTRUCTION_OBSERVATION]
+    if isinstance(instruction, bytes):
+      instruction = instruction.decode('utf-8')
+    self.last_instruction = str(instruction)
+    return {'pixels': pixels,
+            'instruction': encode_instruction(instruction),
+            'task_id': self._task_id}
+
+  def reset(self) -> dm_env.TimeStep:
+    self._lab.reset(seed=int(self._rng.randint(0, 2**31 - 1)))
+    self._reset_next_step = False
+    self._last_observation = self._observation()
+    return dm_env.restart(self._last_observation)
+
+  def step(self, action) -> dm_env.TimeStep:
+    if self._reset_next_step:
+      return self.reset()
+    action = int(action)
+    if not 0 <= action < NUM_ACTIONS:
+      raise ValueError(f'Action must be in [0, {NUM_ACTIONS}), got {action}.')
+    reward = np.float32(self._lab.step(ACTION_SET[action],
+                                       num_steps=self._action_repeat))
+    if not self._lab.is_running():
+      self._reset_next_step = True
+      return dm_env.TimeStep(dm_env.StepType.LAST, reward, np.float32(0.0),
+                             self._last_observation)
+    self._last_observation = self._observation()
+    return dm_env.TimeStep(dm_env.StepType.MID, reward, np.float32(1.0),
+                           self._last_observation)
+
+  def observation_spec(self) -> dict:
+    return observation_spec()
+
+  def action_spec(self) -> specs.DiscreteArray:
+    return specs.DiscreteArray(NUM_ACTIONS, name='action')
+
+  def reward_spec(self) -> specs.Array:
+    return specs.Array((), np.float32, 'reward')
+
+  def discount_spec(self) -> specs.BoundedArray:
+    return specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
+
+  def close(self):
+    self._lab.close()
+
+
+def make_environment(level: str, task_id: Optional[int] = None,
+                     **kwargs) -> DMLabEnvironment:
+  """Makes a DMLab-30 level; its task id defaults to its index in LEVELS."""
+  check_level(level)
+  if task_id is None:
+    task_id = (LEVELS.index(level) if level in LEVELS
+               else TEST_LEVELS.index(level))
+  return DMLabEnvironment(level, task_id=task_id, **kwargs)
+
+
+def actor_levels(num_actors: int,
+                 levels: Sequence[str] = LEVELS) -> Sequence[str]:
+  """The level of each actor: round robin over the levels.
+
+  As scalable_agent's --level_name=dmlab30 (experiment.py): levels are
+  assigned to actors round robin, so 150 actors give 5 per level.
+  """
+  return [levels[i % len(levels)] for i in range(num_actors)]
