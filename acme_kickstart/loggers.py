@@ -4,6 +4,7 @@ import os
 from typing import Optional
 
 from acme.utils import loggers as acme_loggers
+from acme.utils.loggers import tf_summary
 
 
 def make_logger(run_dir: Optional[str], label: str,
@@ -17,7 +18,7 @@ def make_logger(run_dir: Optional[str], label: str,
   if run_dir:
     destinations.append(acme_loggers.CSVLogger(
         run_dir, label=label, add_uid=False))
-    destinations.append(acme_loggers.TFSummaryLogger(
+    destinations.append(tf_summary.TFSummaryLogger(
         os.path.join(run_dir, 'tb', label), label=label, steps_key=steps_key))
   if terminal_seconds is not None:
     destinations.append(acme_loggers.TimeFilter(

@@ -175,6 +175,16 @@ class BatchedActor:
       self._variable_client.update()
     return len(self._envs)
 
+  def reset(self):
+    """Starts a new episode in every environment (for actors that only play)."""
+    if self._adders is not None:
+      raise ValueError('reset() would cut the trajectories being written; it '
+                       'is for actors without adders (evaluation).')
+    self._timesteps = [env.reset() for env in self._envs]
+    self._first[:] = True
+    self._returns[:] = 0.0
+    self._lengths[:] = 0
+
   def pop_episodes(self) -> List[Episode]:
     """Episodes finished since the last call."""
     episodes, self._episodes = self._episodes, []

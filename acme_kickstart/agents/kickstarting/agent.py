@@ -10,8 +10,6 @@ writer's own threads, and the queue has room for all of them.
 from typing import List, Optional, Sequence
 
 from acme import datasets
-from acme import specs
-from acme.adders import reverb as adders
 from acme.tf import savers as tf2_savers
 from acme.tf import utils as tf2_utils
 from acme.utils import loggers
@@ -21,59 +19,11 @@ import sonnet as snt
 import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.teachers import TeacherSet
-
-
-def check_environments(environments: Sequence[dm_env.Environment]) -> specs.EnvironmentSpec:
-  """All environments must share one spec (MinAtar-5 pads to one)."""
-  spec = specs.make_environment_spec(environments[0])
-  for env in environments[1:]:
-    if specs.make_environment_spec(env) != spec:
-      raise ValueError('All environments of one actor must share one spec; '
-                       f'{env} differs from {environments[0]}.')
-  return spec
-
-
-def make_queue(spec: specs.EnvironmentSpec, network: snt.RNNCore,
-               config: KickstartingConfig, min_size: int = 0) -> reverb.Table:
-  """The Reverb queue that carries trajectories from actors to the learner."""
-  return reverb.Table.queue(
-      name=adders.DEFAULT_PRIORITY_TABLE,
-      max_size=max(config.max_queue_size, min_size),
-      signature=adders.SequenceAdder.signature(
-          spec,
-          extras_spec=acting.extras_spec(network, spec.actions.num_values),
-          sequence_length=config.sequence_length))
-
-
-def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
-                 task_names: Sequence[str], logger=None,
-                 counter=None) -> learning.KickstartingLearner:
-  num_tasks = len(task_names)
-  costs = list(config.distillation_costs)
-  if len(costs) == 1:
-    costs = costs * num_tasks
-  return learning.KickstartingLearner(
-      network=network,
-      dataset=dataset,
-      num_tasks=num_tasks,
-      task_names=task_names,
-      learning_rate=config.learning_rate,
-      distillation_costs=costs,
-      entropy_cost=config.entropy_cost,
-      baseline_cost=config.baseline_cost,
-      discount=config.discount,
-      max_abs_reward=config.max_abs_reward,
-      max_gradient_norm=config.max_gradient_norm,
-      distillation_anneal_steps=config.distillation_anneal_steps,
-      optimizer=config.optimizer,
-      rmsprop_decay=config.rmsprop_decay,
-      rmsprop_epsilon=config.rmsprop_epsilon,
-      counter=counter,
-      logger=logger)
 
 
 class KickstartingAgent:
@@ -87,7 +37,7 @@ class KickstartingAgent:
                teachers: Optional[TeacherSet] = None,
                logger: Optional[loggers.Logger] = None):
     self._config = config
-    spec = check_environments(environments)
+    spec = builder.check_environments(environments)
     self._network = network
     tf2_utils.create_variables(network, [spec.observations])
 
@@ -95,7 +45,7 @@ class KickstartingAgent:
     num_envs = len(environments)
     # Room for a whole batch plus one item per environment per actor step, so
     # an insert never blocks on a full queue before the learner drains it.
-    self._queue = make_queue(spec, network, config,
+    self._queue = builder.make_queue(spec, network, config,
                              min_size=batch_size + 2 * num_envs)
     self._server = reverb.Server([self._queue], port=None)
     address = f'localhost:{self._server.port}'
@@ -106,7 +56,7 @@ class KickstartingAgent:
         server_address=address, batch_size=batch_size, num_parallel_calls=1,
         max_in_flight_samples_per_worker=batch_size)
 
-    self._learner = make_learner(network, dataset, config, task_names,
+    self._learner = builder.make_learner(network, dataset, config, task_names,
                                  logger=logger or loggers.NoOpLogger())
     self._actor = acting.BatchedActor(
         network, environments, [self._writer.env(i) for i in range(num_envs)],

@@ -53,8 +53,10 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       logger: Optional[loggers.Logger] = None,
   ):
     self._network = network
-    self._iterator = (iter(dataset) if isinstance(dataset, tf.data.Dataset)
-                      else dataset)
+    # A Dataset (not just an iterator) lets the learner start a new iterator
+    # when a Reverb stream ends after its rate-limiter timeout (no data).
+    self._dataset = dataset if isinstance(dataset, tf.data.Dataset) else None
+    self._iterator = iter(dataset)
     self._num_tasks = num_tasks
     self._task_names = list(task_names or [f'task_{k}' for k in range(num_tasks)])
     if len(self._task_names) != num_tasks:
@@ -167,8 +169,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     return output
 
   @tf.function
-  def _step(self) -> Dict[str, tf.Tensor]:
-    sample = next(self._iterator)
+  def _step(self, iterator) -> Dict[str, tf.Tensor]:
+    sample = next(iterator)
     variables = self._network.trainable_variables
     with tf.GradientTape() as tape:
       output = self.loss(sample)
@@ -188,9 +190,19 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     metrics['applied'] = applied
     return metrics
 
-  def step(self):
-    """One SGD step; raises NonFiniteLossError (weights untouched) on NaN/inf."""
-    results = tf2_utils.to_numpy(self._step())
+  def step(self) -> Optional[Dict[str, float]]:
+    """One SGD step; raises NonFiniteLossError (weights untouched) on NaN/inf.
+
+    Returns the logged metrics, or None when replay gave no data before its
+    timeout (a fresh iterator is then used by the next step).
+    """
+    try:
+      results = tf2_utils.to_numpy(self._step(self._iterator))
+    except tf.errors.OutOfRangeError:
+      if self._dataset is None:
+        raise
+      self._iterator = iter(self._dataset)
+      return None
     if not results.pop('applied'):
       raise NonFiniteLossError(
           f'Non-finite kickstarting loss at learner step '

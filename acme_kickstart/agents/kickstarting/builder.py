@@ -1,0 +1,165 @@
+"""Builds the agent's parts from configs: networks, environments, replay, learner.
+
+Shared by the single-process agent (agent.py) and the Launchpad program
+(program.py), so both build the same things the same way.
+"""
+
+import os
+from typing import List, Optional, Sequence
+
+from acme import specs
+from acme.adders import reverb as adders
+from acme.tf import utils as tf2_utils
+import dm_env
+import reverb
+import sonnet as snt
+import tensorflow as tf
+
+from acme_kickstart import networks
+from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.environments import minatar
+from acme_kickstart.teachers import Teacher, TeacherSet
+
+NETWORKS = {
+    'minatar': networks.MinAtarNetwork,
+    'small_impala': networks.SmallImpalaNetwork,
+    'large_impala': networks.LargeImpalaNetwork,
+}
+
+
+def make_network(config: ProgramConfig, num_actions: int) -> snt.RNNCore:
+  if config.network not in NETWORKS:
+    raise ValueError(f'Unknown network {config.network!r}; known: '
+                     f'{sorted(NETWORKS)}.')
+  return NETWORKS[config.network](num_actions, **config.network_kwargs)
+
+
+def make_environment(config: ProgramConfig, task: str,
+                     seed: Optional[int] = None) -> dm_env.Environment:
+  """One environment of the suite; its task id is the task's index."""
+  task_id = list(config.tasks).index(task)
+  if config.suite == 'minatar5':
+    return minatar.make_environment(task, task_id=task_id, seed=seed,
+                                    **config.env_kwargs)
+  if config.suite == 'dmlab30':
+    from acme_kickstart.environments import dmlab30  # pylint: disable=g-import-not-at-top
+    return dmlab30.make_environment(task, task_id=task_id, seed=seed,
+                                    **config.env_kwargs)
+  if config.suite == 'procgen':
+    from acme_kickstart.environments import procgen  # pylint: disable=g-import-not-at-top
+    return procgen.make_environment(task, task_id=task_id, seed=seed,
+                                    **config.env_kwargs)
+  raise ValueError(f"Unknown suite {config.suite!r}: use 'minatar5', "
+                   "'dmlab30' or 'procgen'.")
+
+
+def check_environments(
+    environments: Sequence[dm_env.Environment]) -> specs.EnvironmentSpec:
+  """All environments must share one spec (each suite pads to one)."""
+  spec = specs.make_environment_spec(environments[0])
+  for env in environments[1:]:
+    if specs.make_environment_spec(env) != spec:
+      raise ValueError('All environments of one actor must share one spec; '
+                       f'{env} differs from {environments[0]}.')
+  return spec
+
+
+def make_queue(spec: specs.EnvironmentSpec, network: snt.RNNCore,
+               config: KickstartingConfig, min_size: int = 0) -> reverb.Table:
+  """The Reverb queue that carries trajectories from actors to the learner."""
+  return reverb.Table.queue(
+      name=adders.DEFAULT_PRIORITY_TABLE,
+      max_size=max(config.max_queue_size, min_size),
+      signature=adders.SequenceAdder.signature(
+          spec,
+          extras_spec=acting.extras_spec(network, spec.actions.num_values),
+          sequence_length=config.sequence_length))
+
+
+def make_replay_tables(config: ProgramConfig) -> List[reverb.Table]:
+  """The program's replay: one queue, signature from the suite and network."""
+  spec = specs.make_environment_spec(
+      make_environment(config, config.tasks[0], seed=0))
+  network = make_network(config, spec.actions.num_values)
+  return [make_queue(spec, network, config.agent)]
+
+
+def check_teacher_snapshots(config: ProgramConfig):
+  """Fails fast, before anything launches, if a teacher snapshot is missing."""
+  for task, directory in config.teachers.items():
+    path = os.path.join(os.path.expanduser(directory), 'saved_model.pb')
+    if not os.path.isfile(path):
+      raise FileNotFoundError(
+          f'The teacher of task {task!r} has no snapshot at {directory!r} '
+          '(no saved_model.pb). Train it with launch/train_teacher.py '
+          f'--game={task} --output={directory} (or `make teachers`), or '
+          'remove it from the config to train that task without a teacher.')
+
+
+def load_teachers(config: ProgramConfig, num_actions: int, observation_spec,
+                  tasks: Optional[Sequence[str]] = None) -> Optional[TeacherSet]:
+  """Loads the teacher of each task in `tasks` that has one in the config."""
+  wanted = [t for t in (tasks or config.tasks) if t in config.teachers]
+  if not wanted:
+    return None
+  teachers = {
+      list(config.tasks).index(task): Teacher.from_snapshot(
+          os.path.expanduser(config.teachers[task]), name=f'{task}_teacher')
+      for task in sorted(set(wanted))}
+  return TeacherSet(teachers, len(config.tasks), num_actions, observation_spec,
+                    task_names=config.tasks)
+
+
+def make_dataset(server_address: str, batch_size: int, num_streams: int,
+                 timeout_ms: int) -> tf.data.Dataset:
+  """Batches from the replay queue, read over `num_streams` Reverb streams.
+
+  acme's make_reverb_dataset, plus Reverb's rate-limiter timeout: a stream that
+  waits longer than `timeout_ms` for data ends, so a learner blocked on an
+  empty queue returns to Python (and can stop) instead of waiting forever.
+  """
+  def stream(unused_index):
+    return reverb.TrajectoryDataset.from_table_signature(
+        server_address=server_address, table=adders.DEFAULT_PRIORITY_TABLE,
+        max_in_flight_samples_per_worker=2 * batch_size,
+        rate_limiter_timeout_ms=timeout_ms).batch(batch_size,
+                                                  drop_remainder=True)
+  dataset = tf.data.Dataset.range(num_streams).interleave(
+      stream, cycle_length=num_streams, num_parallel_calls=num_streams,
+      deterministic=False)
+  return dataset.prefetch(2)
+
+
+def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
+                 task_names: Sequence[str], logger=None,
+                 counter=None) -> learning.KickstartingLearner:
+  num_tasks = len(task_names)
+  costs = list(config.distillation_costs)
+  if len(costs) == 1:
+    costs = costs * num_tasks
+  return learning.KickstartingLearner(
+      network=network,
+      dataset=dataset,
+      num_tasks=num_tasks,
+      task_names=task_names,
+      learning_rate=config.learning_rate,
+      distillation_costs=costs,
+      entropy_cost=config.entropy_cost,
+      baseline_cost=config.baseline_cost,
+      discount=config.discount,
+      max_abs_reward=config.max_abs_reward,
+      max_gradient_norm=config.max_gradient_norm,
+      distillation_anneal_steps=config.distillation_anneal_steps,
+      optimizer=config.optimizer,
+      rmsprop_decay=config.rmsprop_decay,
+      rmsprop_epsilon=config.rmsprop_epsilon,
+      counter=counter,
+      logger=logger)
+
+
+def build_network(network: snt.RNNCore, spec: specs.EnvironmentSpec):
+  tf2_utils.create_variables(network, [spec.observations])
+  return network

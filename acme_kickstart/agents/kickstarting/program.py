@@ -1,0 +1,134 @@
+"""The distributed kickstarting agent as a Launchpad program.
+
+Groups: `replay` (a Reverb queue), `counter` (checkpointed), `learner`
+(checkpointed courier node; actors fetch its weights), `actor` (N processes,
+each stepping K environments of one or several tasks with their teachers),
+`evaluator`, and `stopper`, which ends the program once the actors have taken
+`max_env_steps` env steps.
+"""
+
+import functools
+import os
+import time
+from typing import Any, Dict
+
+from acme import specs
+from acme.tf import savers as tf2_savers
+from acme.utils import counting
+from acme.utils import lp_utils
+from acme.utils import signals
+import launchpad as lp
+import reverb
+
+from acme_kickstart import loggers
+from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting import workers
+from acme_kickstart.agents.kickstarting.config import ProgramConfig
+
+
+def _checkpoint_dir(config: ProgramConfig) -> str:
+  """acme's Checkpointer adds 'checkpoints/<subdirectory>' to this."""
+  return os.path.abspath(config.run_dir)
+
+
+class CheckpointedCounter:
+  """acme's Counter, restored from and saved to the run directory.
+
+  acme's CheckpointingRunner only sleeps whole minutes between saves of a
+  non-learner object; this saves every `checkpoint_minutes` (any float) and
+  once more when the program stops.
+  """
+
+  def __init__(self, config: ProgramConfig):
+    self._counter = counting.Counter()
+    self._period_seconds = 60.0 * config.checkpoint_minutes
+    self._checkpointer = tf2_savers.Checkpointer(
+        {'counter': self._counter}, directory=_checkpoint_dir(config),
+        subdirectory='counter', add_uid=False,
+        time_delta_minutes=config.checkpoint_minutes)
+
+  def run(self):
+    with signals.runtime_terminator(
+        lambda: self._checkpointer.save(force=True)):
+      while True:
+        # Short sleeps: a stop is only seen between Python instructions.
+        deadline = time.time() + self._period_seconds
+        while time.time() < deadline:
+          time.sleep(min(1.0, self._period_seconds))
+        self._checkpointer.save(force=True)
+
+  def increment(self, **counts):
+    return self._counter.increment(**counts)
+
+  def get_counts(self):
+    return self._counter.get_counts()
+
+
+def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
+  """The learner, wrapped to checkpoint network, optimizer and hyperparameters."""
+  workers.write_pid(config.run_dir, 'learner')
+  spec = specs.make_environment_spec(
+      builder.make_environment(config, config.tasks[0], seed=0))
+  network = builder.build_network(
+      builder.make_network(config, spec.actions.num_values), spec)
+  dataset = builder.make_dataset(
+      replay.server_address, config.agent.batch_size,
+      config.num_dataset_streams, timeout_ms=2_000)
+  learner = builder.make_learner(
+      network, dataset, config.agent, config.tasks,
+      counter=counting.Counter(counter, prefix='learner'),
+      logger=loggers.make_logger(config.run_dir, 'learner',
+                                 terminal_seconds=None))
+  return tf2_savers.CheckpointingRunner(
+      learner, key='learner', subdirectory='learner',
+      directory=_checkpoint_dir(config), add_uid=False,
+      time_delta_minutes=config.checkpoint_minutes)
+
+
+def make_program(config: ProgramConfig) -> lp.Program:
+  """Lays the experiment out as a Launchpad program."""
+  builder.check_teacher_snapshots(config)
+  program = lp.Program(name='kickstart')
+  with program.group('replay'):
+    replay = program.add_node(lp.ReverbNode(
+        functools.partial(builder.make_replay_tables, config)))
+  with program.group('counter'):
+    counter = program.add_node(lp.CourierNode(CheckpointedCounter, config))
+  with program.group('learner'):
+    learner = program.add_node(
+        lp.CourierNode(make_learner, config, replay, counter))
+  with program.group('actor'):
+    for actor_id in range(config.num_actors):
+      program.add_node(lp.CourierNode(
+          workers.ActorWorker, config, actor_id, replay, learner, counter))
+  with program.group('evaluator'):
+    program.add_node(lp.CourierNode(
+        workers.EvaluatorWorker, config, learner, counter))
+  with program.group('stopper'):
+    program.add_node(lp.CourierNode(
+        lp_utils.StepsLimiter, counter, config.max_env_steps, 'actor_steps'))
+  return program
+
+
+def make_local_resources(config: ProgramConfig) -> Dict[str, Any]:
+  """Launchpad local_mp resources: per-group environment and arguments."""
+  from launchpad.nodes.python import local_multi_processing  # pylint: disable=g-import-not-at-top
+  resources = {}
+  for group, group_resources in config.topology.items():
+    env = dict(group_resources.env)
+    if group_resources.gpus == 0:
+      env['CUDA_VISIBLE_DEVICES'] = ''
+    resources[group] = local_multi_processing.PythonProcess(
+        env=env, args=dict(group_resources.args))
+  return resources
+
+
+def make_xm_resources(config: ProgramConfig) -> Dict[str, Dict[str, Any]]:
+  """Per-group XManager resources for a multi-host (Vertex AI) launch."""
+  resources = {}
+  for group, group_resources in config.topology.items():
+    xm = dict(group_resources.xm)
+    if group_resources.gpus == 0:
+      xm.pop('gpu', None)
+    resources[group] = xm
+  return resources

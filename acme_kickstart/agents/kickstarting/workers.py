@@ -1,0 +1,145 @@
+"""The Launchpad program's workers: actor processes and the evaluator.
+
+An actor worker steps its K environments (one or several tasks) with a batched
+actor, writes trajectories to the replay queue, fetches the learner's weights
+every few steps, counts env steps on the shared counter and logs episode
+returns per task. The evaluator plays a few episodes of every task with the
+latest weights, at a fixed period, and logs returns per task.
+"""
+
+import collections
+import os
+import time
+from typing import Dict, List
+
+from acme import specs
+from acme.tf import variable_utils as tf2_variable_utils
+from acme.utils import counting
+from acme.utils import signals
+import numpy as np
+import reverb
+
+from acme_kickstart import loggers
+from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
+from acme_kickstart.agents.kickstarting.config import ProgramConfig
+
+
+def _returns_by_task(episodes: List[acting.Episode], task_names) -> Dict[str, float]:
+  by_task = collections.defaultdict(list)
+  for episode in episodes:
+    by_task[task_names[episode.task_id]].append(episode.episode_return)
+  return {f'return/{task}': float(np.mean(values))
+          for task, values in by_task.items()}
+
+
+def write_pid(run_dir: str, label: str):
+  """Records this process's pid as <run_dir>/pids/<label> (for operators)."""
+  directory = os.path.join(run_dir, 'pids')
+  os.makedirs(directory, exist_ok=True)
+  with open(os.path.join(directory, label), 'w') as f:
+    f.write(str(os.getpid()))
+
+
+class ActorWorker:
+  """One actor process: K environments, their teachers, and the student."""
+
+  def __init__(self, config: ProgramConfig, actor_id: int,
+               replay: reverb.Client, variable_source, counter):
+    self._config = config
+    self._tasks = config.tasks_of_actor(actor_id)
+    base_seed = config.agent.seed * 1_000_003 + actor_id * 1_009
+    envs = [builder.make_environment(config, task, seed=base_seed + j)
+            for j, task in enumerate(self._tasks)]
+    spec = builder.check_environments(envs)
+    num_actions = spec.actions.num_values
+    network = builder.build_network(
+        builder.make_network(config, num_actions), spec)
+    teachers = builder.load_teachers(config, num_actions, spec.observations,
+                                     tasks=self._tasks)
+    self._variable_client = tf2_variable_utils.VariableClient(
+        variable_source, {'policy': network.variables},
+        update_period=config.variable_update_period)
+    self._variable_client.update_and_wait()
+    self._writer = BatchedSequenceAdder(
+        replay, len(envs), config.agent.sequence_length,
+        config.agent.sequence_period)
+    self._actor = acting.BatchedActor(
+        network, envs, [self._writer.env(j) for j in range(len(envs))],
+        teachers=teachers, variable_client=self._variable_client,
+        seed=base_seed)
+    self._counter = counting.Counter(counter, prefix='actor')
+    self._logger = loggers.make_logger(
+        config.run_dir, f'actor_{actor_id}',
+        terminal_seconds=config.progress_period_seconds if actor_id == 0
+        else None)
+    self._label = f'actor_{actor_id}'
+
+  def run(self):
+    write_pid(self._config.run_dir, self._label)
+    episodes, steps_since, last_log = [], 0, time.time()
+    with signals.runtime_terminator():
+      while True:
+        steps_since += self._actor.step()
+        episodes.extend(self._actor.pop_episodes())
+        now = time.time()
+        if now - last_log >= self._config.progress_period_seconds:
+          counts = self._counter.increment(steps=steps_since)
+          record = {'actor_steps': counts.get('actor_steps', 0),
+                    'steps_per_second': steps_since / (now - last_log),
+                    'episodes': len(episodes)}
+          record.update(_returns_by_task(episodes, self._config.tasks))
+          self._logger.write(record)
+          episodes, steps_since, last_log = [], 0, now
+
+
+class EvaluatorWorker:
+  """Plays every task with the latest weights and logs the returns."""
+
+  def __init__(self, config: ProgramConfig, variable_source, counter):
+    self._config = config
+    per_task = config.evaluator_episodes_per_task
+    tasks = [t for t in config.tasks for _ in range(per_task)]
+    seed = config.agent.seed * 7_919 + 17
+    envs = [builder.make_environment(config, task, seed=seed + j)
+            for j, task in enumerate(tasks)]
+    spec = builder.check_environments(envs)
+    network = builder.build_network(
+        builder.make_network(config, spec.actions.num_values), spec)
+    self._variable_client = tf2_variable_utils.VariableClient(
+        variable_source, {'policy': network.variables})
+    self._actor = acting.BatchedActor(network, envs, seed=seed)
+    self._num_episodes = len(envs)
+    self._counter = counting.Counter(counter, prefix='evaluator')
+    self._logger = loggers.make_logger(config.run_dir, 'evaluator',
+                                       terminal_seconds=0.0)
+
+  def evaluate_once(self) -> Dict[str, float]:
+    """One round: a fresh episode in every environment, latest weights."""
+    self._variable_client.update_and_wait()
+    self._actor.pop_episodes()
+    self._actor.reset()
+    finished, seen = [], set()
+    while len(seen) < self._num_episodes:
+      self._actor.step()
+      for episode in self._actor.pop_episodes():
+        if episode.env_index not in seen:
+          seen.add(episode.env_index)
+          finished.append(episode)
+    counts = self._counter.increment(episodes=len(finished))
+    record = {'actor_steps': counts.get('actor_steps', 0),
+              'evaluator_episodes': counts.get('evaluator_episodes', 0)}
+    record.update(_returns_by_task(finished, self._config.tasks))
+    record['return/mean'] = float(np.mean(
+        [record[f'return/{t}'] for t in self._config.tasks]))
+    self._logger.write(record)
+    return record
+
+  def run(self):
+    with signals.runtime_terminator():
+      while True:
+        start = time.time()
+        self.evaluate_once()
+        time.sleep(max(0.0, self._config.evaluator_period_seconds -
+                       (time.time() - start)))

@@ -1,0 +1,39 @@
+"""MinAtar-5 kickstarting: one multi-task student, one shipped teacher per game.
+
+Sized for a 2-core machine: 2 actor processes of 32 environments each (every
+actor plays all five games), batch 32 of 20-step sequences. On a big machine
+the paper's layout (5 actors per task) is `actor_tasks`, e.g.
+`num_actors=25, actor_tasks=[[g] for g in GAMES for _ in range(5)]`.
+"""
+
+import os
+
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.environments import minatar
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEACHERS_DIR = os.path.join(REPO, 'teachers', 'minatar5')
+
+
+def get_config() -> ProgramConfig:
+  return ProgramConfig(
+      agent=KickstartingConfig(
+          learning_rate=1e-3,
+          entropy_cost=0.01,
+          batch_size=32,
+          sequence_length=20,
+          num_envs_per_actor=32,
+          distillation_costs=(1.0,),
+          max_queue_size=256,
+      ),
+      suite='minatar5',
+      tasks=minatar.GAMES,
+      teachers={game: os.path.join(TEACHERS_DIR, game)
+                for game in minatar.GAMES},
+      network='minatar',
+      network_kwargs=dict(conv_channels=16, hidden_size=128, lstm_size=128),
+      num_actors=2,
+      max_env_steps=1_000_000,
+      run_dir='runs/minatar5',
+  )

@@ -1,0 +1,82 @@
+"""Launches distributed kickstarting with Launchpad.
+
+  python launch/kickstart.py --lp_launch_type=local_mp              # processes
+  python launch/kickstart.py --lp_launch_type=local_mt              # threads
+  python launch/kickstart.py --config=configs/dmlab30.py --lp_launch_type=vertex_ai
+
+--config names a Python file with `get_config() -> ProgramConfig`; the flags
+below override its fields. The program stops by itself after max_env_steps.
+"""
+
+import dataclasses
+import importlib.util
+import os
+
+from absl import app
+from absl import flags
+import launchpad as lp
+
+from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.agents.kickstarting.config import ProgramConfig
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+flags.DEFINE_string('config', os.path.join(_REPO, 'configs', 'minatar5.py'),
+                    'Python file defining get_config().')
+flags.DEFINE_string('run_dir', None, 'Run directory (logs, checkpoints).')
+flags.DEFINE_integer('max_env_steps', None, 'Stop after this many env steps.')
+flags.DEFINE_integer('num_actors', None, 'Actor processes.')
+flags.DEFINE_integer('envs_per_actor', None, 'Environments per actor.')
+flags.DEFINE_boolean('no_teachers', False, 'Train without teachers (lambda=0).')
+flags.DEFINE_string('terminal', 'current_terminal',
+                    'local_mp output: current_terminal, output_to_files, ...')
+FLAGS = flags.FLAGS
+
+
+def load_config(path: str) -> ProgramConfig:
+  if not os.path.isfile(path):
+    raise FileNotFoundError(f'No config file at {path!r}; pass --config='
+                            'configs/<name>.py.')
+  spec = importlib.util.spec_from_file_location('experiment_config', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()
+
+
+def apply_flags(config: ProgramConfig) -> ProgramConfig:
+  agent = config.agent
+  if FLAGS.envs_per_actor:
+    agent = dataclasses.replace(agent, num_envs_per_actor=FLAGS.envs_per_actor)
+  overrides = {'agent': agent}
+  if FLAGS.run_dir:
+    overrides['run_dir'] = FLAGS.run_dir
+  if FLAGS.max_env_steps:
+    overrides['max_env_steps'] = FLAGS.max_env_steps
+  if FLAGS.num_actors:
+    overrides['num_actors'] = FLAGS.num_actors
+    overrides['actor_tasks'] = None
+  if FLAGS.no_teachers:
+    overrides['teachers'] = {}
+  return dataclasses.replace(config, **overrides)
+
+
+def main(_):
+  config = apply_flags(load_config(FLAGS.config))
+  config.run_dir = os.path.abspath(config.run_dir)
+  program = program_lib.make_program(config)
+  launch_type = lp.LaunchType(FLAGS.lp_launch_type)
+  kwargs = {}
+  if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
+    kwargs = dict(local_resources=program_lib.make_local_resources(config),
+                  terminal=FLAGS.terminal)
+  elif launch_type == lp.LaunchType.VERTEX_AI:
+    kwargs = dict(xm_resources=program_lib.make_xm_resources(config))
+  print(f'Launching {config.num_actors} actors x '
+        f'{config.agent.num_envs_per_actor} envs ({launch_type.value}); '
+        f'run dir {config.run_dir}; stops after {config.max_env_steps} steps.')
+  worker_manager = lp.launch(program, launch_type=launch_type, **kwargs)
+  if worker_manager is not None and hasattr(worker_manager, 'wait'):
+    worker_manager.wait()
+
+
+if __name__ == '__main__':
+  app.run(main)
