@@ -9,19 +9,17 @@ each stepping K environments of one or several tasks with their teachers),
 
 import functools
 import os
-import time
 from typing import Any, Dict
 
 from acme import specs
-from acme.tf import savers as tf2_savers
 from acme.utils import counting
 from acme.utils import lp_utils
-from acme.utils import signals
 import launchpad as lp
 import reverb
 
 from acme_kickstart import loggers
 from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
@@ -29,39 +27,6 @@ from acme_kickstart.agents.kickstarting.config import ProgramConfig
 def _checkpoint_dir(config: ProgramConfig) -> str:
   """acme's Checkpointer adds 'checkpoints/<subdirectory>' to this."""
   return os.path.abspath(config.run_dir)
-
-
-class CheckpointedCounter:
-  """acme's Counter, restored from and saved to the run directory.
-
-  acme's CheckpointingRunner only sleeps whole minutes between saves of a
-  non-learner object; this saves every `checkpoint_minutes` (any float) and
-  once more when the program stops.
-  """
-
-  def __init__(self, config: ProgramConfig):
-    self._counter = counting.Counter()
-    self._period_seconds = 60.0 * config.checkpoint_minutes
-    self._checkpointer = tf2_savers.Checkpointer(
-        {'counter': self._counter}, directory=_checkpoint_dir(config),
-        subdirectory='counter', add_uid=False,
-        time_delta_minutes=config.checkpoint_minutes)
-
-  def run(self):
-    with signals.runtime_terminator(
-        lambda: self._checkpointer.save(force=True)):
-      while True:
-        # Short sleeps: a stop is only seen between Python instructions.
-        deadline = time.time() + self._period_seconds
-        while time.time() < deadline:
-          time.sleep(min(1.0, self._period_seconds))
-        self._checkpointer.save(force=True)
-
-  def increment(self, **counts):
-    return self._counter.increment(**counts)
-
-  def get_counts(self):
-    return self._counter.get_counts()
 
 
 def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
@@ -79,10 +44,8 @@ def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
       counter=counting.Counter(counter, prefix='learner'),
       logger=loggers.make_logger(config.run_dir, 'learner',
                                  terminal_seconds=None))
-  return tf2_savers.CheckpointingRunner(
-      learner, key='learner', subdirectory='learner',
-      directory=_checkpoint_dir(config), add_uid=False,
-      time_delta_minutes=config.checkpoint_minutes)
+  return checkpointing.CheckpointedLearner(
+      learner, _checkpoint_dir(config), config.checkpoint_minutes)
 
 
 def make_program(config: ProgramConfig) -> lp.Program:
@@ -93,7 +56,9 @@ def make_program(config: ProgramConfig) -> lp.Program:
     replay = program.add_node(lp.ReverbNode(
         functools.partial(builder.make_replay_tables, config)))
   with program.group('counter'):
-    counter = program.add_node(lp.CourierNode(CheckpointedCounter, config))
+    counter = program.add_node(lp.CourierNode(
+        checkpointing.CheckpointedCounter, _checkpoint_dir(config),
+        config.checkpoint_minutes))
   with program.group('learner'):
     learner = program.add_node(
         lp.CourierNode(make_learner, config, replay, counter))

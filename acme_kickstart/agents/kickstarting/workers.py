@@ -15,13 +15,13 @@ from typing import Dict, List
 from acme import specs
 from acme.tf import variable_utils as tf2_variable_utils
 from acme.utils import counting
-from acme.utils import signals
 import numpy as np
 import reverb
 
 from acme_kickstart import loggers
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
@@ -79,8 +79,8 @@ class ActorWorker:
   def run(self):
     write_pid(self._config.run_dir, self._label)
     episodes, steps_since, last_log = [], 0, time.time()
-    with signals.runtime_terminator():
-      while True:
+    with checkpointing.stop_requested() as stop:
+      while not stop.is_set():
         steps_since += self._actor.step()
         episodes.extend(self._actor.pop_episodes())
         now = time.time()
@@ -137,9 +137,9 @@ class EvaluatorWorker:
     return record
 
   def run(self):
-    with signals.runtime_terminator():
-      while True:
+    with checkpointing.stop_requested() as stop:
+      while not stop.is_set():
         start = time.time()
         self.evaluate_once()
-        time.sleep(max(0.0, self._config.evaluator_period_seconds -
-                       (time.time() - start)))
+        checkpointing.sleep_unless_stopped(
+            self._config.evaluator_period_seconds - (time.time() - start), stop)

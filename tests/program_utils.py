@@ -1,0 +1,105 @@
+"""Helpers for program tests: small configs, real launches, reading run dirs."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from acme.tf import savers as tf2_savers
+import tensorflow as tf
+
+from acme_kickstart.environments import minatar
+from conftest import built_network
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAUNCH = os.path.join(ROOT, 'launch', 'kickstart.py')
+
+
+def write_teachers(directory, games=minatar.GAMES):
+  """Random-weight teachers as real acme snapshots, one per game."""
+  paths = {}
+  for game in games:
+    network = built_network(f'teacher_{game}', lstm_size=16, hidden_size=32)
+    path = os.path.join(str(directory), game)
+    tf.saved_model.save(tf2_savers.make_snapshot(network), path)
+    paths[game] = path
+  return paths
+
+
+def write_config(path, run_dir, teachers, **overrides):
+  """A config file for launch/kickstart.py, sized for tests."""
+  fields = dict(num_actors=2, max_env_steps=20_000, checkpoint_minutes=0.05,
+                evaluator_period_seconds=5.0, progress_period_seconds=1.0,
+                evaluator_episodes_per_task=1, num_dataset_streams=2)
+  fields.update(overrides)
+  extra = ''.join(f'      {k}={v!r},\n' for k, v in fields.items())
+  text = textwrap.dedent('''\
+      from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+      from acme_kickstart.agents.kickstarting.config import ProgramConfig
+
+      def get_config():
+        return ProgramConfig(
+            agent=KickstartingConfig(batch_size=8, sequence_length=10,
+                                     num_envs_per_actor=8, max_queue_size=64,
+                                     distillation_costs=(1.0,)),
+            network_kwargs=dict(hidden_size=32, lstm_size=32),
+            teachers={teachers!r},
+            run_dir={run_dir!r},
+      ''').format(teachers=teachers, run_dir=str(run_dir)) + extra + '      )\n'
+  with open(path, 'w') as f:
+    f.write(text)
+  return str(path)
+
+
+def launch(config_path, launch_type, log_path, *flags):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1',
+             PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, 'tests')]))
+  log = open(log_path, 'a')
+  return subprocess.Popen(
+      [sys.executable, LAUNCH, f'--config={config_path}',
+       f'--lp_launch_type={launch_type}', *flags],
+      stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+      start_new_session=True)
+
+
+def kill_program(process):
+  try:
+    os.killpg(process.pid, signal.SIGKILL)
+  except ProcessLookupError:
+    pass
+  process.wait()
+
+
+def read_csv(run_dir, label):
+  path = os.path.join(str(run_dir), 'logs', label, 'logs.csv')
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [row for row in csv.DictReader(f)]
+
+
+def pid(run_dir, label):
+  path = os.path.join(str(run_dir), 'pids', label)
+  return int(open(path).read()) if os.path.exists(path) else None
+
+
+def wait_for(condition, timeout, what, process=None, log_path=None):
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    if condition():
+      return
+    if process is not None and process.poll() is not None:
+      raise AssertionError(f'Program exited ({process.returncode}) before '
+                           f'{what}. Log tail:\n{_tail(log_path)}')
+    time.sleep(1.0)
+  raise AssertionError(f'Timed out waiting for {what}. Log tail:\n'
+                       f'{_tail(log_path)}')
+
+
+def _tail(log_path):
+  if not log_path or not os.path.exists(log_path):
+    return ''
+  return open(log_path).read()[-3000:]

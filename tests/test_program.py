@@ -1,0 +1,163 @@
+"""The Launchpad program: layout, real launches, stop, resume, actor failure."""
+
+import glob
+import os
+import signal
+import time
+
+import pytest
+
+from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.agents.kickstarting.config import GroupResources
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.agents.kickstarting.config import ProgramConfig
+import program_utils as pu
+
+
+@pytest.fixture(scope='module')
+def teachers(tmp_path_factory):
+  return pu.write_teachers(tmp_path_factory.mktemp('teachers'))
+
+
+def test_groups_node_counts_and_resources_follow_the_config(teachers, tmp_path):
+  topology = {
+      'learner': GroupResources(gpus=None, env={'TF_XLA_FLAGS': '--x'},
+                                xm={'cpu': 8, 'gpu': 1, 'gpu_type': 'a100'}),
+      'actor': GroupResources(gpus=0, args={'foo': '1'},
+                              xm={'cpu': 4, 'gpu': 1}),
+      'evaluator': GroupResources(gpus=0, xm={'cpu': 2}),
+  }
+  config = ProgramConfig(agent=KickstartingConfig(num_envs_per_actor=4),
+                         teachers=teachers, num_actors=7, topology=topology,
+                         run_dir=str(tmp_path))
+  program = program_lib.make_program(config)
+  assert {g: len(n) for g, n in program.groups.items()} == {
+      'replay': 1, 'counter': 1, 'learner': 1, 'actor': 7, 'evaluator': 1,
+      'stopper': 1}
+  local = program_lib.make_local_resources(config)
+  assert local['actor'].env == {'CUDA_VISIBLE_DEVICES': ''}
+  assert local['actor'].args == {'foo': '1'}
+  assert local['evaluator'].env == {'CUDA_VISIBLE_DEVICES': ''}
+  assert local['learner'].env == {'TF_XLA_FLAGS': '--x'}  # GPUs stay visible.
+  xm = program_lib.make_xm_resources(config)
+  assert xm['learner'] == {'cpu': 8, 'gpu': 1, 'gpu_type': 'a100'}
+  assert xm['actor'] == {'cpu': 4}  # A CPU group never asks for a GPU.
+
+
+def test_paper_layout_five_actors_per_task_is_expressible(teachers, tmp_path):
+  tasks = ProgramConfig().tasks
+  config = ProgramConfig(
+      agent=KickstartingConfig(num_envs_per_actor=3), teachers=teachers,
+      num_actors=25, actor_tasks=[[t] for t in tasks for _ in range(5)],
+      run_dir=str(tmp_path))
+  program = program_lib.make_program(config)
+  assert len(program.groups['actor']) == 25
+  assert config.tasks_of_actor(0) == ['breakout'] * 3
+  assert config.tasks_of_actor(24) == ['space_invaders'] * 3
+  # The default layout spreads every actor's environments over all tasks.
+  assert set(ProgramConfig().tasks_of_actor(1)) == set(tasks)
+
+
+def test_missing_teacher_snapshot_fails_before_launch(tmp_path):
+  config = ProgramConfig(teachers={'breakout': str(tmp_path / 'missing')},
+                         run_dir=str(tmp_path))
+  with pytest.raises(FileNotFoundError, match="teacher of task 'breakout'.*"
+                     'train_teacher.py'):
+    program_lib.make_program(config)
+
+
+@pytest.mark.timeout(300)
+def test_local_mt_program_learns_from_actors_and_stops_itself(teachers,
+                                                              tmp_path):
+  run_dir = tmp_path / 'run'
+  config = pu.write_config(tmp_path / 'config.py', run_dir, teachers,
+                           max_env_steps=15_000)
+  log = str(tmp_path / 'log.txt')
+  process = pu.launch(config, 'local_mt', log)
+  try:
+    assert process.wait(timeout=240) == 0, pu._tail(log)  # pylint: disable=protected-access
+  finally:
+    pu.kill_program(process)
+  learner = pu.read_csv(run_dir, 'learner')
+  assert learner and int(float(learner[-1]['learner_steps'])) > 5
+  # It learned from real actors' trajectories, with the teachers in them.
+  assert max(float(r['kl/breakout']) for r in learner) > 0
+  assert max(float(r['distillation_loss']) for r in learner) > 0
+  actor_steps = [float(r['actor_steps']) for r in pu.read_csv(run_dir, 'actor_0')]
+  assert max(actor_steps) >= 15_000 - 2 * 8 * 50
+  evaluator = pu.read_csv(run_dir, 'evaluator')
+  assert evaluator and 'return/breakout' in evaluator[0]
+  assert glob.glob(str(run_dir / 'tb' / 'learner' / 'events.*'))
+  assert os.path.isdir(run_dir / 'checkpoints' / 'learner')
+  assert os.path.isdir(run_dir / 'checkpoints' / 'counter')
+
+
+@pytest.mark.timeout(420)
+def test_local_mp_resumes_after_learner_sigkill(teachers, tmp_path):
+  run_dir = tmp_path / 'run'
+  interval_minutes = 0.1
+  config = pu.write_config(tmp_path / 'config.py', run_dir, teachers,
+                           max_env_steps=10**9,
+                           checkpoint_minutes=interval_minutes)
+  log = str(tmp_path / 'log.txt')
+  process = pu.launch(config, 'local_mp', log)
+  try:
+    def learner_checkpointed_twice():
+      rows = pu.read_csv(run_dir, 'learner')
+      return (pu.pid(run_dir, 'learner') and len(rows) > 20 and
+              len(glob.glob(str(run_dir / 'checkpoints' / 'learner' /
+                                'ckpt-*.index'))) >= 2)
+    pu.wait_for(learner_checkpointed_twice, 240, 'learner checkpoints',
+                process, log)
+    os.kill(pu.pid(run_dir, 'learner'), signal.SIGKILL)
+    killed_at = time.time()
+    time.sleep(1.0)
+    steps_at_kill = max(float(r['actor_steps'])
+                        for r in pu.read_csv(run_dir, 'actor_0'))
+    learner_steps_at_kill = max(float(r['learner_steps'])
+                                for r in pu.read_csv(run_dir, 'learner'))
+    rate = steps_at_kill / (killed_at - os.path.getctime(
+        str(run_dir / 'logs' / 'actor_0' / 'logs.csv')))
+  finally:
+    pu.kill_program(process)  # Everything else dies without a goodbye too.
+  rows_before = len(pu.read_csv(run_dir, 'actor_0'))
+  learner_rows_before = len(pu.read_csv(run_dir, 'learner'))
+
+  process = pu.launch(config, 'local_mp', log)
+  try:
+    pu.wait_for(lambda: len(pu.read_csv(run_dir, 'learner')) >
+                learner_rows_before + 2, 240, 'the resumed learner', process,
+                log)
+  finally:
+    pu.kill_program(process)
+  resumed_actor = pu.read_csv(run_dir, 'actor_0')[rows_before]
+  resumed_learner = pu.read_csv(run_dir, 'learner')[learner_rows_before]
+  one_interval = rate * interval_minutes * 60
+  # The counter came back from its checkpoint: at most one interval lost.
+  assert float(resumed_actor['actor_steps']) >= steps_at_kill - one_interval
+  # The learner came back from its checkpoint, not from step 0.
+  assert float(resumed_learner['learner_steps']) > 0.5 * learner_steps_at_kill
+
+
+@pytest.mark.timeout(360)
+def test_local_mp_goes_on_when_an_actor_dies(teachers, tmp_path):
+  run_dir = tmp_path / 'run'
+  config = pu.write_config(tmp_path / 'config.py', run_dir, teachers,
+                           max_env_steps=10**9)
+  log = str(tmp_path / 'log.txt')
+  process = pu.launch(config, 'local_mp', log)
+  try:
+    pu.wait_for(lambda: len(pu.read_csv(run_dir, 'actor_1')) > 3 and
+                len(pu.read_csv(run_dir, 'learner')) > 3, 240,
+                'both actors and the learner', process, log)
+    os.kill(pu.pid(run_dir, 'actor_1'), signal.SIGKILL)
+    time.sleep(2.0)
+    actor_rows = len(pu.read_csv(run_dir, 'actor_0'))
+    learner_steps = float(pu.read_csv(run_dir, 'learner')[-1]['learner_steps'])
+    time.sleep(15.0)
+    assert process.poll() is None, 'The program stopped with its actor.'
+    assert len(pu.read_csv(run_dir, 'actor_0')) > actor_rows + 5
+    assert float(pu.read_csv(run_dir, 'learner')[-1]['learner_steps']) > (
+        learner_steps)
+  finally:
+    pu.kill_program(process)
