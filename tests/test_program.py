@@ -103,10 +103,11 @@ def test_local_mp_resumes_after_learner_sigkill(teachers, tmp_path):
   process = pu.launch(config, 'local_mp', log)
   try:
     def learner_checkpointed_twice():
-      rows = pu.read_csv(run_dir, 'learner')
-      return (pu.pid(run_dir, 'learner') and len(rows) > 20 and
-              len(glob.glob(str(run_dir / 'checkpoints' / 'learner' /
-                                'ckpt-*.index'))) >= 2)
+      # acme keeps the newest checkpoint only: ckpt-2 is the second save.
+      saves = [int(p.split('ckpt-')[1].split('.')[0]) for p in glob.glob(
+          str(run_dir / 'checkpoints' / 'learner' / 'ckpt-*.index'))]
+      return (pu.pid(run_dir, 'learner') and
+              len(pu.read_csv(run_dir, 'learner')) > 3 and max(saves or [0]) >= 2)
     pu.wait_for(learner_checkpointed_twice, 240, 'learner checkpoints',
                 process, log)
     os.kill(pu.pid(run_dir, 'learner'), signal.SIGKILL)

@@ -43,7 +43,8 @@ def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
       network, dataset, config.agent, config.tasks,
       counter=counting.Counter(counter, prefix='learner'),
       logger=loggers.make_logger(config.run_dir, 'learner',
-                                 terminal_seconds=None))
+                                 terminal_seconds=None,
+                                 min_seconds=config.progress_period_seconds))
   return checkpointing.CheckpointedLearner(
       learner, _checkpoint_dir(config), config.checkpoint_minutes)
 

@@ -10,7 +10,7 @@ latest weights, at a fixed period, and logs returns per task.
 import collections
 import os
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from acme import specs
 from acme.tf import variable_utils as tf2_variable_utils
@@ -115,13 +115,18 @@ class EvaluatorWorker:
     self._logger = loggers.make_logger(config.run_dir, 'evaluator',
                                        terminal_seconds=0.0)
 
-  def evaluate_once(self) -> Dict[str, float]:
-    """One round: a fresh episode in every environment, latest weights."""
+  def evaluate_once(self, stop=None) -> Optional[Dict[str, float]]:
+    """One round: a fresh episode in every environment, latest weights.
+
+    Returns None, logging nothing, if `stop` is set before the round ends.
+    """
     self._variable_client.update_and_wait()
     self._actor.pop_episodes()
     self._actor.reset()
     finished, seen = [], set()
     while len(seen) < self._num_episodes:
+      if stop is not None and stop.is_set():
+        return None
       self._actor.step()
       for episode in self._actor.pop_episodes():
         if episode.env_index not in seen:
@@ -140,6 +145,6 @@ class EvaluatorWorker:
     with checkpointing.stop_requested() as stop:
       while not stop.is_set():
         start = time.time()
-        self.evaluate_once()
+        self.evaluate_once(stop)
         checkpointing.sleep_unless_stopped(
             self._config.evaluator_period_seconds - (time.time() - start), stop)
