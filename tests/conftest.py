@@ -40,14 +40,19 @@ class PerEnvTables:
          for n in self.names], port=None)
     self.client = reverb.Client(f'localhost:{self.server.port}')
     self.sequence_length = sequence_length
+    self._adders = []
 
   def adder(self, i: int, period: int):
-    return adders.SequenceAdder(
+    adder = adders.SequenceAdder(
         self.client, sequence_length=self.sequence_length, period=period,
         priority_fns={self.names[i]: None})
+    self._adders.append(adder)
+    return adder
 
   def drain(self, i: int):
     """All sequences env i wrote, oldest first, as numpy nests."""
+    for adder in self._adders:
+      adder.reset()  # Ends the episode: flushes items still in flight.
     size = self.client.server_info()[self.names[i]].current_size
     if size == 0:
       return []

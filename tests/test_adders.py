@@ -61,3 +61,37 @@ def test_one_writer_serves_many_environments(per_env_tables):
   for seq in seqs:  # Each sequence is one environment's, one task throughout.
     real = seq.extras['logits'].any(-1)
     assert len(set(seq.observation['task_id'][real].tolist())) == 1
+
+
+def _key(sequence):
+  return b''.join(np.ascontiguousarray(x).tobytes()
+                  for x in __import__('tree').flatten(sequence))
+
+
+def test_batched_path_writes_the_items_of_k_acme_adders(per_env_tables):
+  """One add_batch call a step for K environments (the actor's fast path)
+  writes the same items as K acme SequenceAdders, as a multiset."""
+  network = built_network('student')
+  num_envs, length, period = 4, 6, 5
+
+  def envs():
+    return [minatar.make_environment(minatar.GAMES[i], seed=i,
+                                     max_episode_steps=9 + 4 * i)
+            for i in range(num_envs)]
+
+  acme_tables = per_env_tables(network, 1, length)
+  acme_actor = acting.BatchedActor(
+      network, envs(), [acme_tables.adder(0, period) for _ in range(num_envs)],
+      seed=2)
+  ours_tables = per_env_tables(network, 1, length)
+  writer = BatchedSequenceAdder(ours_tables.client, num_envs, length, period,
+                                table='env_0')
+  ours_actor = acting.BatchedActor(network, envs(), writer, seed=2)
+  for _ in range(50):
+    acme_actor.step()
+    ours_actor.step()
+  writer.flush()
+  acme_seqs = sorted(acme_tables.drain(0), key=_key)
+  ours_seqs = sorted(ours_tables.drain(0), key=_key)
+  assert len(acme_seqs) > 30
+  _assert_same_sequences(ours_seqs, acme_seqs)

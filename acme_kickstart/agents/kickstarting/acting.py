@@ -10,7 +10,6 @@ own acme `SequenceAdder`.
 
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
-from acme import adders as acme_adders
 from acme.tf import variable_utils as tf2_variable_utils
 import dm_env
 import numpy as np
@@ -54,13 +53,17 @@ class BatchedActor:
   def __init__(self,
                network: snt.RNNCore,
                environments: Sequence[dm_env.Environment],
-               adders: Optional[Sequence[acme_adders.Adder]] = None,
+               adders=None,
                teachers: Optional[TeacherSet] = None,
                variable_client: Optional[tf2_variable_utils.VariableClient] = None,
                action_seeds: Optional[Sequence[int]] = None,
                seed: int = 0,
                greedy: bool = False):
-    if adders is not None and len(adders) != len(environments):
+    # `adders`: one acme Adder per environment, or one BatchedSequenceAdder
+    # for all of them (the fast path: one call per step for all extras).
+    self._batched_adder = hasattr(adders, 'add_batch')
+    if (adders is not None and not self._batched_adder and
+        len(adders) != len(environments)):
       raise ValueError(f'Need one adder per environment: {len(adders)} adders '
                        f'for {len(environments)} environments.')
     self._network = network
@@ -78,8 +81,8 @@ class BatchedActor:
     self._task_ids = np.array(
         [int(ts.observation['task_id']) for ts in self._timesteps], np.int32)
     if adders is not None:
-      for adder, ts in zip(adders, self._timesteps):
-        adder.add_first(ts)
+      for i, ts in enumerate(self._timesteps):
+        self._add_first(i, ts)
 
     # Teachers: env indices of each task that has one.
     self._teachers = teachers
@@ -144,21 +147,27 @@ class BatchedActor:
                      self._teacher_states))
     logits = logits.numpy()
     actions = self._sample(logits)
-    if self._adders is not None:
-      teacher_logits = teacher_logits.numpy()
-      state = tree.map_structure(lambda s: s.numpy(), state)
 
+    timesteps = []
     for i, env in enumerate(self._envs):
       timestep = env.step(actions[i])
       self._returns[i] += timestep.reward
       self._lengths[i] += 1
-      if self._adders is not None:
-        self._adders[i].add(actions[i], timestep, {
-            'logits': logits[i],
-            'core_state': tree.map_structure(lambda s: s[i], state),  # pylint: disable=cell-var-from-loop
-            'teacher_logits': teacher_logits[i],
-            'teacher_mask': self._teacher_mask[i],
-        })
+      timesteps.append(timestep)
+
+    if self._adders is not None:
+      extras = {'logits': logits,
+                'core_state': tree.map_structure(lambda s: s.numpy(), state),
+                'teacher_logits': teacher_logits.numpy(),
+                'teacher_mask': self._teacher_mask}
+      if self._batched_adder:
+        self._adders.add_batch(actions, timesteps, extras)
+      else:
+        for i, adder in enumerate(self._adders):
+          adder.add(actions[i], timesteps[i],
+                    tree.map_structure(lambda x: x[i], extras))  # pylint: disable=cell-var-from-loop
+
+    for i, timestep in enumerate(timesteps):
       self._first[i] = timestep.last()
       if timestep.last():
         self._episodes.append(Episode(int(self._task_ids[i]), i,
@@ -166,14 +175,20 @@ class BatchedActor:
                                       int(self._lengths[i])))
         self._returns[i] = 0.0
         self._lengths[i] = 0
-        timestep = env.reset()
+        timestep = self._envs[i].reset()
         if self._adders is not None:
-          self._adders[i].add_first(timestep)
+          self._add_first(i, timestep)
       self._timesteps[i] = timestep
 
     if self._variable_client is not None:
       self._variable_client.update()
     return len(self._envs)
+
+  def _add_first(self, i: int, timestep: dm_env.TimeStep):
+    if self._batched_adder:
+      self._adders.add_first(i, timestep)
+    else:
+      self._adders[i].add_first(timestep)
 
   def reset(self):
     """Starts a new episode in every environment (for actors that only play)."""

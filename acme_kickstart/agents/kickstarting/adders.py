@@ -2,18 +2,19 @@
 
 acme's `SequenceAdder` appends every env step to a Reverb `TrajectoryWriter`,
 which costs ~0.8 ms of Python per step here, more than the policy and the
-environment together. This writer keeps each environment's current sequence in
-Python and appends a whole sequence to Reverb at once (one append, one item), so
-the cost is paid once per sequence. The items are the ones acme's
-`SequenceAdder(sequence_length, period)` writes with its default ZERO_PAD end of
-episode: the same windows on the same period grid, the same zero-filled dummy
-step after the last observation and the same zero padding, with the same
-signature (`SequenceAdder.signature`), so acme's datasets and learners read them.
+environment together. This writer keeps each environment's current sequence as
+flat lists of arrays and appends a whole sequence to Reverb at once (one append,
+one item), so Reverb's cost is paid once per sequence, and `add_batch` takes the
+extras of all K environments as one batched nest, flattened once per step.
+The items are the ones acme's `SequenceAdder(sequence_length, period)` writes
+with its default ZERO_PAD end of episode: the same windows on the same period
+grid, the same zero-filled dummy step after the last observation and the same
+zero padding, under the same signature (`SequenceAdder.signature`), so acme's
+datasets and learners read them.
 """
 
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
-from acme import types
 from acme.adders import reverb as acme_adders
 from acme.adders.reverb import base as acme_base
 import dm_env
@@ -33,7 +34,10 @@ class _Env:
     self._parent.add_first(self._index, timestep)
 
   def add(self, action, next_timestep: dm_env.TimeStep, extras=()):
-    self._parent.add(self._index, action, next_timestep, extras)
+    self._parent.add_batch(
+        np.asarray([action]), [next_timestep],
+        tree.map_structure(lambda x: np.asarray(x)[None], extras),
+        indices=[self._index])
 
   def reset(self):
     self._parent.reset(self._index)
@@ -56,11 +60,13 @@ class BatchedSequenceAdder:
     self._length = sequence_length
     self._period = period
     self._max_in_flight_items = max_in_flight_items
-    # Per environment: the steps of its current window (a list of step dicts),
-    # its pending observation, and its step count in the episode.
+    # Per environment: the flat steps of its current window and the flat
+    # leaves of its pending observation (None before add_first).
     self._steps: List[list] = [[] for _ in range(num_envs)]
-    self._pending: List[Optional[types.NestedArray]] = [None] * num_envs
-    self._episode_steps = np.zeros([num_envs], np.int64)
+    self._pending: List[Optional[list]] = [None] * num_envs
+    self._structure = None  # A Step nest, known from the first step.
+    self._num_observation_leaves = 0
+    self._zeros: Optional[list] = None
     self.num_items = 0  # Items created; each reaches Reverb without our help.
 
   def env(self, index: int) -> _Env:
@@ -69,56 +75,75 @@ class BatchedSequenceAdder:
   def add_first(self, index: int, timestep: dm_env.TimeStep):
     if not timestep.first():
       raise ValueError('add_first needs a FIRST timestep.')
-    self.reset(index)
-    self._pending[index] = (timestep.observation, True)
+    self._steps[index] = []
+    self._pending[index] = tree.flatten(timestep.observation) + [True]
 
-  def add(self, index: int, action, next_timestep: dm_env.TimeStep, extras=()):
-    if self._pending[index] is None:
-      raise ValueError('add_first must be called before add.')
-    observation, start = self._pending[index]
+  def add_batch(self, actions: np.ndarray,
+                next_timesteps: Sequence[dm_env.TimeStep], extras,
+                indices: Optional[Sequence[int]] = None):
+    """Adds one step of several environments (all of them by default).
+
+    Args:
+      actions: [N] actions taken.
+      next_timesteps: N timesteps that followed.
+      extras: a nest of [N, ...] arrays: the extras of each environment's step.
+      indices: the N environments (defaults to 0..N-1).
+    """
+    flat_extras = tree.flatten(extras)
+    if self._structure is None:
+      self._learn_structure(next_timesteps[0], actions[0], extras)
+    for n, timestep in enumerate(next_timesteps):
+      index = n if indices is None else indices[n]
+      pending = self._pending[index]
+      if pending is None:
+        raise ValueError('add_first must be called before add.')
+      step = pending[:-1] + [actions[n], timestep.reward, timestep.discount,
+                             pending[-1]] + [leaf[n] for leaf in flat_extras]
+      self._append(index, step)
+      observation = tree.flatten(timestep.observation)
+      self._pending[index] = observation + [False]
+      if timestep.last():
+        # The last observation, with a zero action, reward, discount, extras.
+        self._append(index, observation +
+                     self._zeros[self._num_observation_leaves:], last=True)
+        self._steps[index] = []
+        self._pending[index] = None
+
+  def _learn_structure(self, timestep, action, extras):
     step = acme_base.Step(
-        observation=observation, action=action, reward=next_timestep.reward,
-        discount=next_timestep.discount, start_of_episode=start, extras=extras)
-    self._append(index, step)
-    self._pending[index] = (next_timestep.observation, False)
-    if next_timestep.last():
-      zero = tree.map_structure(np.zeros_like, step)
-      # The last observation, with a zero action, reward, discount and extras.
-      self._append(index, zero._replace(observation=next_timestep.observation,
-                                        start_of_episode=False),
-                   last=True)
-      self.reset(index)
+        observation=timestep.observation, action=np.asarray(action),
+        reward=timestep.reward, discount=timestep.discount,
+        start_of_episode=True,
+        extras=tree.map_structure(lambda x: np.asarray(x)[0], extras))
+    self._structure = step
+    self._num_observation_leaves = len(tree.flatten(timestep.observation))
+    self._zeros = [np.zeros_like(leaf) for leaf in tree.flatten(step)]
 
-  def _append(self, index: int, step: acme_base.Step, last: bool = False):
+  def _append(self, index: int, step: list, last: bool = False):
     steps = self._steps[index]
     steps.append(step)
-    self._episode_steps[index] += 1
     if len(steps) == self._length and not last:
       self._write(steps)
       del steps[:self._period]
     elif last:
       # Zero-pad the window holding the last step, as acme's ZERO_PAD does.
-      zero = tree.map_structure(np.zeros_like, step)
-      zero = zero._replace(start_of_episode=np.zeros_like(
-          np.asarray(step.start_of_episode)))
       while len(steps) < self._length:
-        steps.append(zero)
+        steps.append(self._zeros)
       self._write(steps)
 
   def _write(self, steps: list):
-    sequence = tree.map_structure(lambda *xs: np.stack(xs), *steps)
-    sequence = sequence._replace(
-        start_of_episode=np.asarray(sequence.start_of_episode, bool))
+    columns = [np.stack([step[c] for step in steps])
+               for c in range(len(steps[0]))]
+    sequence = tree.unflatten_as(self._structure, columns)
     self._writer.append(sequence)
     item = tree.map_structure(lambda column: column[-1], self._writer.history)
     self._writer.create_item(self._table, priority=1.0, trajectory=item)
-    self.num_items += 1
     self._writer.flush(self._max_in_flight_items)
+    self.num_items += 1
 
   def reset(self, index: int):
     self._steps[index] = []
     self._pending[index] = None
-    self._episode_steps[index] = 0
 
   def flush(self, timeout_ms: Optional[int] = None):
     self._writer.flush(0, timeout_ms=timeout_ms)

@@ -59,7 +59,7 @@ class KickstartingAgent:
     self._learner = builder.make_learner(network, dataset, config, task_names,
                                  logger=logger or loggers.NoOpLogger())
     self._actor = acting.BatchedActor(
-        network, environments, [self._writer.env(i) for i in range(num_envs)],
+        network, environments, self._writer,
         teachers=teachers, seed=config.seed)
     self._batches_consumed = 0
     self.env_steps = 0

@@ -66,7 +66,7 @@ class ActorWorker:
         replay, len(envs), config.agent.sequence_length,
         config.agent.sequence_period)
     self._actor = acting.BatchedActor(
-        network, envs, [self._writer.env(j) for j in range(len(envs))],
+        network, envs, self._writer,
         teachers=teachers, variable_client=self._variable_client,
         seed=base_seed)
     self._counter = counting.Counter(counter, prefix='actor')
