@@ -161,7 +161,8 @@ class BatchedActor:
                 'teacher_logits': teacher_logits.numpy(),
                 'teacher_mask': self._teacher_mask}
       if self._batched_adder:
-        self._adders.add_batch(actions, timesteps, extras)
+        self._adders.add_batch(observations, self._first.copy(), actions,
+                               timesteps, extras)
       else:
         for i, adder in enumerate(self._adders):
           adder.add(actions[i], timesteps[i],

@@ -111,8 +111,11 @@ class ProgramConfig:
   run_dir: str = 'runs/kickstart'
   checkpoint_minutes: float = 1.0
   num_dataset_streams: int = 4
-  evaluator_episodes_per_task: int = 4
-  evaluator_period_seconds: float = 20.0
+  evaluator_episodes_per_task: int = 2
+  evaluator_period_seconds: float = 60.0
+  # TF threads in each actor and evaluator process: one, on small machines
+  # where many processes share few cores.
+  actor_tf_threads: int = 1
   progress_period_seconds: float = 5.0
   topology: Dict[str, GroupResources] = dataclasses.field(
       default_factory=default_topology)

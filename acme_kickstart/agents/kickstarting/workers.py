@@ -17,6 +17,7 @@ from acme.tf import variable_utils as tf2_variable_utils
 from acme.utils import counting
 import numpy as np
 import reverb
+import tensorflow as tf
 
 from acme_kickstart import loggers
 from acme_kickstart.agents.kickstarting import acting
@@ -34,6 +35,15 @@ def _returns_by_task(episodes: List[acting.Episode], task_names) -> Dict[str, fl
           for task, values in by_task.items()}
 
 
+def limit_tf_threads(num_threads: int):
+  """Caps TF's thread pools in this process (before its first TF op)."""
+  try:
+    tf.config.threading.set_intra_op_parallelism_threads(num_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(num_threads)
+  except RuntimeError:
+    pass  # TF already started in this process (threads or tests): keep it.
+
+
 def write_pid(run_dir: str, label: str):
   """Records this process's pid as <run_dir>/pids/<label> (for operators)."""
   directory = os.path.join(run_dir, 'pids')
@@ -47,6 +57,7 @@ class ActorWorker:
 
   def __init__(self, config: ProgramConfig, actor_id: int,
                replay: reverb.Client, variable_source, counter):
+    limit_tf_threads(config.actor_tf_threads)
     self._config = config
     self._tasks = config.tasks_of_actor(actor_id)
     base_seed = config.agent.seed * 1_000_003 + actor_id * 1_009
@@ -98,6 +109,7 @@ class EvaluatorWorker:
   """Plays every task with the latest weights and logs the returns."""
 
   def __init__(self, config: ProgramConfig, variable_source, counter):
+    limit_tf_threads(config.actor_tf_threads)
     self._config = config
     per_task = config.evaluator_episodes_per_task
     tasks = [t for t in config.tasks for _ in range(per_task)]
