@@ -18,6 +18,7 @@ from typing import Optional, Sequence, Tuple
 
 from acme_kickstart import networks
 from acme_kickstart.agents.kickstarting import KickstartingConfig
+from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.environments import wrappers
 from acme_kickstart.teachers import Teacher, TeacherSet
@@ -147,6 +148,32 @@ class DMLab30Experiment:
                 for task_id, level in enumerate(self.levels)}
     return TeacherSet(teachers, len(self.levels), dmlab30.NUM_ACTIONS,
                       self.observation_spec(), self.levels)
+
+
+  def to_program_config(self, run_dir: str = 'runs/dmlab30') -> ProgramConfig:
+    """The experiment as the Launchpad program's config (make_program)."""
+    return ProgramConfig(
+        agent=self.agent,
+        suite='dmlab30',
+        tasks=self.levels,
+        teachers={level: self.teacher_snapshot(level) for level in self.levels},
+        network=f'{self.network}_impala',
+        network_kwargs=dict(
+            pixel_scale=1.0 / 255.0,
+            use_previous_action_reward=self.use_previous_action_reward),
+        env_kwargs=dict(level_cache_dir=self.level_cache_dir,
+                        dataset_path=self.dataset_path,
+                        action_repeat=self.action_repeat),
+        previous_action_reward=self.use_previous_action_reward,
+        num_actors=self.num_actors,
+        actor_tasks=[[level] for level in self.actor_levels()],
+        max_env_steps=self.total_environment_frames // self.action_repeat,
+        run_dir=run_dir)
+
+
+def get_config() -> ProgramConfig:
+  """For launch/kickstart.py --config=configs/dmlab30.py."""
+  return make_config().to_program_config()
 
 
 def make_config(**overrides) -> DMLab30Experiment:

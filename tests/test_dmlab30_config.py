@@ -99,3 +99,33 @@ def test_one_teacher_per_level_from_the_snapshot_directory(tmp_path):
   assert teachers.task_ids == [0, 1]
   assert [teachers[k].name for k in teachers.task_ids] == list(levels)
   assert np.array_equal(teachers.mask(), [1.0, 1.0])
+
+
+def test_make_program_builds_the_paper_layout_without_launching(tmp_path):
+  """1 learner, 150 actors (5 per level), each actor on its own level."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.environments import dmlab30 as dmlab  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.networks import SmallImpalaNetwork  # pylint: disable=g-import-not-at-top
+  teacher = SmallImpalaNetwork(dmlab.NUM_ACTIONS, pixel_scale=1 / 255)
+  tf2_utils.create_variables(teacher, [dmlab.observation_spec()])
+  snapshot = tmp_path / 'one_teacher'
+  tf.saved_model.save(tf2_savers.make_snapshot(teacher), str(snapshot))
+  for level in dmlab.LEVELS:  # One snapshot directory per level.
+    os.symlink(snapshot, tmp_path / level)
+  experiment = dmlab30_config.make_config(teacher_snapshot_dir=str(tmp_path))
+  config = experiment.to_program_config(run_dir=str(tmp_path / 'run'))
+  program = program_lib.make_program(config)
+  assert {g: len(n) for g, n in program.groups.items()} == {
+      'replay': 1, 'counter': 1, 'learner': 1, 'actor': 150, 'evaluator': 1,
+      'stopper': 1}
+  assert config.network == 'large_impala' and config.agent.batch_size == 32
+  assert config.tasks_of_actor(0) == [dmlab.LEVELS[0]]
+  per_level = {}
+  for actor in range(150):
+    (level,) = config.tasks_of_actor(actor)
+    per_level[level] = per_level.get(level, 0) + 1
+  assert per_level == {level: 5 for level in dmlab.LEVELS}
+  assert set(config.teachers) == set(dmlab.LEVELS)
+  # The launcher's entry point reads the same config.
+  assert dmlab30_config.get_config().num_actors == 150

@@ -40,6 +40,15 @@ def make_network(config: ProgramConfig, num_actions: int) -> snt.RNNCore:
 def make_environment(config: ProgramConfig, task: str,
                      seed: Optional[int] = None) -> dm_env.Environment:
   """One environment of the suite; its task id is the task's index."""
+  env = _make_suite_environment(config, task, seed)
+  if config.previous_action_reward:
+    from acme_kickstart.environments import wrappers  # pylint: disable=g-import-not-at-top
+    env = wrappers.PreviousActionReward(env)
+  return env
+
+
+def _make_suite_environment(config: ProgramConfig, task: str,
+                            seed: Optional[int]) -> dm_env.Environment:
   task_id = list(config.tasks).index(task)
   if config.suite == 'minatar5':
     return minatar.make_environment(task, task_id=task_id, seed=seed,

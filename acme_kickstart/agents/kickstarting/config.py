@@ -104,6 +104,8 @@ class ProgramConfig:
   network: str = 'minatar'
   network_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
   env_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
+  # Adds the previous action and reward to observations (IMPALA's core inputs).
+  previous_action_reward: bool = False
   num_actors: int = 2
   actor_tasks: Optional[Sequence[Sequence[str]]] = None
   variable_update_period: int = 20  # Actor steps between weight fetches.
