@@ -58,7 +58,8 @@ class BatchedActor:
                variable_client: Optional[tf2_variable_utils.VariableClient] = None,
                action_seeds: Optional[Sequence[int]] = None,
                seed: int = 0,
-               greedy: bool = False):
+               greedy: bool = False,
+               jit_compile: bool = False):
     # `adders`: one acme Adder per environment, or one BatchedSequenceAdder
     # for all of them (the fast path: one call per step for all extras).
     self._batched_adder = hasattr(adders, 'add_batch')
@@ -105,7 +106,7 @@ class BatchedActor:
     self._returns = np.zeros([num_envs], np.float64)
     self._lengths = np.zeros([num_envs], np.int64)
     self._episodes: List[Episode] = []
-    self._policy = tf.function(self._policy_step)
+    self._policy = tf.function(self._policy_step, jit_compile=jit_compile)
 
   @property
   def num_envs(self) -> int:

@@ -1,0 +1,1 @@
+"""Population-based training of lambda_k, learning rate and entropy cost."""

@@ -1,0 +1,85 @@
+"""PBT decisions: when a member is ready, who copies whom, what it explores to.
+
+`PopulationController` is pure bookkeeping over fitness reports: given the same
+seed and the same sequence of (fitness, env steps) it makes the same decisions.
+Its state (hyperparameters, last-change steps, generator state) round-trips
+through `state_dict`, so a restarted controller resumes without re-randomising
+the population. Applying a decision (copying weights, optimizer state and
+hyperparameters between learners) is the program's job (pbt/program.py).
+"""
+
+import copy
+import dataclasses
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from acme_kickstart.pbt.search_space import Hyperparameters
+from acme_kickstart.pbt.search_space import SearchSpace
+from acme_kickstart.pbt.search_space import truncation_selection
+
+
+@dataclasses.dataclass(frozen=True)
+class Exploit:
+  """Member `loser` takes `winner`'s weights, then explores to `hyperparameters`."""
+  loser: int
+  winner: int
+  env_steps: int
+  winner_hyperparameters: Hyperparameters
+  hyperparameters: Hyperparameters
+
+
+class PopulationController:
+  """Truncation-selection PBT over a population of students."""
+
+  def __init__(self, population_size: int, space: SearchSpace, seed: int = 0,
+               fraction: float = 0.2, ready_env_steps: int = 100_000,
+               initial: Optional[Sequence[Hyperparameters]] = None):
+    if population_size < 2:
+      raise ValueError('PBT needs a population of at least 2.')
+    self._space = space
+    self._fraction = fraction
+    self._ready_env_steps = ready_env_steps
+    self._rng = np.random.default_rng(seed)
+    self.hyperparameters: List[Hyperparameters] = (
+        list(initial) if initial is not None else
+        [space.sample(self._rng) for _ in range(population_size)])
+    if len(self.hyperparameters) != population_size:
+      raise ValueError('initial must give one Hyperparameters per member.')
+    self.last_change = [0] * population_size
+
+  def ready(self, env_steps: Sequence[int]) -> List[bool]:
+    return [steps - last >= self._ready_env_steps
+            for steps, last in zip(env_steps, self.last_change)]
+
+  def step(self, fitness: Sequence[float],
+           env_steps: Sequence[int]) -> List[Exploit]:
+    """One round: the ready members of the bottom fraction exploit the top."""
+    ready = self.ready(env_steps)
+    if not any(ready):
+      return []
+    pairs = truncation_selection(list(fitness), self._fraction, self._rng)
+    decisions = []
+    for loser, winner in sorted(pairs.items()):
+      if not ready[loser] or loser == winner:
+        continue
+      source = self.hyperparameters[winner]
+      explored = self._space.explore(source, self._rng)
+      decisions.append(Exploit(loser, winner, int(env_steps[loser]), source,
+                               explored))
+      self.hyperparameters[loser] = explored
+      self.last_change[loser] = int(env_steps[loser])
+    return decisions
+
+  def state_dict(self) -> Dict[str, object]:
+    return {'hyperparameters': [h.as_dict() for h in self.hyperparameters],
+            'last_change': list(self.last_change),
+            'rng': copy.deepcopy(self._rng.bit_generator.state)}
+
+  def load_state_dict(self, state: Dict[str, object]):
+    self.hyperparameters = [
+        Hyperparameters(h['learning_rate'], h['entropy_cost'],
+                        tuple(h['distillation_costs']))
+        for h in state['hyperparameters']]
+    self.last_change = list(state['last_change'])
+    self._rng.bit_generator.state = state['rng']
