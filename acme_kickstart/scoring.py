@@ -146,3 +146,34 @@ def procgen_normalized_score(game_returns: Mapping[str, Returns],
   low = {game: ranges[game][0] for game in game_returns}
   high = {game: ranges[game][1] for game in game_returns}
   return suite_score(game_returns, low, high, cap)
+
+
+def suite_fitness(suite: str, task_returns: Mapping[str, Returns],
+                  reference_scores: Mapping[str, float],
+                  cap: Optional[float] = None,
+                  distribution_mode: str = 'easy') -> float:
+  """PBT's fitness over the tasks in `task_returns` (any subset of the suite).
+
+  MinAtar-5 with reference scores: returns normalised between random play and
+  the reference (e.g. the teachers'); DMLab-30: human-normalised; Procgen: its
+  min/max normalisation for `distribution_mode`. Each task capped at `cap`,
+  then the mean over tasks. Without constants: the mean raw return.
+  """
+  if suite == 'minatar5' and reference_scores:
+    tasks = [t for t in task_returns if t in reference_scores]
+    low = {t: MINATAR_RANDOM_SCORES[t] for t in tasks}
+    high = {t: reference_scores[t] for t in tasks}
+  elif suite == 'dmlab30':
+    named = _dmlab_scoring_names(task_returns)
+    task_returns = named
+    low = {t: dmlab30.RANDOM_SCORES[t] for t in named}
+    high = {t: dmlab30.HUMAN_SCORES[t] for t in named}
+  elif suite == 'procgen':
+    ranges = procgen.RETURN_RANGES[distribution_mode]
+    low = {t: ranges[t][0] for t in task_returns}
+    high = {t: ranges[t][1] for t in task_returns}
+  else:
+    return float(np.mean([_mean_return(t, r) for t, r in task_returns.items()]))
+  scores = normalized_task_scores({t: task_returns[t] for t in low}, low, high,
+                                  cap)
+  return float(np.mean(list(scores.values())))

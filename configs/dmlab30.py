@@ -53,6 +53,7 @@ def impala_dmlab30_agent_config(seed: int = 0) -> KickstartingConfig:
       batch_size=32,
       sequence_length=IMPALA_UNROLL_LENGTH + 1,
       sequence_period=IMPALA_UNROLL_LENGTH,
+      reward_clipping='soft_asymmetric',
       num_envs_per_actor=1,
       seed=seed)
 
@@ -78,10 +79,10 @@ class DMLab30Experiment:
   agent: KickstartingConfig = dataclasses.field(
       default_factory=impala_dmlab30_agent_config)
   # IMPALA's DMLab-30 run squashed rewards with 'soft_asymmetric' clipping
-  # (tanh(r / 5) * 5, negative rewards scaled by 0.3); the learner must apply
-  # it to train as published.
-  reward_clipping: str = 'soft_asymmetric'
-  # IMPALA decayed the learning rate linearly to 0 over this many frames.
+  # (5 tanh(r / 5), negative rewards scaled by 0.3): agent.reward_clipping,
+  # applied by the learner.
+  # The run's length. IMPALA also decayed its learning rate linearly to 0
+  # over these frames; this learner keeps it constant (PBT schedules it).
   total_environment_frames: int = IMPALA_DMLAB30_TOTAL_FRAMES
   # Environments.
   action_repeat: int = dmlab30.ACTION_REPEAT

@@ -6,6 +6,7 @@ the paper's layout (5 actors per task) is `actor_tasks`, e.g.
 `num_actors=25, actor_tasks=[[g] for g in GAMES for _ in range(5)]`.
 """
 
+import json
 import os
 
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
@@ -14,6 +15,17 @@ from acme_kickstart.environments import minatar
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEACHERS_DIR = os.path.join(REPO, 'teachers', 'minatar5')
+
+
+def teacher_scores() -> dict:
+  """Each shipped teacher's evaluation return (teachers/minatar5/*/teacher.json)."""
+  scores = {}
+  for game in minatar.GAMES:
+    path = os.path.join(TEACHERS_DIR, game, 'teacher.json')
+    if os.path.exists(path):
+      with open(path) as f:
+        scores[game] = json.load(f)['evaluation_return']
+  return scores
 
 
 def get_config() -> ProgramConfig:
@@ -35,5 +47,6 @@ def get_config() -> ProgramConfig:
       network_kwargs=dict(conv_channels=16, hidden_size=128, lstm_size=128),
       num_actors=2,
       max_env_steps=1_000_000,
+      reference_scores=teacher_scores(),
       run_dir='runs/minatar5',
   )

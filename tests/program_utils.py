@@ -15,7 +15,6 @@ from acme_kickstart.environments import minatar
 from conftest import built_network
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LAUNCH = os.path.join(ROOT, 'launch', 'kickstart.py')
 
 
 def write_teachers(directory, games=minatar.GAMES):
@@ -55,12 +54,17 @@ def write_config(path, run_dir, teachers, **overrides):
 
 
 def launch(config_path, launch_type, log_path, *flags):
+  return launch_script('kickstart.py', config_path, launch_type, log_path,
+                       *flags)
+
+
+def launch_script(script, config_path, launch_type, log_path, *flags):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1',
              PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, 'tests')]))
   log = open(log_path, 'a')
   return subprocess.Popen(
-      [sys.executable, LAUNCH, f'--config={config_path}',
-       f'--lp_launch_type={launch_type}', *flags],
+      [sys.executable, os.path.join(ROOT, 'launch', script),
+       f'--config={config_path}', f'--lp_launch_type={launch_type}', *flags],
       stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
       start_new_session=True)
 

@@ -37,7 +37,7 @@ def test_agent_has_impala_published_dmlab30_hyperparameters():
   assert agent.batch_size == 32
   # Unrolls of 100 agent steps: 100 transitions per sequence.
   assert agent.sequence_length == 101 and agent.sequence_period == 100
-  assert agent.env_steps_per_learner_step == 32 * 100
+  assert agent.period == 100
   assert agent.optimizer == 'rmsprop'
   assert agent.rmsprop_decay == 0.99 and agent.rmsprop_epsilon == 0.1
   assert agent.learning_rate == pytest.approx(0.00031866995608948655)
@@ -45,7 +45,7 @@ def test_agent_has_impala_published_dmlab30_hyperparameters():
   assert agent.baseline_cost == 0.5 and agent.discount == 0.99
   assert agent.max_gradient_norm is None and agent.max_abs_reward is None
   config = dmlab30_config.make_config()
-  assert config.reward_clipping == 'soft_asymmetric'
+  assert config.agent.reward_clipping == 'soft_asymmetric'
   assert config.total_environment_frames == 10**10
 
 

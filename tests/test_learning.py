@@ -166,3 +166,39 @@ def test_nan_loss_raises_and_keeps_weights(sample_with_teacher):
   for b, v in zip(before, net.variables):
     np.testing.assert_array_equal(b, v.numpy())
   assert ours.num_steps == 0
+
+
+def test_soft_asymmetric_reward_clipping(sample_with_teacher):
+  net = built_network('clip')
+  ours = _learner(net, sample_with_teacher, reward_clipping='soft_asymmetric')
+  rewards = tf.constant([-10.0, -1.0, 0.0, 1.0, 10.0])
+  expected = 5 * np.tanh(np.array([-10.0, -1.0, 0.0, 1.0, 10.0]) / 5)
+  expected[:2] *= 0.3
+  np.testing.assert_allclose(ours._clip_rewards(rewards).numpy(), expected,  # pylint: disable=protected-access
+                             rtol=1e-6)
+  with pytest.raises(ValueError, match='reward_clipping'):
+    _learner(net, sample_with_teacher, reward_clipping='abs_one')
+
+
+def test_restarted_learner_restores_weights_optimizer_and_steps(
+    sample_with_teacher, tmp_path):
+  from acme_kickstart.agents.kickstarting import checkpointing  # pylint: disable=g-import-not-at-top
+  first = _learner(built_network('resume'), sample_with_teacher,
+                   distillation_costs=1.0)
+  for _ in range(3):
+    first.step()
+  first.set_hyperparameters(distillation_costs=[0.5, 1.5, 0.0, 2.0, 0.0])
+  checkpointing.CheckpointedLearner(first, str(tmp_path), 60.0).save()
+  again = _learner(built_network('resume'), sample_with_teacher,
+                   distillation_costs=1.0)
+  checkpointing.CheckpointedLearner(again, str(tmp_path), 60.0)  # Restores.
+  assert again.num_steps == 3
+  assert again.get_hyperparameters() == first.get_hyperparameters()
+  for a, b in zip(first.network.variables, again.network.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  # Adam's moments come back with the first step (created lazily, then
+  # restored): the next updates of both learners are the same.
+  first.step()
+  again.step()
+  for a, b in zip(first.network.variables, again.network.variables):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)

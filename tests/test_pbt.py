@@ -93,3 +93,17 @@ def test_decisions_are_reproducible_and_state_round_trips():
              for t, f in enumerate(sequence[6:])]
   assert resumed == decisions_a[6:]
   assert restored.hyperparameters == a.hyperparameters
+
+
+def test_members_without_fitness_take_no_part_and_decisions_can_be_reverted():
+  controller = PopulationController(3, SPACE, seed=5, fraction=0.34,
+                                    ready_env_steps=0)
+  before = list(controller.hyperparameters)
+  assert controller.step([None, 1.0, None], [10, 10, 10]) == []
+  (d,) = controller.step([None, 1.0, 2.0], [10, 10, 10])
+  assert (d.loser, d.winner) == (1, 2)
+  controller.revert(d)
+  assert controller.hyperparameters == before
+  assert controller.last_change == [0, 0, 0]
+  (d,) = controller.step([float('nan'), 1.0, 2.0], [10, 10, 10])
+  assert d.loser == 0  # NaN fitness ranks last.

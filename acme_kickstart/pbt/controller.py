@@ -27,6 +27,8 @@ class Exploit:
   env_steps: int
   winner_hyperparameters: Hyperparameters
   hyperparameters: Hyperparameters
+  previous_hyperparameters: Hyperparameters  # The loser's, to revert.
+  previous_last_change: int
 
 
 class PopulationController:
@@ -52,24 +54,38 @@ class PopulationController:
     return [steps - last >= self._ready_env_steps
             for steps, last in zip(env_steps, self.last_change)]
 
-  def step(self, fitness: Sequence[float],
+  def step(self, fitness: Sequence[Optional[float]],
            env_steps: Sequence[int]) -> List[Exploit]:
-    """One round: the ready members of the bottom fraction exploit the top."""
+    """One round: the ready members of the bottom fraction exploit the top.
+
+    Members whose fitness is None (not measured yet) take no part; a NaN
+    fitness ranks last.
+    """
     ready = self.ready(env_steps)
-    if not any(ready):
+    members = [i for i, f in enumerate(fitness) if f is not None]
+    if not any(ready[i] for i in members) or len(members) < 2:
       return []
-    pairs = truncation_selection(list(fitness), self._fraction, self._rng)
+    scores = [-np.inf if np.isnan(fitness[i]) else float(fitness[i])
+              for i in members]
+    pairs = truncation_selection(scores, self._fraction, self._rng)
     decisions = []
     for loser, winner in sorted(pairs.items()):
+      loser, winner = members[loser], members[winner]
       if not ready[loser] or loser == winner:
         continue
       source = self.hyperparameters[winner]
       explored = self._space.explore(source, self._rng)
       decisions.append(Exploit(loser, winner, int(env_steps[loser]), source,
-                               explored))
+                               explored, self.hyperparameters[loser],
+                               self.last_change[loser]))
       self.hyperparameters[loser] = explored
       self.last_change[loser] = int(env_steps[loser])
     return decisions
+
+  def revert(self, decision: Exploit):
+    """Undoes a decision that could not be applied to the learners."""
+    self.hyperparameters[decision.loser] = decision.previous_hyperparameters
+    self.last_change[decision.loser] = decision.previous_last_change
 
   def state_dict(self) -> Dict[str, object]:
     return {'hyperparameters': [h.as_dict() for h in self.hyperparameters],

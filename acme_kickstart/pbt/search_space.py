@@ -105,6 +105,7 @@ def truncation_selection(fitness: List[float], fraction: float,
     raise ValueError(f'fraction must be in (0, 0.5], got {fraction}.')
   size = len(fitness)
   count = max(1, int(round(fraction * size))) if size >= 2 else 0
-  order = sorted(range(size), key=lambda i: (fitness[i], i))
+  key = lambda i: (-np.inf if np.isnan(fitness[i]) else fitness[i], i)
+  order = sorted(range(size), key=key)
   bottom, top = order[:count], order[size - count:]
   return {loser: int(rng.choice(top)) for loser in bottom}

@@ -51,7 +51,7 @@ class KickstartingAgent:
     address = f'localhost:{self._server.port}'
     self._writer = BatchedSequenceAdder(
         reverb.Client(address), num_envs, config.sequence_length,
-        config.sequence_period)
+        config.period)
     dataset = datasets.make_reverb_dataset(
         server_address=address, batch_size=batch_size, num_parallel_calls=1,
         max_in_flight_samples_per_worker=batch_size)

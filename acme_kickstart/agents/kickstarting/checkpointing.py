@@ -10,11 +10,15 @@ its end.)
 
 import contextlib
 import threading
-from typing import Iterator
+from typing import Any, Dict, Iterator, List, Optional
 
 from acme.tf import savers as tf2_savers
 from acme.utils import counting
+from absl import logging
 import launchpad as lp
+import numpy as np
+
+from acme_kickstart.agents.kickstarting import learning
 
 
 @contextlib.contextmanager
@@ -61,28 +65,70 @@ class CheckpointedLearner:
 
   Every public method of the learner (get_variables, set_hyperparameters, ...)
   is reachable through this wrapper, so courier clients call them directly.
+  `get_state`/`set_state` copy a whole learner (network, optimizer state,
+  hyperparameters) between two of its steps, for PBT's exploit; `set_state`
+  checkpoints at once, so a restarted learner keeps what it copied.
   """
 
-  def __init__(self, learner, directory: str, period_minutes: float):
+  def __init__(self, learner, directory: str, period_minutes: float,
+               max_nonfinite_steps: int = 20):
     self._learner = learner
+    self._lock = threading.Lock()  # A step, or a state copy, at a time.
+    self._max_nonfinite_steps = max_nonfinite_steps
     self._checkpointer = tf2_savers.Checkpointer(
         {'learner': learner.state}, directory=directory,
         subdirectory='learner', add_uid=False,
         time_delta_minutes=period_minutes)
 
   def run(self):
+    failures = 0
     with stop_requested() as stop:
       while not stop.is_set():
-        self._learner.step()
-        self._checkpointer.save()
-      self._checkpointer.save(force=True)
+        with self._lock:
+          try:
+            self._learner.step()
+            failures = 0
+          except learning.NonFiniteLossError as e:
+            # The update was not applied; the batch is dropped.
+            failures += 1
+            logging.error('%s (%d in a row)', e, failures)
+            if failures >= self._max_nonfinite_steps:
+              logging.error('Stopping the program: %d non-finite losses in a '
+                            'row; the last checkpoint holds finite weights.',
+                            failures)
+              lp.stop()
+              return
+          self._checkpointer.save()
+      with self._lock:
+        self._checkpointer.save(force=True)
 
   def save(self):
-    self._checkpointer.save(force=True)
+    with self._lock:
+      self._checkpointer.save(force=True)
+
+  def get_state(self) -> List[np.ndarray]:
+    """Network, optimizer and hyperparameter values, read between two steps."""
+    with self._lock:
+      return [v.numpy() for v in self._learner.exploit_variables()]
+
+  def set_state(self, values: List[np.ndarray],
+                hyperparameters: Optional[Dict[str, Any]] = None):
+    """Takes another learner's state (then `hyperparameters`), atomically."""
+    with self._lock:
+      variables = self._learner.exploit_variables()
+      if len(values) != len(variables) or any(
+          np.shape(v) != tuple(var.shape) for v, var in zip(values, variables)):
+        raise ValueError('set_state got the state of a learner with another '
+                         'network or optimizer; exploit needs one architecture.')
+      for variable, value in zip(variables, values):
+        variable.assign(value)
+      if hyperparameters:
+        self._learner.set_hyperparameters(**hyperparameters)
+      self._checkpointer.save(force=True)
 
   def __dir__(self):
     return [n for n in dir(self._learner) if not n.startswith('_')] + [
-        'run', 'save']
+        'run', 'save', 'get_state', 'set_state']
 
   def __getattr__(self, name):
     return getattr(self._learner, name)

@@ -18,6 +18,8 @@ class KickstartingConfig:
   discount: float = 0.99
   max_abs_reward: Optional[float] = None
   max_gradient_norm: Optional[float] = 40.0
+  # None, or 'soft_asymmetric' (IMPALA's DMLab-30: 5 tanh(r/5), negatives x0.3).
+  reward_clipping: Optional[str] = None
   optimizer: str = 'adam'  # 'adam' (acme's choice) or 'rmsprop' (IMPALA paper's).
   rmsprop_decay: float = 0.99
   rmsprop_epsilon: float = 0.1
@@ -30,7 +32,9 @@ class KickstartingConfig:
   # Replay (a Reverb queue) and batching.
   batch_size: int = 32
   sequence_length: int = 20
-  sequence_period: Optional[int] = None  # Defaults to sequence_length - 1.
+  # Steps between the starts of consecutive sequences; None means
+  # sequence_length - 1 (consecutive sequences share their bootstrap step).
+  sequence_period: Optional[int] = None
   max_queue_size: int = 2_000
   # Acting: environments stepped per policy call in one batched actor.
   num_envs_per_actor: int = 32
@@ -46,13 +50,21 @@ class KickstartingConfig:
           f"optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}.")
     if self.sequence_length < 2:
       raise ValueError('sequence_length must be >= 2 (the last step bootstraps).')
-    if self.sequence_period is None:
-      self.sequence_period = self.sequence_length - 1
+    if self.sequence_period is not None and not (
+        1 <= self.sequence_period <= self.sequence_length - 1):
+      raise ValueError(
+          f'sequence_period must be in [1, sequence_length - 1] so that every '
+          f'step is trained on, got {self.sequence_period}.')
+    if (self.distillation_anneal_steps is not None and
+        self.distillation_anneal_steps <= 0):
+      raise ValueError('distillation_anneal_steps must be > 0 (or None).')
 
   @property
-  def env_steps_per_learner_step(self) -> int:
-    """Env steps one learner step consumes (the bootstrap step is shared)."""
-    return self.batch_size * (self.sequence_length - 1)
+  def period(self) -> int:
+    """Steps between sequence starts (sequence_length - 1 by default)."""
+    return self.sequence_period or self.sequence_length - 1
+
+
 
 
 @dataclasses.dataclass
@@ -113,6 +125,13 @@ class ProgramConfig:
   run_dir: str = 'runs/kickstart'
   checkpoint_minutes: float = 1.0
   num_dataset_streams: int = 4
+  # The fitness PBT reads from the evaluator: for MinAtar-5 the mean over tasks
+  # of 100 * (return - random) / (reference - random), each task capped at
+  # `fitness_cap`; reference scores are e.g. the teachers'. Without reference
+  # scores, the mean over tasks of the raw return.
+  reference_scores: Dict[str, float] = dataclasses.field(default_factory=dict)
+  fitness_cap: Optional[float] = 200.0
+  fitness_rounds: int = 3  # Evaluation rounds averaged into the fitness.
   evaluator_episodes_per_task: int = 2
   evaluator_period_seconds: float = 60.0
   # TF threads in each actor and evaluator process: one, on small machines

@@ -44,6 +44,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       discount: float = 0.99,
       max_abs_reward: Optional[float] = None,
       max_gradient_norm: Optional[float] = None,
+      reward_clipping: Optional[str] = None,
       distillation_anneal_steps: Optional[int] = None,
       optimizer: Union[str, snt.Optimizer] = 'adam',
       rmsprop_decay: float = 0.99,
@@ -83,6 +84,10 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     self._max_gradient_norm = tf.convert_to_tensor(
         1e10 if max_gradient_norm is None else max_gradient_norm)
     self._anneal_steps = distillation_anneal_steps
+    if reward_clipping not in (None, 'soft_asymmetric'):
+      raise ValueError(f"reward_clipping must be None or 'soft_asymmetric', "
+                       f'got {reward_clipping!r}.')
+    self._reward_clipping = reward_clipping
 
     if optimizer == 'adam':
       optimizer = snt.optimizers.Adam(learning_rate=self._learning_rate)
@@ -154,7 +159,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         values=values,
         behaviour_logits=extras['logits'],
         actions=data.action[:-1],
-        rewards=data.reward[:-1],
+        rewards=self._clip_rewards(data.reward[:-1]),
         discounts=data.discount[:-1],
         teacher_logits=extras['teacher_logits'],
         teacher_mask=extras['teacher_mask'],
@@ -167,6 +172,13 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     )
     output.metrics['distillation_costs'] = distillation_costs
     return output
+
+  def _clip_rewards(self, rewards: tf.Tensor) -> tf.Tensor:
+    """IMPALA's DMLab-30 'soft_asymmetric': 5 tanh(r/5), negatives x0.3."""
+    if self._reward_clipping is None:
+      return rewards
+    squeezed = tf.tanh(rewards / 5.0)
+    return tf.where(rewards < 0, 0.3 * squeezed, squeezed) * 5.0
 
   @tf.function
   def _step(self, iterator) -> Dict[str, tf.Tensor]:
@@ -230,6 +242,22 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     flat['entropy_cost'] = float(self._entropy_cost.numpy())
     return flat
 
+  def exploit_variables(self) -> List[tf.Variable]:
+    """What PBT's exploit copies: network, optimizer state, hyperparameters.
+
+    The optimizer's slots exist once it has stepped. The step counter is not
+    copied: it is this learner's own progress.
+    """
+    variables, seen = [], set()
+    for variable in (list(self._network.variables) +
+                     list(self._optimizer.variables) +
+                     [self._learning_rate, self._entropy_cost,
+                      self._distillation_costs]):
+      if id(variable) not in seen:
+        seen.add(id(variable))
+        variables.append(variable)
+    return variables
+
   # ---------------------------------------------------------------- interface
   @property
   def network(self) -> snt.RNNCore:
@@ -238,6 +266,10 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
   @property
   def num_steps(self) -> int:
     return int(self._num_steps.numpy())
+
+  def get_num_steps(self) -> int:
+    """Applied learner steps (a method, so courier clients can call it)."""
+    return self.num_steps
 
   def get_variables(self, names: List[str]) -> List[List[np.ndarray]]:
     del names  # One set of variables: the student network's.

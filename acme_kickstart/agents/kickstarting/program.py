@@ -9,7 +9,7 @@ each stepping K environments of one or several tasks with their teachers),
 
 import functools
 import os
-from typing import Any, Dict
+from typing import Any, Dict, NamedTuple
 
 from acme import specs
 from acme.utils import counting
@@ -49,10 +49,15 @@ def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
       learner, _checkpoint_dir(config), config.checkpoint_minutes)
 
 
-def make_program(config: ProgramConfig) -> lp.Program:
-  """Lays the experiment out as a Launchpad program."""
-  builder.check_teacher_snapshots(config)
-  program = lp.Program(name='kickstart')
+class MemberHandles(NamedTuple):
+  """Courier handles of one student's nodes (for a PBT controller)."""
+  learner: Any
+  evaluator: Any
+  counter: Any
+
+
+def add_member(program: lp.Program, config: ProgramConfig) -> MemberHandles:
+  """Adds one student's nodes (replay, counter, learner, actors, evaluator)."""
   with program.group('replay'):
     replay = program.add_node(lp.ReverbNode(
         functools.partial(builder.make_replay_tables, config)))
@@ -68,11 +73,20 @@ def make_program(config: ProgramConfig) -> lp.Program:
       program.add_node(lp.CourierNode(
           workers.ActorWorker, config, actor_id, replay, learner, counter))
   with program.group('evaluator'):
-    program.add_node(lp.CourierNode(
+    evaluator = program.add_node(lp.CourierNode(
         workers.EvaluatorWorker, config, learner, counter))
+  return MemberHandles(learner, evaluator, counter)
+
+
+def make_program(config: ProgramConfig) -> lp.Program:
+  """Lays the experiment out as a Launchpad program."""
+  builder.check_teacher_snapshots(config)
+  program = lp.Program(name='kickstart')
+  member = add_member(program, config)
   with program.group('stopper'):
     program.add_node(lp.CourierNode(
-        lp_utils.StepsLimiter, counter, config.max_env_steps, 'actor_steps'))
+        lp_utils.StepsLimiter, member.counter, config.max_env_steps,
+        'actor_steps'))
   return program
 
 

@@ -20,6 +20,7 @@ import reverb
 import tensorflow as tf
 
 from acme_kickstart import loggers
+from acme_kickstart import scoring
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
@@ -27,12 +28,19 @@ from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
 
-def _returns_by_task(episodes: List[acting.Episode], task_names) -> Dict[str, float]:
+def _returns_by_task(episodes: List[acting.Episode],
+                     task_names) -> Dict[str, float]:
+  """Mean return per task, NaN for a task without a finished episode.
+
+  Every task has its key in every row: acme's CSVLogger fixes its columns at
+  the first row, so a task whose first episode ends later would be dropped.
+  """
   by_task = collections.defaultdict(list)
   for episode in episodes:
     by_task[task_names[episode.task_id]].append(episode.episode_return)
-  return {f'return/{task}': float(np.mean(values))
-          for task, values in by_task.items()}
+  return {f'return/{task}': (float(np.mean(by_task[task])) if by_task[task]
+                             else float('nan'))
+          for task in task_names}
 
 
 def limit_tf_threads(num_threads: int):
@@ -75,7 +83,7 @@ class ActorWorker:
     self._variable_client.update_and_wait()
     self._writer = BatchedSequenceAdder(
         replay, len(envs), config.agent.sequence_length,
-        config.agent.sequence_period)
+        config.agent.period)
     self._actor = acting.BatchedActor(
         network, envs, self._writer,
         teachers=teachers, variable_client=self._variable_client,
@@ -126,6 +134,24 @@ class EvaluatorWorker:
     self._counter = counting.Counter(counter, prefix='evaluator')
     self._logger = loggers.make_logger(config.run_dir, 'evaluator',
                                        terminal_seconds=0.0)
+    self._recent = collections.deque(maxlen=config.fitness_rounds)
+
+  def fitness(self) -> Optional[float]:
+    """The suite's score over the last few rounds (None before the first)."""
+    if not self._recent:
+      return None
+    returns = collections.defaultdict(list)
+    for round_returns in list(self._recent):
+      for task, values in round_returns.items():
+        returns[task].extend(values)
+    return scoring.suite_fitness(
+        self._config.suite, returns, self._config.reference_scores,
+        self._config.fitness_cap,
+        self._config.env_kwargs.get('distribution_mode', 'easy'))
+
+  def reset_fitness(self):
+    """Forgets past rounds (their weights were replaced by an exploit)."""
+    self._recent.clear()
 
   def evaluate_once(self, stop=None) -> Optional[Dict[str, float]]:
     """One round: a fresh episode in every environment, latest weights.
@@ -144,12 +170,18 @@ class EvaluatorWorker:
         if episode.env_index not in seen:
           seen.add(episode.env_index)
           finished.append(episode)
+    round_returns = collections.defaultdict(list)
+    for episode in finished:
+      round_returns[self._config.tasks[episode.task_id]].append(
+          episode.episode_return)
+    self._recent.append(dict(round_returns))
     counts = self._counter.increment(episodes=len(finished))
     record = {'actor_steps': counts.get('actor_steps', 0),
               'evaluator_episodes': counts.get('evaluator_episodes', 0)}
     record.update(_returns_by_task(finished, self._config.tasks))
-    record['return/mean'] = float(np.mean(
+    record['return/mean'] = float(np.nanmean(
         [record[f'return/{t}'] for t in self._config.tasks]))
+    record['fitness'] = self.fitness()
     self._logger.write(record)
     return record
 

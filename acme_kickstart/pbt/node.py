@@ -1,0 +1,127 @@
+"""The PBT controller node: reads fitness, exploits and explores, logs lineage."""
+
+import csv
+import json
+import os
+import time
+from typing import Sequence
+
+from absl import logging
+import launchpad as lp
+
+from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.pbt.config import PBTConfig
+from acme_kickstart.pbt.controller import PopulationController
+from acme_kickstart.pbt.search_space import SearchSpace
+
+
+def pbt_dir(config: PBTConfig) -> str:
+  return os.path.join(os.path.abspath(config.run_dir), 'pbt')
+
+
+class PBTControllerNode:
+  """Drives a population through courier calls on its learners.
+
+  Every period it reads each member's fitness (its evaluator) and env steps
+  (its counter), logs every member's hyperparameters, and applies the
+  controller's decisions: the loser's learner takes the winner's network,
+  optimizer state and hyperparameters in one call between two of its steps,
+  then the explored hyperparameters, and checkpoints. Its state is saved after
+  every round, so a restarted controller resumes where it was.
+  """
+
+  def __init__(self, config: PBTConfig, learners: Sequence, evaluators: Sequence,
+               counters: Sequence):
+    self._config = config
+    self._learners, self._evaluators = list(learners), list(evaluators)
+    self._counters = list(counters)
+    self._dir = pbt_dir(config)
+    os.makedirs(self._dir, exist_ok=True)
+    space = SearchSpace(num_tasks=len(config.member.tasks),
+                        **config.search_space)
+    self._controller = PopulationController(
+        config.population_size, space, seed=config.seed,
+        fraction=config.fraction, ready_env_steps=config.ready_env_steps,
+        initial=config.initial)
+    self._state_path = os.path.join(self._dir, 'controller.json')
+    if os.path.exists(self._state_path):
+      with open(self._state_path) as f:
+        self._controller.load_state_dict(json.load(f))
+      logging.info('PBT controller resumed from %s', self._state_path)
+    self._pushed = False
+
+  def _save_state(self):
+    tmp = self._state_path + '.tmp'
+    with open(tmp, 'w') as f:
+      json.dump(self._controller.state_dict(), f)
+    os.replace(tmp, self._state_path)
+
+  def _push_hyperparameters(self):
+    for learner, hyper in zip(self._learners, self._controller.hyperparameters):
+      learner.set_hyperparameters(**hyper.as_dict())
+    self._save_state()
+
+  def _log_hyperparameters(self, env_steps, fitness):
+    path = os.path.join(self._dir, 'hyperparameters.csv')
+    tasks = list(self._config.member.tasks)
+    new = not os.path.exists(path)
+    with open(path, 'a', newline='') as f:
+      writer = csv.writer(f)
+      if new:
+        writer.writerow(['time', 'member', 'env_steps', 'fitness',
+                         'learning_rate', 'entropy_cost'] +
+                        [f'lambda/{t}' for t in tasks])
+      for member, hyper in enumerate(self._controller.hyperparameters):
+        writer.writerow([round(time.time(), 2), member, env_steps[member],
+                         fitness[member], hyper.learning_rate,
+                         hyper.entropy_cost] + list(hyper.distillation_costs))
+
+  def step(self) -> list:
+    """One round; returns the exploits it applied."""
+    if not self._pushed:
+      self._push_hyperparameters()
+      self._pushed = True
+    env_steps = [int(c.get_counts().get('actor_steps', 0))
+                 for c in self._counters]
+    fitness = [e.fitness() for e in self._evaluators]
+    self._log_hyperparameters(env_steps, fitness)
+    applied = []
+    for decision in self._controller.step(fitness, env_steps):
+      try:
+        if min(self._learners[decision.winner].get_num_steps(),
+               self._learners[decision.loser].get_num_steps()) == 0:
+          raise ValueError('a learner has not stepped yet (no optimizer state)')
+        state = self._learners[decision.winner].get_state()
+        self._learners[decision.loser].set_state(
+            state, decision.hyperparameters.as_dict())
+      except Exception as e:  # pylint: disable=broad-except
+        logging.warning('PBT: member %d could not copy member %d (%s); '
+                        'skipped.', decision.loser, decision.winner, e)
+        self._controller.revert(decision)
+        continue
+      applied.append(decision)
+      # Its evaluator's past rounds measured the weights it no longer has.
+      self._evaluators[decision.loser].reset_fitness()
+      with open(os.path.join(self._dir, 'lineage.jsonl'), 'a') as f:
+        f.write(json.dumps({
+            'time': time.time(), 'env_steps': decision.env_steps,
+            'member': decision.loser, 'copied': decision.winner,
+            'fitness': fitness[decision.loser],
+            'copied_fitness': fitness[decision.winner],
+            'copied_hyperparameters': decision.winner_hyperparameters.as_dict(),
+            'hyperparameters': decision.hyperparameters.as_dict()}) + '\n')
+      logging.info('PBT: member %d copied member %d at %d env steps',
+                   decision.loser, decision.winner, decision.env_steps)
+    self._save_state()
+    return applied
+
+  def run(self):
+    with checkpointing.stop_requested() as stop:
+      while not stop.is_set():
+        self.step()
+        if all(int(c.get_counts().get('actor_steps', 0)) >=
+               self._config.member.max_env_steps for c in self._counters):
+          lp.stop()
+          return
+        checkpointing.sleep_unless_stopped(
+            self._config.controller_period_seconds, stop)

@@ -1,0 +1,32 @@
+"""A PBT population of kickstarted students as one Launchpad program."""
+
+import dataclasses
+import os
+
+import launchpad as lp
+
+from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.pbt.config import PBTConfig
+from acme_kickstart.pbt.node import PBTControllerNode
+
+
+def member_config(config: PBTConfig, index: int):
+  member = config.member
+  return dataclasses.replace(
+      member,
+      agent=dataclasses.replace(member.agent, seed=member.agent.seed + index),
+      run_dir=os.path.join(os.path.abspath(config.run_dir), f'member_{index}'))
+
+
+def make_pbt_program(config: PBTConfig) -> lp.Program:
+  """P students (replay, counter, learner, actors, evaluator each) + controller."""
+  builder.check_teacher_snapshots(config.member)
+  program = lp.Program(name='kickstart_pbt')
+  members = [program_lib.add_member(program, member_config(config, i))
+             for i in range(config.population_size)]
+  with program.group('controller'):
+    program.add_node(lp.CourierNode(
+        PBTControllerNode, config, [m.learner for m in members],
+        [m.evaluator for m in members], [m.counter for m in members]))
+  return program

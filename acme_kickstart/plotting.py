@@ -1,0 +1,45 @@
+"""Plots of PBT runs: each member's lambda_k over env steps (paper, Fig. 4)."""
+
+import csv
+import os
+from typing import Dict, List
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+
+def read_hyperparameters(pbt_dir: str) -> List[Dict[str, str]]:
+  path = os.path.join(pbt_dir, 'hyperparameters.csv')
+  if not os.path.exists(path):
+    raise FileNotFoundError(
+        f'No {path}: pass the run directory of a PBT run (launch/pbt.py), '
+        'whose controller writes pbt/hyperparameters.csv.')
+  with open(path) as f:
+    return list(csv.DictReader(f))
+
+
+def plot_lambdas(run_dir: str, output: str = None) -> str:
+  """Draws lambda_k (one panel per task) against env steps, a line per member."""
+  pbt_dir = os.path.join(run_dir, 'pbt')
+  rows = read_hyperparameters(pbt_dir)
+  tasks = [k.split('/', 1)[1] for k in rows[0] if k.startswith('lambda/')]
+  members = sorted({int(r['member']) for r in rows})
+  fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3),
+                           sharey=True, squeeze=False)
+  for ax, task in zip(axes[0], tasks):
+    for member in members:
+      mine = [r for r in rows if int(r['member']) == member]
+      ax.plot([float(r['env_steps']) for r in mine],
+              [float(r[f'lambda/{task}']) for r in mine],
+              drawstyle='steps-post', label=f'member {member}')
+    ax.set_title(task)
+    ax.set_xlabel('env steps')
+  axes[0][0].set_ylabel('distillation weight λ')
+  axes[0][-1].legend(fontsize='small')
+  fig.tight_layout()
+  output = output or os.path.join(pbt_dir, 'lambdas.png')
+  fig.savefig(output, dpi=100)
+  plt.close(fig)
+  return output

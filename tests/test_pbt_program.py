@@ -1,0 +1,151 @@
+"""PBT with real learners, evaluators and counters; a population under local_mt."""
+
+import dataclasses
+import json
+import os
+import textwrap
+
+from acme.tf import savers as tf2_savers
+from acme.utils import counting
+from acme.utils import loggers
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting import workers
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.environments import minatar
+from acme_kickstart.pbt.config import PBTConfig
+from acme_kickstart.pbt.node import PBTControllerNode
+from acme_kickstart.pbt.search_space import SearchSpace
+from conftest import built_network, real_batch
+import program_utils as pu
+
+TASKS = minatar.GAMES
+
+
+def _learner(name, sample, directory):
+  network = built_network(name, hidden_size=32, lstm_size=16)
+  learner = builder.make_learner(
+      network, tf.data.Dataset.from_tensors(sample).repeat(),
+      KickstartingConfig(distillation_costs=(1.0,)), TASKS,
+      logger=loggers.NoOpLogger())
+  for _ in range(2):
+    learner.step()  # Adam's slots exist and differ between members.
+  return checkpointing.CheckpointedLearner(learner, directory, 60.0)
+
+
+@pytest.fixture(scope='module')
+def sample():
+  return real_batch(built_network('behaviour', hidden_size=32, lstm_size=16))
+
+
+def test_exploit_copies_weights_optimizer_and_hyperparameters(sample, tmp_path):
+  winner = _learner('winner', sample, str(tmp_path / 'w'))
+  loser = _learner('loser', sample, str(tmp_path / 'l'))
+  winner.set_hyperparameters(learning_rate=2e-3, entropy_cost=0.02,
+                             distillation_costs=[3.0, 1.0, 0.5, 0.0, 2.0])
+  space = SearchSpace(num_tasks=5)
+  source = winner.get_hyperparameters()
+  from acme_kickstart.pbt.search_space import Hyperparameters  # pylint: disable=g-import-not-at-top
+  explored = space.explore(Hyperparameters(
+      source['learning_rate'], source['entropy_cost'],
+      tuple(source['distillation_costs'])), np.random.default_rng(0))
+  loser.set_state(winner.get_state(), explored.as_dict())
+
+  w_vars, l_vars = winner.exploit_variables(), loser.exploit_variables()
+  slots = [v for v in l_vars if '/m/' in v.name or '/v/' in v.name]
+  assert slots  # Adam's moments are part of the copy.
+  hyper_names = ('learning_rate', 'entropy_cost', 'distillation_costs')
+  for w, l in zip(w_vars, l_vars):
+    if not any(h in l.name for h in hyper_names):
+      np.testing.assert_array_equal(w.numpy(), l.numpy(), err_msg=l.name)
+  got = loser.get_hyperparameters()
+  assert got['learning_rate'] == pytest.approx(explored.learning_rate)
+  assert got['distillation_costs'] == pytest.approx(
+      list(explored.distillation_costs))
+  assert space.contains(explored)
+  # The copy was checkpointed at once: a restarted learner has it.
+  restarted = _learner('loser', sample, str(tmp_path / 'l'))
+  for w, r in zip(w_vars[:4], restarted.exploit_variables()[:4]):
+    np.testing.assert_array_equal(w.numpy(), r.numpy())
+  with pytest.raises(ValueError, match='another network'):
+    loser.set_state(winner.get_state()[:-2])
+
+
+def test_controller_node_exploits_and_resumes_without_rerandomising(
+    sample, tmp_path):
+  member = ProgramConfig(
+      agent=KickstartingConfig(num_envs_per_actor=2),
+      network_kwargs=dict(hidden_size=32, lstm_size=16),
+      evaluator_episodes_per_task=1,
+      env_kwargs=dict(max_episode_steps=30), run_dir=str(tmp_path / 'm'))
+  config = PBTConfig(member=member, population_size=2,
+                     run_dir=str(tmp_path), ready_env_steps=0, fraction=0.5)
+  learners = [_learner(f'member{i}', sample, str(tmp_path / f'l{i}'))
+              for i in range(2)]
+  counters = [counting.Counter() for _ in range(2)]
+  for counter in counters:
+    counter.increment(actor_steps=5000)
+  evaluators = [workers.EvaluatorWorker(member, learner, counter)
+                for learner, counter in zip(learners, counters)]
+  node = PBTControllerNode(config, learners, evaluators, counters)
+  assert node.step() == []  # No fitness yet: nothing to compare.
+  pushed = [l.get_hyperparameters() for l in learners]
+  for evaluator in evaluators:
+    evaluator.evaluate_once()
+  decisions = node.step()
+  assert len(decisions) == 1
+  d = decisions[0]
+  weights = [v.numpy() for v in learners[d.winner].network.variables]
+  for w, v in zip(weights, learners[d.loser].network.variables):
+    np.testing.assert_array_equal(w, v.numpy())
+  lineage = [json.loads(line) for line in open(tmp_path / 'pbt' /
+                                               'lineage.jsonl')]
+  assert lineage[0]['member'] == d.loser and lineage[0]['copied'] == d.winner
+  assert lineage[0]['env_steps'] == 5000
+  assert (tmp_path / 'pbt' / 'hyperparameters.csv').exists()
+  # A restarted controller takes its saved population, not a new draw.
+  restarted = PBTControllerNode(dataclasses.replace(config, seed=123),
+                                learners, evaluators, counters)
+  assert (restarted._controller.hyperparameters ==  # pylint: disable=protected-access
+          node._controller.hyperparameters)  # pylint: disable=protected-access
+  assert pushed[d.winner] == learners[d.winner].get_hyperparameters()
+
+
+@pytest.mark.timeout(420)
+def test_small_population_exploits_by_itself_under_local_mt(tmp_path):
+  teachers = pu.write_teachers(tmp_path / 'teachers', ['breakout'])
+  config_path = tmp_path / 'pbt_config.py'
+  config_path.write_text(textwrap.dedent(f'''\
+      from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+      from acme_kickstart.agents.kickstarting.config import ProgramConfig
+      from acme_kickstart.pbt.config import PBTConfig
+
+      def get_config():
+        member = ProgramConfig(
+            agent=KickstartingConfig(batch_size=8, sequence_length=10,
+                                     num_envs_per_actor=8, max_queue_size=64),
+            network_kwargs=dict(hidden_size=32, lstm_size=32),
+            teachers={teachers!r}, num_actors=1, max_env_steps=12_000,
+            checkpoint_minutes=0.5, evaluator_period_seconds=2.0,
+            evaluator_episodes_per_task=1, progress_period_seconds=2.0,
+            env_kwargs=dict(max_episode_steps=60), num_dataset_streams=1)
+        return PBTConfig(member=member, population_size=2,
+                         run_dir={str(tmp_path / 'run')!r}, fraction=0.5,
+                         ready_env_steps=2_000, controller_period_seconds=3.0)
+      '''))
+  log = str(tmp_path / 'log.txt')
+  process = pu.launch_script('pbt.py', config_path, 'local_mt', log)
+  try:
+    assert process.wait(timeout=360) == 0, pu._tail(log)  # pylint: disable=protected-access
+  finally:
+    pu.kill_program(process)
+  pbt = tmp_path / 'run' / 'pbt'
+  lineage = [json.loads(l) for l in open(pbt / 'lineage.jsonl')]
+  assert lineage, 'The population never exploited.'
+  assert {l['member'] for l in lineage} <= {0, 1}
+  assert os.path.getsize(pbt / 'lambdas.png') > 1000
