@@ -7,25 +7,16 @@ teacher's score (each game capped at 200%).
 """
 
 import dataclasses
-import importlib.util
 import os
 
+from acme_kickstart.config_files import load_config
 from acme_kickstart.pbt.config import PBTConfig
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _minatar5():
-  spec = importlib.util.spec_from_file_location(
-      'minatar5', os.path.join(_HERE, 'minatar5.py'))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
 def get_config() -> PBTConfig:
-  minatar5 = _minatar5()
-  member = minatar5.get_config()
+  member = load_config(os.path.join(_HERE, 'minatar5.py'))
   member = dataclasses.replace(
       member,
       agent=dataclasses.replace(member.agent, batch_size=16,

@@ -9,7 +9,6 @@ below override its fields. The program stops by itself after max_env_steps.
 """
 
 import dataclasses
-import importlib.util
 import os
 
 from absl import app
@@ -17,6 +16,7 @@ from absl import flags
 import launchpad as lp
 
 from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.config_files import load_config
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,16 +30,6 @@ flags.DEFINE_boolean('no_teachers', False, 'Train without teachers (lambda=0).')
 flags.DEFINE_string('terminal', 'current_terminal',
                     'local_mp output: current_terminal, output_to_files, ...')
 FLAGS = flags.FLAGS
-
-
-def load_config(path: str) -> ProgramConfig:
-  if not os.path.isfile(path):
-    raise FileNotFoundError(f'No config file at {path!r}; pass --config='
-                            'configs/<name>.py.')
-  spec = importlib.util.spec_from_file_location('experiment_config', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
 
 
 def apply_flags(config: ProgramConfig) -> ProgramConfig:

@@ -9,7 +9,6 @@
 """
 
 import dataclasses
-import importlib.util
 import os
 
 from absl import app
@@ -17,6 +16,7 @@ from absl import flags
 import launchpad as lp
 
 from acme_kickstart import plotting
+from acme_kickstart.config_files import load_config
 from acme_kickstart.pbt import program as pbt_program
 from acme_kickstart.agents.kickstarting import program as program_lib
 
@@ -29,13 +29,6 @@ flags.DEFINE_integer('population_size', None, 'Members.')
 flags.DEFINE_boolean('plot_only', False, 'Only draw the lambda plot of run_dir.')
 flags.DEFINE_string('terminal', 'current_terminal', 'local_mp output.')
 FLAGS = flags.FLAGS
-
-
-def load_config(path):
-  spec = importlib.util.spec_from_file_location('pbt_config', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
 
 
 def main(_):

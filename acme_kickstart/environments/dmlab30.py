@@ -42,6 +42,8 @@ import dm_env
 from dm_env import specs
 import numpy as np
 
+from acme_kickstart.environments import base
+
 # The 30 training levels, in the published order (scalable_agent dmlab30.py,
 # LEVEL_MAPPING keys).
 LEVELS = (
@@ -291,7 +293,7 @@ class LocalLevelCache:
         os.remove(temporary)
 
 
-class DMLabEnvironment(dm_env.Environment):
+class DMLabEnvironment(base.SuiteEnvironment):
   """One DMLab-30 level as a dm_env, with IMPALA's actions and observations.
 
   An episode ends when DeepMind Lab stops running (`is_running()` is False):
@@ -301,6 +303,9 @@ class DMLabEnvironment(dm_env.Environment):
   Every `reset` seeds the level with a new seed drawn from this environment's
   own generator, so a fixed `seed` gives a fixed sequence of episodes.
   """
+
+  NUM_ACTIONS = NUM_ACTIONS
+  OBSERVATION_SPEC = staticmethod(observation_spec)
 
   def __init__(self,
                level: str,
@@ -411,17 +416,6 @@ class DMLabEnvironment(dm_env.Environment):
     return dm_env.TimeStep(dm_env.StepType.MID, reward, np.float32(1.0),
                            self._last_observation)
 
-  def observation_spec(self) -> dict:
-    return observation_spec()
-
-  def action_spec(self) -> specs.DiscreteArray:
-    return specs.DiscreteArray(NUM_ACTIONS, name='action')
-
-  def reward_spec(self) -> specs.Array:
-    return specs.Array((), np.float32, 'reward')
-
-  def discount_spec(self) -> specs.BoundedArray:
-    return specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
 
   def close(self):
     self._lab.close()

@@ -13,6 +13,8 @@ from dm_env import specs
 import minatar
 import numpy as np
 
+from acme_kickstart.environments import base
+
 GAMES = ('breakout', 'asterix', 'freeway', 'seaquest', 'space_invaders')
 NUM_ACTIONS = 6
 NUM_CHANNELS = 10
@@ -35,8 +37,11 @@ def check_game(game: str) -> None:
         'Pass one of these names.')
 
 
-class MinAtarEnvironment(dm_env.Environment):
+class MinAtarEnvironment(base.SuiteEnvironment):
   """One MinAtar game as a dm_env, with padded channels and the task id."""
+
+  NUM_ACTIONS = NUM_ACTIONS
+  OBSERVATION_SPEC = staticmethod(observation_spec)
 
   def __init__(self,
                game: str,
@@ -95,18 +100,6 @@ class MinAtarEnvironment(dm_env.Environment):
         reward=np.float32(reward),
         discount=_ZERO if terminal else _ONE,
         observation=self._observation())
-
-  def observation_spec(self) -> dict:
-    return observation_spec()
-
-  def action_spec(self) -> specs.DiscreteArray:
-    return specs.DiscreteArray(NUM_ACTIONS, name='action')
-
-  def reward_spec(self) -> specs.Array:
-    return specs.Array((), np.float32, 'reward')
-
-  def discount_spec(self) -> specs.BoundedArray:
-    return specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
 
 
 def make_environment(game: str, task_id: Optional[int] = None,

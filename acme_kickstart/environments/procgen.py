@@ -23,6 +23,8 @@ import dm_env
 from dm_env import specs
 import numpy as np
 
+from acme_kickstart.environments import base
+
 # The 16 games, in procgen's order (procgen env.py, ENV_NAMES).
 GAMES = (
     'bigfish', 'bossfight', 'caveflyer', 'chaser', 'climber', 'coinrun',
@@ -161,7 +163,7 @@ def _import_procgen():
   return procgen
 
 
-class ProcgenEnvironment(dm_env.Environment):
+class ProcgenEnvironment(base.SuiteEnvironment):
   """One Procgen game as a dm_env, with the task id in the observation.
 
   Procgen starts the next episode inside the same step that ends one, and
@@ -171,6 +173,9 @@ class ProcgenEnvironment(dm_env.Environment):
   episode procgen already started. A `reset` in the middle of an episode
   starts a new procgen environment seeded from this one's generator.
   """
+
+  NUM_ACTIONS = NUM_ACTIONS
+  OBSERVATION_SPEC = staticmethod(observation_spec)
 
   def __init__(self,
                game: str,
@@ -237,18 +242,6 @@ class ProcgenEnvironment(dm_env.Environment):
     self._last_observation = self._observation(observation)
     return dm_env.TimeStep(dm_env.StepType.MID, reward, np.float32(1.0),
                            self._last_observation)
-
-  def observation_spec(self) -> dict:
-    return observation_spec()
-
-  def action_spec(self) -> specs.DiscreteArray:
-    return specs.DiscreteArray(NUM_ACTIONS, name='action')
-
-  def reward_spec(self) -> specs.Array:
-    return specs.Array((), np.float32, 'reward')
-
-  def discount_spec(self) -> specs.BoundedArray:
-    return specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
 
 
 def make_environment(game: str, task_id: Optional[int] = None,

@@ -1,0 +1,27 @@
+"""What every suite's dm_env adapter shares: its specs' shapes and dtypes."""
+
+import dm_env
+from dm_env import specs
+import numpy as np
+
+
+class SuiteEnvironment(dm_env.Environment):
+  """Discrete actions, float32 rewards and discounts, a suite-wide observation.
+
+  Subclasses set `NUM_ACTIONS` and `OBSERVATION_SPEC` (a function returning the
+  suite's observation spec, shared by all its tasks).
+  """
+  NUM_ACTIONS: int
+  OBSERVATION_SPEC = None
+
+  def observation_spec(self):
+    return self.OBSERVATION_SPEC()
+
+  def action_spec(self) -> specs.DiscreteArray:
+    return specs.DiscreteArray(self.NUM_ACTIONS, name='action')
+
+  def reward_spec(self) -> specs.Array:
+    return specs.Array((), np.float32, 'reward')
+
+  def discount_spec(self) -> specs.BoundedArray:
+    return specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
