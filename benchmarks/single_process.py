@@ -110,8 +110,6 @@ def _quiet_logger():
 
 
 def main(_):
-  if FLAGS.worker:
-    _worker(FLAGS.worker)
   rates = {v: [] for v in VARIANTS}
   for repeat in range(FLAGS.repeats):
     for variant in VARIANTS:
@@ -134,4 +132,10 @@ def main(_):
 
 
 if __name__ == '__main__':
+  if any(arg.startswith('--worker=') for arg in sys.argv):
+    # Workers run outside absl's app.run: under it, a traced learner step in
+    # this one-process harness has failed with TF function-library errors
+    # ("Op type not registered ..._while_cond") that the plain path avoids.
+    flags.FLAGS(sys.argv)
+    _worker(flags.FLAGS.worker)
   app.run(main)

@@ -196,8 +196,7 @@ def test_restarted_learner_restores_weights_optimizer_and_steps(
   assert again.get_hyperparameters() == first.get_hyperparameters()
   for a, b in zip(first.network.variables, again.network.variables):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
-  # Adam's moments come back with the first step (created lazily, then
-  # restored): the next updates of both learners are the same.
+  # Adam's moments came back too: the next updates of both are the same.
   first.step()
   again.step()
   for a, b in zip(first.network.variables, again.network.variables):

@@ -88,9 +88,6 @@ class PBTControllerNode:
     applied = []
     for decision in self._controller.step(fitness, env_steps):
       try:
-        if min(self._learners[decision.winner].get_num_steps(),
-               self._learners[decision.loser].get_num_steps()) == 0:
-          raise ValueError('a learner has not stepped yet (no optimizer state)')
         state = self._learners[decision.winner].get_state()
         self._learners[decision.loser].set_state(
             state, decision.hyperparameters.as_dict())

@@ -99,6 +99,12 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       raise ValueError(f"optimizer must be 'adam', 'rmsprop' or an "
                        f'snt.Optimizer, got {optimizer!r}.')
     self._optimizer = optimizer
+    # Create the optimizer's slots now, eagerly. Sonnet creates them on the
+    # first apply, here inside a tf.cond in the traced step, where a retrace
+    # can later reach a handle of the dead first graph. Early slots also give
+    # every learner the same state from the start (PBT copies it).
+    if hasattr(optimizer, '_initialize'):
+      optimizer._initialize(network.trainable_variables)  # pylint: disable=protected-access
 
     self._counter = counter or counting.Counter()
     self._logger = logger or loggers.TerminalLogger('learner', time_delta=1.)
@@ -245,8 +251,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
   def exploit_variables(self) -> List[tf.Variable]:
     """What PBT's exploit copies: network, optimizer state, hyperparameters.
 
-    The optimizer's slots exist once it has stepped. The step counter is not
-    copied: it is this learner's own progress.
+    The step counter is not copied: it is this learner's own progress.
     """
     variables, seen = [], set()
     for variable in (list(self._network.variables) +
