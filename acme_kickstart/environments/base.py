@@ -8,11 +8,16 @@ import numpy as np
 class SuiteEnvironment(dm_env.Environment):
   """Discrete actions, float32 rewards and discounts, a suite-wide observation.
 
-  Subclasses set `NUM_ACTIONS` and `OBSERVATION_SPEC` (a function returning the
-  suite's observation spec, shared by all its tasks).
+  Subclasses set `NUM_ACTIONS`, `OBSERVATION_SPEC` (a function returning the
+  suite's observation spec, shared by all its tasks) and `self._task_id`.
   """
   NUM_ACTIONS: int
   OBSERVATION_SPEC = None
+
+  @property
+  def task_id(self) -> int:
+    """The task's index in its suite; it also travels in every observation."""
+    return int(self._task_id)
 
   def observation_spec(self):
     return self.OBSERVATION_SPEC()

@@ -373,10 +373,6 @@ class DMLabEnvironment(base.SuiteEnvironment):
     return self._level
 
   @property
-  def task_id(self) -> int:
-    return int(self._task_id)
-
-  @property
   def lab_config(self) -> Mapping[str, str]:
     return dict(self._config)
 

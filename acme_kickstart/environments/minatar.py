@@ -70,10 +70,6 @@ class MinAtarEnvironment(base.SuiteEnvironment):
   def game(self) -> str:
     return self._game
 
-  @property
-  def task_id(self) -> int:
-    return int(self._task_id)
-
   def _observation(self) -> dict:
     pixels = np.zeros(OBSERVATION_SHAPE, np.uint8)
     pixels[:, :, :self._num_channels] = self._env.state()

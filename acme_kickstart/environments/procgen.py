@@ -202,10 +202,6 @@ class ProcgenEnvironment(base.SuiteEnvironment):
   def game(self) -> str:
     return self._game
 
-  @property
-  def task_id(self) -> int:
-    return int(self._task_id)
-
   def _make_env(self):
     # num_threads=0: the game steps on the calling thread, as procgen's own
     # gym registration does for single environments.
