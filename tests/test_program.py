@@ -110,7 +110,7 @@ def test_local_mp_resumes_after_learner_sigkill(teachers, tmp_path):
       return (pu.pid(run_dir, 'learner') and
               len(pu.read_csv(run_dir, 'learner')) > 3 and
               max(saves or [0]) >= 2 and actor_rows and
-              float(actor_rows[-1]['actor_steps']) > 30_000)
+              float(actor_rows[-1]['actor_steps']) > 60_000)
     pu.wait_for(learner_checkpointed_twice, 240, 'learner checkpoints',
                 process, log)
     os.kill(pu.pid(run_dir, 'learner'), signal.SIGKILL)
