@@ -4,14 +4,15 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: venv demo test test-fast bench clean teachers
+.PHONY: venv demo test test-fast bench bench-kickstarting clean teachers
 
 venv:
 	@VENV=$(VENV) bash scripts/setup_venv.sh
 
-# Main job: train a MinAtar teacher briefly, then a kickstarted and a scratch student.
+# Main job: kickstart one student on all five MinAtar games from the shipped
+# teachers (Launchpad local_mp); worker output goes to runs/demo/workers.
 demo: venv
-	$(PY) launch/demo.py
+	LAUNCHPAD_LOGGING_DIR=$(CURDIR)/runs/demo/workers $(PY) launch/demo.py --lp_launch_type=local_mp
 
 # All tests, slow learning tests included (what CI runs).
 test: venv
@@ -22,15 +23,19 @@ test-fast: venv
 	$(PY) -m pytest tests -q -rs -m "not slow"
 
 bench: venv
-	$(PY) benchmarks/single_process.py
+	$(PY) benchmarks/throughput.py
+
+# The headline benchmark (long; not in CI): results/kickstarting.json + PNGs.
+bench-kickstarting: venv
+	$(PY) benchmarks/kickstarting.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
 
-# Retrains the five shipped MinAtar-5 teachers (teachers/minatar5/<game>).
-TEACHER_STEPS ?= 600000
+# Retrains the five shipped MinAtar-5 teachers (teachers/minatar5/<game>), each
+# for its steps in launch/train_teacher.py's TEACHER_STEPS (~9 min per game).
 teachers: venv
 	for game in breakout asterix freeway seaquest space_invaders; do \
-	  $(PY) launch/train_teacher.py --game=$$game --steps=$(TEACHER_STEPS) \
+	  $(PY) launch/train_teacher.py --game=$$game \
 	    --output=teachers/minatar5/$$game || exit 1; \
 	done

@@ -22,11 +22,18 @@ from acme_kickstart.environments import minatar
 from acme_kickstart.networks import MinAtarNetwork
 
 flags.DEFINE_enum('game', 'breakout', minatar.GAMES, 'MinAtar game.')
-flags.DEFINE_integer('steps', 600_000, 'Env steps of training.')
+flags.DEFINE_integer('steps', None, 'Env steps of training (default: the '
+                     "game's entry in TEACHER_STEPS).")
 flags.DEFINE_integer('seed', 1, 'Seed.')
 flags.DEFINE_string('output', None, 'Snapshot directory to write.')
 flags.DEFINE_integer('eval_episodes', 100, 'Episodes of the final evaluation.')
 FLAGS = flags.FLAGS
+
+# Env steps each shipped teacher was trained for: breakout and space_invaders
+# learn fast; asterix, freeway and seaquest stay near random for ~600k steps.
+TEACHER_STEPS = {'breakout': 600_000, 'space_invaders': 600_000,
+                 'asterix': 1_500_000, 'freeway': 1_500_000,
+                 'seaquest': 1_500_000}
 
 # Small on purpose: the snapshots are committed to the repository.
 TEACHER_NETWORK = dict(conv_channels=16, hidden_size=64, lstm_size=64)
@@ -42,9 +49,10 @@ def teacher_config(seed: int) -> KickstartingConfig:
 def main(_):
   output = FLAGS.output or os.path.join('teachers', 'minatar5', FLAGS.game)
   config = teacher_config(FLAGS.seed)
+  steps = FLAGS.steps or TEACHER_STEPS[FLAGS.game]
   start = time.time()
   run = experiments.train(
-      f'teacher:{FLAGS.game}', FLAGS.game, config, FLAGS.steps,
+      f'teacher:{FLAGS.game}', FLAGS.game, config, steps,
       lambda: MinAtarNetwork(minatar.NUM_ACTIONS, name='teacher',
                              **TEACHER_NETWORK),
       report_every=50_000)
