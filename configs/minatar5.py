@@ -47,6 +47,8 @@ def get_config() -> ProgramConfig:
       network_kwargs=dict(conv_channels=16, hidden_size=128, lstm_size=128),
       num_actors=2,
       max_env_steps=1_000_000,
+      evaluator_episodes_per_task=4,
+      evaluator_period_seconds=20.0,
       reference_scores=teacher_scores(),
       run_dir='runs/minatar5',
   )

@@ -1,96 +1,145 @@
-"""MinAtar kickstarting demo: teacher, then a kickstarted and a scratch student.
+"""The MinAtar-5 kickstarting demo: five shipped teachers, one student, local_mp.
 
-1. Trains a teacher on one MinAtar game from scratch (plain IMPALA, no teacher)
-   and writes it as an acme snapshot.
-2. Loads that snapshot back as a frozen teacher.
-3. Trains a kickstarted student and a scratch student with the same seed and
-   the same env-step budget; the student's distillation weight lambda anneals
-   linearly to 0 over its budget.
-4. Prints their returns side by side.
+  make demo        # = python launch/demo.py --lp_launch_type=local_mp
 
-Run with `make demo` (about 10 minutes on 2 CPU cores).
+Launches configs/minatar5.py's program as processes: a Reverb queue, a counter,
+the learner, 2 actors that each play all five games (every environment's
+teacher is the shipped snapshot in teachers/minatar5/<game>) and an evaluator.
+It prints progress while the student trains, then a table per game (teacher,
+student, normalised score) and writes <run_dir>/learning_curve.png and
+<run_dir>/results.json. About 10 minutes on 2 CPU cores.
 """
 
+import dataclasses
 import json
 import os
+import threading
+import time
 
 from absl import app
 from absl import flags
+import launchpad as lp
+import numpy as np
 
-from acme_kickstart import experiments
-from acme_kickstart.agents.kickstarting import KickstartingConfig
-from acme_kickstart.networks import MinAtarNetwork
-from acme_kickstart.teachers import Teacher
+from acme_kickstart import results
+from acme_kickstart import scoring
+from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.config_files import load_config
 
-flags.DEFINE_string('game', 'breakout', 'MinAtar game.')
-flags.DEFINE_integer('teacher_steps', 400_000, 'Env steps to train the teacher.')
-flags.DEFINE_integer('student_steps', 150_000, 'Env steps for each student.')
-flags.DEFINE_float('distillation_cost', 2.0, 'Initial lambda of the student.')
-flags.DEFINE_integer('seed', 0, 'Seed of the students (the teacher uses seed+1).')
-flags.DEFINE_string('run_dir', 'runs/demo', 'Where the teacher and results go.')
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+flags.DEFINE_string('config', os.path.join(_REPO, 'configs', 'minatar5.py'),
+                    'Python file defining get_config() -> ProgramConfig.')
+flags.DEFINE_string('run_dir', 'runs/demo', 'Run directory of the demo.')
+flags.DEFINE_integer('max_env_steps', 2_000_000,
+                     'Env steps of the student (all five games together).')
+flags.DEFINE_integer('seed', 0, 'Seed of the student.')
+flags.DEFINE_boolean('resume', False, 'Continue the run in run_dir instead of '
+                     'moving it aside and starting afresh.')
+flags.DEFINE_float('progress_seconds', 15.0, 'Seconds between progress lines.')
 FLAGS = flags.FLAGS
 
 
-def config(seed: int, **kwargs) -> KickstartingConfig:
-  return KickstartingConfig(learning_rate=1e-3, entropy_cost=0.01,
-                            batch_size=16, sequence_length=20,
-                            num_envs_per_actor=16, seed=seed, **kwargs)
+def _last_row(path: str) -> dict:
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    lines = f.read().splitlines()
+  if len(lines) < 2:
+    return {}
+  return dict(zip(lines[0].split(','), lines[-1].split(',')))
 
 
-def teacher_network():
-  return MinAtarNetwork(6, hidden_size=128, lstm_size=64, name='teacher')
+def _progress_line(config, start: float) -> str:
+  actor = _last_row(os.path.join(config.run_dir, 'logs', 'actor_0', 'logs.csv'))
+  evaluation = _last_row(results.evaluator_csv(config.run_dir))
+  steps = float(actor.get('actor_steps', 0) or 0)
+  line = (f'[demo {time.time() - start:5.0f}s] {steps:>10,.0f} / '
+          f'{config.max_env_steps:,} env steps')
+  if evaluation:
+    returns = {t: float(evaluation.get(f'return/{t}', 'nan') or 'nan')
+               for t in config.tasks}
+    line += ' | evaluation return ' + ' '.join(
+        f'{t} {r:.1f}' for t, r in returns.items())
+    if not any(np.isnan(list(returns.values()))):
+      score = scoring.minatar_normalized_score(returns, config.reference_scores)
+      line += f' | mean normalised {score:.0f}%'
+  return line
 
 
-def student_network():
-  return MinAtarNetwork(6, conv_channels=32, hidden_size=128, lstm_size=128,
-                        name='student')
+def _print_progress(config, stop: threading.Event):
+  start = time.time()
+  while not stop.wait(FLAGS.progress_seconds):
+    print(_progress_line(config, start), flush=True)
+
+
+def _table(config, curve: results.Curve):
+  student = curve.final_returns(rounds=config.fitness_rounds)
+  normalised = scoring.normalized_task_scores(
+      student, {t: scoring.MINATAR_RANDOM_SCORES[t] for t in config.tasks},
+      config.reference_scores)
+  lines = [f'{"game":<16}{"random":>8}{"teacher":>9}{"student":>9}'
+           f'{"normalised":>12}']
+  for task in config.tasks:
+    lines.append(f'{task:<16}{scoring.MINATAR_RANDOM_SCORES[task]:>8.2f}'
+                 f'{config.reference_scores[task]:>9.2f}{student[task]:>9.2f}'
+                 f'{normalised[task]:>11.0f}%')
+  lines.append(f'{"mean":<42}{np.mean(list(normalised.values())):>11.0f}%')
+  return '\n'.join(lines), student, normalised
 
 
 def main(_):
-  game = FLAGS.game
-  os.makedirs(FLAGS.run_dir, exist_ok=True)
-  print(f'== 1/3 Training a teacher on {game} for {FLAGS.teacher_steps} steps')
-  teacher_run = experiments.train(
-      'teacher', game, config(FLAGS.seed + 1, distillation_costs=(0.0,)),
-      FLAGS.teacher_steps, teacher_network, report_every=50_000)
-  snapshot = teacher_run.agent.save_snapshot(
-      os.path.join(FLAGS.run_dir, 'teacher_snapshot'))
-  teacher = Teacher.from_snapshot(snapshot, name=f'{game}_teacher')
-  teacher_score = experiments.evaluate(teacher_run.agent.network, game)
-  print(f'Teacher snapshot: {snapshot}  (evaluation return {teacher_score:.2f})')
+  config = load_config(FLAGS.config)
+  config = dataclasses.replace(
+      config, run_dir=os.path.abspath(FLAGS.run_dir),
+      max_env_steps=FLAGS.max_env_steps,
+      agent=dataclasses.replace(config.agent, seed=FLAGS.seed))
+  if os.path.exists(config.run_dir) and not FLAGS.resume:
+    aside = f'{config.run_dir}.{time.strftime("%Y%m%d-%H%M%S")}'
+    os.rename(config.run_dir, aside)
+    print(f'Moved the previous demo run to {aside} (--resume continues it).')
+  missing = [t for t in config.tasks if t not in config.reference_scores]
+  if missing:
+    raise SystemExit(f'No teacher score for {", ".join(missing)}: the shipped '
+                     'teachers/minatar5/<game>/teacher.json are missing; '
+                     'restore them (git checkout teachers) or `make teachers`.')
+  program = program_lib.make_program(config)
+  print(f'Kickstarting one student on {", ".join(config.tasks)} from the '
+        f'shipped teachers: {config.num_actors} actors x '
+        f'{config.agent.num_envs_per_actor} envs, {config.max_env_steps:,} env '
+        f'steps. Run dir {config.run_dir}.')
+  launch_type = lp.LaunchType(FLAGS.lp_launch_type)
+  kwargs = {}
+  if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
+    kwargs = dict(local_resources=program_lib.make_local_resources(config),
+                  terminal='output_to_files')
+  stop = threading.Event()
+  threading.Thread(target=_print_progress, args=(config, stop),
+                   daemon=True).start()
+  manager = lp.launch(program, launch_type=launch_type, **kwargs)
+  if manager is not None and hasattr(manager, 'wait'):
+    manager.wait()
+  stop.set()
 
-  print(f'== 2/3 Kickstarted student, {FLAGS.student_steps} steps')
-  kick = experiments.train(
-      'kickstarted', game,
-      config(FLAGS.seed, distillation_costs=(FLAGS.distillation_cost,),
-             distillation_anneal_steps=FLAGS.student_steps),
-      FLAGS.student_steps, student_network,
-      teachers=experiments.teacher_set(teacher, game), report_every=25_000)
-  print(f'== 3/3 Scratch student, {FLAGS.student_steps} steps')
-  scratch = experiments.train(
-      'scratch', game, config(FLAGS.seed, distillation_costs=(0.0,)),
-      FLAGS.student_steps, student_network, report_every=25_000)
-
-  kick_eval = experiments.evaluate(kick.agent.network, game)
-  scratch_eval = experiments.evaluate(scratch.agent.network, game)
-  rows = [('teacher', FLAGS.teacher_steps, teacher_run.final_return,
-           teacher_score),
-          ('kickstarted student', FLAGS.student_steps, kick.final_return,
-           kick_eval),
-          ('scratch student', FLAGS.student_steps, scratch.final_return,
-           scratch_eval)]
-  print(f'\n{game}: mean episode return (higher is better)')
-  print(f'{"agent":<22}{"env steps":>10}{"training":>10}{"evaluation":>12}')
-  for name, steps, train_return, eval_return in rows:
-    print(f'{name:<22}{steps:>10d}{train_return:>10.2f}{eval_return:>12.2f}')
-  print(f'\nkickstarted / scratch (evaluation): '
-        f'{kick_eval / max(scratch_eval, 1e-6):.2f}x')
-  with open(os.path.join(FLAGS.run_dir, 'results.json'), 'w') as f:
-    json.dump({'game': game, 'teacher_snapshot': snapshot,
-               'rows': [dict(zip(('agent', 'env_steps', 'training_return',
-                                  'evaluation_return'), r)) for r in rows],
-               'curves': {'kickstarted': kick.curve, 'scratch': scratch.curve,
-                          'teacher': teacher_run.curve}}, f, indent=1)
+  curve = results.read_curve(config.run_dir, config.tasks)
+  table, student, normalised = _table(config, curve)
+  png = results.plot_curve(
+      curve, config.reference_scores,
+      os.path.join(config.run_dir, 'learning_curve.png'),
+      title='Kickstarted MinAtar-5 student (evaluation returns)')
+  print(f'\nAfter {curve.env_steps[-1]:,.0f} env steps (student: mean of the '
+        f'last {config.fitness_rounds} evaluation rounds, '
+        f'{config.evaluator_episodes_per_task} episodes per game each; '
+        'normalised: 0% = random, 100% = teacher):')
+  print(table)
+  print(f'Learning curve: {png}')
+  with open(os.path.join(config.run_dir, 'results.json'), 'w') as f:
+    json.dump({'env_steps': float(curve.env_steps[-1]),
+               'teacher': config.reference_scores, 'student': student,
+               'normalised': normalised,
+               'curve': {'env_steps': curve.env_steps.tolist(),
+                         'returns': {t: v.tolist()
+                                     for t, v in curve.returns.items()}}},
+              f, indent=1)
 
 
 if __name__ == '__main__':

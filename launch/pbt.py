@@ -18,7 +18,6 @@ import launchpad as lp
 from acme_kickstart import plotting
 from acme_kickstart.config_files import load_config
 from acme_kickstart.pbt import program as pbt_program
-from acme_kickstart.agents.kickstarting import program as program_lib
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_string('config', os.path.join(_REPO, 'configs', 'minatar5_pbt.py'),
@@ -48,9 +47,8 @@ def main(_):
     launch_type = lp.LaunchType(FLAGS.lp_launch_type)
     kwargs = {}
     if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
-      resources = program_lib.make_local_resources(config.member)
-      resources['controller'] = resources['counter']
-      kwargs = dict(local_resources=resources, terminal=FLAGS.terminal)
+      kwargs = dict(local_resources=pbt_program.make_local_resources(config),
+                    terminal=FLAGS.terminal)
     print(f'Launching a population of {config.population_size} '
           f'({launch_type.value}); run dir {config.run_dir}.')
     manager = lp.launch(program, launch_type=launch_type, **kwargs)

@@ -30,3 +30,10 @@ def make_pbt_program(config: PBTConfig) -> lp.Program:
         PBTControllerNode, config, [m.learner for m in members],
         [m.evaluator for m in members], [m.counter for m in members]))
   return program
+
+
+def make_local_resources(config: PBTConfig):
+  """local_mp resources: the members' groups, the controller like the counter."""
+  resources = program_lib.make_local_resources(config.member)
+  resources['controller'] = resources['counter']
+  return resources

@@ -1,0 +1,117 @@
+"""A run's learning curve: its evaluator's returns per task over env steps.
+
+The evaluator node writes <run_dir>/logs/evaluator/logs.csv, one row per
+round (a fresh episode in every evaluation environment, latest weights). These
+helpers read it back, normalise it between random play and reference scores
+(e.g. the teachers'), and draw it.
+"""
+
+import csv
+import dataclasses
+import os
+from typing import Dict, Mapping, Optional, Sequence
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import numpy as np
+
+from acme_kickstart import scoring
+
+
+@dataclasses.dataclass
+class Curve:
+  """Evaluator returns per task (arrays aligned with `env_steps`)."""
+  env_steps: np.ndarray
+  returns: Dict[str, np.ndarray]
+
+  def __len__(self):
+    return len(self.env_steps)
+
+  def final_returns(self, rounds: int = 3) -> Dict[str, float]:
+    """Per task, the mean return of the last `rounds` evaluation rounds."""
+    if not len(self):
+      raise ValueError('The curve has no evaluation rounds.')
+    return {task: float(np.nanmean(values[-rounds:]))
+            for task, values in self.returns.items()}
+
+
+def evaluator_csv(run_dir: str) -> str:
+  return os.path.join(run_dir, 'logs', 'evaluator', 'logs.csv')
+
+
+def read_curve(run_dir: str, tasks: Sequence[str]) -> Curve:
+  """Reads <run_dir>/logs/evaluator/logs.csv (rounds sorted by env steps)."""
+  path = evaluator_csv(run_dir)
+  if not os.path.exists(path):
+    raise FileNotFoundError(
+        f'No evaluator log {path}: is {run_dir} the run directory of a '
+        'kickstarting program (launch/kickstart.py, launch/demo.py)?')
+  with open(path) as f:
+    rows = list(csv.DictReader(f))
+  missing = [t for t in tasks if rows and f'return/{t}' not in rows[0]]
+  if missing:
+    raise ValueError(f'{path} has no returns for {", ".join(missing)}.')
+  rows.sort(key=lambda r: float(r['actor_steps']))
+  return Curve(
+      env_steps=np.array([float(r['actor_steps']) for r in rows]),
+      returns={t: np.array([float(r[f'return/{t}'] or 'nan') for r in rows])
+               for t in tasks})
+
+
+def normalized_curves(curve: Curve, reference: Mapping[str, float],
+                      cap: Optional[float] = None) -> Dict[str, np.ndarray]:
+  """Per task, 100 * (return - random) / (reference - random) per round.
+
+  MinAtar's random returns (scoring.MINATAR_RANDOM_SCORES); `cap` per task.
+  """
+  low = {t: scoring.MINATAR_RANDOM_SCORES[t] for t in curve.returns}
+  out = {t: np.full(len(curve), np.nan) for t in curve.returns}
+  for i in range(len(curve)):
+    row = {t: curve.returns[t][i] for t in curve.returns}
+    if any(np.isnan(v) for v in row.values()):
+      continue
+    scores = scoring.normalized_task_scores(row, low, reference, cap)
+    for task, score in scores.items():
+      out[task][i] = score
+  return out
+
+
+def mean_normalized_curve(curve: Curve, reference: Mapping[str, float],
+                          cap: Optional[float] = None) -> np.ndarray:
+  """The suite's score per round: the mean over tasks of the normalised returns."""
+  per_task = normalized_curves(curve, reference, cap)
+  return np.mean(np.stack(list(per_task.values())), axis=0)
+
+
+def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
+               title: str = '', cap: Optional[float] = None) -> str:
+  """One panel per task (return, teacher and random levels) + the mean score."""
+  tasks = list(curve.returns)
+  fig, axes = plt.subplots(1, len(tasks) + 1,
+                           figsize=(3.0 * (len(tasks) + 1), 2.8))
+  for ax, task in zip(axes, tasks):
+    ax.plot(curve.env_steps, curve.returns[task], color='C0', label='student')
+    if task in reference:
+      ax.axhline(reference[task], color='C3', ls='--', label='teacher')
+    ax.axhline(scoring.MINATAR_RANDOM_SCORES.get(task, np.nan), color='grey',
+               ls=':', label='random')
+    ax.set_title(task)
+    ax.set_xlabel('env steps')
+  axes[0].set_ylabel('evaluation return')
+  axes[0].legend(fontsize='small')
+  ax = axes[-1]
+  ax.plot(curve.env_steps, mean_normalized_curve(curve, reference, cap),
+          color='C0')
+  ax.axhline(100.0, color='C3', ls='--')
+  ax.set_title('mean normalised score')
+  ax.set_ylabel('% of teacher (0 = random)')
+  ax.set_xlabel('env steps')
+  if title:
+    fig.suptitle(title)
+  fig.tight_layout()
+  os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+  fig.savefig(output, dpi=100)
+  plt.close(fig)
+  return output

@@ -1,0 +1,49 @@
+"""`make demo`'s script end to end under local_mp: progress, table, curve."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from acme_kickstart import results
+from acme_kickstart.environments import minatar
+import program_utils as pu
+
+
+@pytest.mark.timeout(400)
+def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
+  teachers = pu.write_teachers(tmp_path / 'teachers')
+  reference = {g: 2.0 * (i + 1) for i, g in enumerate(minatar.GAMES)}
+  config = pu.write_config(tmp_path / 'config.py', tmp_path / 'unused', teachers,
+                           reference_scores=reference, fitness_rounds=2)
+  run_dir = tmp_path / 'demo'
+  os.makedirs(run_dir / 'old_file_marker')  # a previous run: kept, moved aside
+  log = str(tmp_path / 'log.txt')
+  process = pu.launch_script('demo.py', config, 'local_mp', log,
+                             f'--run_dir={run_dir}', '--max_env_steps=16000',
+                             '--progress_seconds=2')
+  try:
+    assert process.wait(timeout=360) == 0, pu._tail(log)  # pylint: disable=protected-access
+  finally:
+    pu.kill_program(process)
+  output = open(log).read()
+  assert 'Moved the previous demo run to' in output
+  assert [d for d in os.listdir(tmp_path) if d.startswith('demo.')]
+  assert '[demo ' in output and 'env steps' in output  # progress lines
+  table = output[output.index('normalised: 0% = random'):]
+  for game in minatar.GAMES:
+    assert game in table
+  png = run_dir / 'learning_curve.png'
+  assert png.exists() and str(png) in output
+  # The table's student column is the evaluator's last rounds.
+  curve = results.read_curve(str(run_dir), minatar.GAMES)
+  assert curve.env_steps[-1] >= 16000 * 0.9
+  saved = json.load(open(run_dir / 'results.json'))
+  for game in minatar.GAMES:
+    expected = float(np.mean(curve.returns[game][-2:]))
+    assert saved['student'][game] == pytest.approx(expected)
+    assert saved['teacher'][game] == reference[game]
+    assert saved['normalised'][game] == pytest.approx(
+        100 * (expected - results.scoring.MINATAR_RANDOM_SCORES[game]) /
+        (reference[game] - results.scoring.MINATAR_RANDOM_SCORES[game]))

@@ -1,0 +1,69 @@
+"""Reading an evaluator log back: curves, normalised scores, final returns, plot."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+
+from acme_kickstart import results
+from acme_kickstart import scoring
+
+TASKS = ('breakout', 'freeway')
+TEACHERS = {'breakout': 10.49, 'freeway': 1.155}  # random: 0.49, 0.155
+
+
+def _write_log(run_dir, rows):
+  path = results.evaluator_csv(str(run_dir))
+  os.makedirs(os.path.dirname(path))
+  with open(path, 'w', newline='') as f:
+    writer = csv.DictWriter(f, fieldnames=['actor_steps', 'return/breakout',
+                                           'return/freeway', 'return/mean'])
+    writer.writeheader()
+    for steps, breakout, freeway in rows:
+      writer.writerow({'actor_steps': steps, 'return/breakout': breakout,
+                       'return/freeway': freeway,
+                       'return/mean': (breakout + freeway) / 2})
+
+
+def test_curve_is_sorted_and_normalised_between_random_and_teacher(tmp_path):
+  _write_log(tmp_path, [(2000, 5.49, 2.155), (1000, 0.49, 0.155),
+                        (3000, 10.49, float('nan'))])
+  curve = results.read_curve(str(tmp_path), TASKS)
+  np.testing.assert_array_equal(curve.env_steps, [1000, 2000, 3000])
+  per_task = results.normalized_curves(curve, TEACHERS)
+  # (5.49 - 0.49) / (10.49 - 0.49) = 50%; (2.155 - 0.155) / 1 = 200%.
+  np.testing.assert_allclose(per_task['breakout'][:2], [0.0, 50.0])
+  np.testing.assert_allclose(per_task['freeway'][:2], [0.0, 200.0])
+  assert np.isnan(per_task['breakout'][2])  # a round missing a task: no score
+  mean = results.mean_normalized_curve(curve, TEACHERS)
+  np.testing.assert_allclose(mean[:2], [0.0, 125.0])
+  capped = results.mean_normalized_curve(curve, TEACHERS, cap=100.0)
+  np.testing.assert_allclose(capped[:2], [0.0, 75.0])
+  assert results.mean_normalized_curve(curve, TEACHERS)[1] == pytest.approx(
+      scoring.minatar_normalized_score({'breakout': 5.49, 'freeway': 2.155},
+                                       TEACHERS))
+
+
+def test_final_returns_average_the_last_rounds(tmp_path):
+  _write_log(tmp_path, [(1, 1.0, 0.0), (2, 2.0, 1.0), (3, 4.0, 2.0),
+                        (4, 6.0, 3.0)])
+  curve = results.read_curve(str(tmp_path), TASKS)
+  assert curve.final_returns(rounds=2) == {'breakout': 5.0, 'freeway': 2.5}
+  assert curve.final_returns(rounds=3) == {'breakout': 4.0, 'freeway': 2.0}
+
+
+def test_plot_writes_a_png(tmp_path):
+  _write_log(tmp_path, [(1000, 1.0, 0.2), (2000, 3.0, 0.4)])
+  curve = results.read_curve(str(tmp_path), TASKS)
+  path = results.plot_curve(curve, TEACHERS, str(tmp_path / 'out' / 'c.png'))
+  with open(path, 'rb') as f:
+    assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+
+
+def test_missing_log_and_missing_task_are_named(tmp_path):
+  with pytest.raises(FileNotFoundError, match='No evaluator log'):
+    results.read_curve(str(tmp_path), TASKS)
+  _write_log(tmp_path, [(1000, 1.0, 0.2)])
+  with pytest.raises(ValueError, match='no returns for seaquest'):
+    results.read_curve(str(tmp_path), ('breakout', 'seaquest'))
