@@ -115,6 +115,7 @@ def main(_):
   stop = threading.Event()
   threading.Thread(target=_print_progress, args=(config, stop),
                    daemon=True).start()
+  program_lib.allow_slow_shutdown()
   manager = lp.launch(program, launch_type=launch_type, **kwargs)
   if manager is not None and hasattr(manager, 'wait'):
     manager.wait()

@@ -63,6 +63,7 @@ def main(_):
   print(f'Launching {config.num_actors} actors x '
         f'{config.agent.num_envs_per_actor} envs ({launch_type.value}); '
         f'run dir {config.run_dir}; stops after {config.max_env_steps} steps.')
+  program_lib.allow_slow_shutdown()
   worker_manager = lp.launch(program, launch_type=launch_type, **kwargs)
   if worker_manager is not None and hasattr(worker_manager, 'wait'):
     worker_manager.wait()

@@ -18,6 +18,7 @@ import launchpad as lp
 from acme_kickstart import plotting
 from acme_kickstart.config_files import load_config
 from acme_kickstart.pbt import program as pbt_program
+from acme_kickstart.agents.kickstarting import program as program_lib
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_string('config', os.path.join(_REPO, 'configs', 'minatar5_pbt.py'),
@@ -51,6 +52,7 @@ def main(_):
                     terminal=FLAGS.terminal)
     print(f'Launching a population of {config.population_size} '
           f'({launch_type.value}); run dir {config.run_dir}.')
+    program_lib.allow_slow_shutdown()
     manager = lp.launch(program, launch_type=launch_type, **kwargs)
     if manager is not None and hasattr(manager, 'wait'):
       manager.wait()

@@ -38,7 +38,9 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
   assert png.exists() and str(png) in output
   # The table's student column is the evaluator's last rounds.
   curve = results.read_curve(str(run_dir), minatar.GAMES)
-  assert curve.env_steps[-1] >= 16000 * 0.9
+  assert len(curve) >= 2
+  actor = pu.read_csv(run_dir, 'actor_0')
+  assert max(float(r['actor_steps']) for r in actor) >= 16000
   saved = json.load(open(run_dir / 'results.json'))
   for game in minatar.GAMES:
     expected = float(np.mean(curve.returns[game][-2:]))

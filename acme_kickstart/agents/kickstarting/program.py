@@ -90,6 +90,18 @@ def make_program(config: ProgramConfig) -> lp.Program:
   return program
 
 
+def allow_slow_shutdown(seconds: int = 60):
+  """Sets the default of Launchpad's --lp_termination_notice_secs (10 s).
+
+  On a loaded machine a learner in its first traced step, or saving its last
+  checkpoint, can take longer than 10 s to stop; Launchpad then SIGKILLs the
+  whole runtime, the launcher included, and a launcher's work after the run
+  (the demo's table) is lost. Call it before lp.launch; the flag still wins.
+  """
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flags.FLAGS.set_default('lp_termination_notice_secs', seconds)
+
+
 def make_local_resources(config: ProgramConfig) -> Dict[str, Any]:
   """Launchpad local_mp resources: per-group environment and arguments."""
   from launchpad.nodes.python import local_multi_processing  # pylint: disable=g-import-not-at-top
