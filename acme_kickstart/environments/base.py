@@ -5,6 +5,18 @@ from dm_env import specs
 import numpy as np
 
 
+def action_spec(num_actions: int) -> specs.DiscreteArray:
+  return specs.DiscreteArray(num_actions, name='action')
+
+
+def reward_spec() -> specs.Array:
+  return specs.Array((), np.float32, 'reward')
+
+
+def discount_spec() -> specs.BoundedArray:
+  return specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
+
+
 class SuiteEnvironment(dm_env.Environment):
   """Discrete actions, float32 rewards and discounts, a suite-wide observation.
 
@@ -23,10 +35,10 @@ class SuiteEnvironment(dm_env.Environment):
     return self.OBSERVATION_SPEC()
 
   def action_spec(self) -> specs.DiscreteArray:
-    return specs.DiscreteArray(self.NUM_ACTIONS, name='action')
+    return action_spec(self.NUM_ACTIONS)
 
   def reward_spec(self) -> specs.Array:
-    return specs.Array((), np.float32, 'reward')
+    return reward_spec()
 
   def discount_spec(self) -> specs.BoundedArray:
-    return specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
+    return discount_spec()

@@ -20,6 +20,7 @@ from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.environments import base as suite_base
 from acme_kickstart.environments import minatar
 from acme_kickstart.teachers import Teacher, TeacherSet
 
@@ -47,22 +48,44 @@ def make_environment(config: ProgramConfig, task: str,
   return env
 
 
+def _suite_module(suite: str):
+  """The suite's environment module (imports no simulator)."""
+  if suite == 'minatar5':
+    return minatar
+  if suite == 'dmlab30':
+    from acme_kickstart.environments import dmlab30  # pylint: disable=g-import-not-at-top
+    return dmlab30
+  if suite == 'procgen':
+    from acme_kickstart.environments import procgen  # pylint: disable=g-import-not-at-top
+    return procgen
+  raise ValueError(f"Unknown suite {suite!r}: use 'minatar5', 'dmlab30' or "
+                   "'procgen'.")
+
+
 def _make_suite_environment(config: ProgramConfig, task: str,
                             seed: Optional[int]) -> dm_env.Environment:
   task_id = list(config.tasks).index(task)
-  if config.suite == 'minatar5':
-    return minatar.make_environment(task, task_id=task_id, seed=seed,
-                                    **config.env_kwargs)
-  if config.suite == 'dmlab30':
-    from acme_kickstart.environments import dmlab30  # pylint: disable=g-import-not-at-top
-    return dmlab30.make_environment(task, task_id=task_id, seed=seed,
-                                    **config.env_kwargs)
-  if config.suite == 'procgen':
-    from acme_kickstart.environments import procgen  # pylint: disable=g-import-not-at-top
-    return procgen.make_environment(task, task_id=task_id, seed=seed,
-                                    **config.env_kwargs)
-  raise ValueError(f"Unknown suite {config.suite!r}: use 'minatar5', "
-                   "'dmlab30' or 'procgen'.")
+  return _suite_module(config.suite).make_environment(
+      task, task_id=task_id, seed=seed, **config.env_kwargs)
+
+
+def environment_spec(config: ProgramConfig) -> specs.EnvironmentSpec:
+  """The suite's spec, known without building an environment.
+
+  The replay and learner nodes need only the spec, so their hosts need no
+  simulator (no deepmind_lab on a DMLab-30 learner). A test checks it equals
+  every suite's real environment spec.
+  """
+  module = _suite_module(config.suite)
+  observations = module.observation_spec()
+  if config.previous_action_reward:
+    from acme_kickstart.environments import wrappers  # pylint: disable=g-import-not-at-top
+    observations = wrappers.with_previous_action_reward(observations,
+                                                        module.NUM_ACTIONS)
+  return specs.EnvironmentSpec(
+      observations=observations,
+      actions=suite_base.action_spec(module.NUM_ACTIONS),
+      rewards=suite_base.reward_spec(), discounts=suite_base.discount_spec())
 
 
 def check_environments(
@@ -90,8 +113,7 @@ def make_queue(spec: specs.EnvironmentSpec, network: snt.RNNCore,
 
 def make_replay_tables(config: ProgramConfig) -> List[reverb.Table]:
   """The program's replay: one queue, signature from the suite and network."""
-  spec = specs.make_environment_spec(
-      make_environment(config, config.tasks[0], seed=0))
+  spec = environment_spec(config)
   network = make_network(config, spec.actions.num_values)
   return [make_queue(spec, network, config.agent)]
 

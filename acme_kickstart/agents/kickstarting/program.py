@@ -11,7 +11,6 @@ import functools
 import os
 from typing import Any, Dict, NamedTuple
 
-from acme import specs
 from acme.utils import counting
 from acme.utils import lp_utils
 import launchpad as lp
@@ -32,8 +31,7 @@ def _checkpoint_dir(config: ProgramConfig) -> str:
 def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
   """The learner, wrapped to checkpoint network, optimizer and hyperparameters."""
   workers.write_pid(config.run_dir, 'learner')
-  spec = specs.make_environment_spec(
-      builder.make_environment(config, config.tasks[0], seed=0))
+  spec = builder.environment_spec(config)
   network = builder.build_network(
       builder.make_network(config, spec.actions.num_values), spec)
   dataset = builder.make_dataset(
