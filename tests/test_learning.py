@@ -201,3 +201,54 @@ def test_restarted_learner_restores_weights_optimizer_and_steps(
   again.step()
   for a, b in zip(first.network.variables, again.network.variables):
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.timeout(120)
+def test_learner_blocked_at_stop_saves_its_weights_and_exits(
+    sample_with_teacher, tmp_path, monkeypatch):
+  """At a program's end a step can wait forever on a stopped replay/counter."""
+  import contextlib  # pylint: disable=g-import-not-at-top
+  import threading  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.agents.kickstarting import checkpointing  # pylint: disable=g-import-not-at-top
+  stop, exited, blocked = threading.Event(), threading.Event(), threading.Event()
+
+  @contextlib.contextmanager
+  def stop_requested():
+    yield stop
+  monkeypatch.setattr(checkpointing, 'stop_requested', stop_requested)
+
+  def run(block: bool, directory: str):
+    learner = _learner(built_network('blocked'), sample_with_teacher)
+    real_step = learner.step
+
+    def step():
+      if learner.num_steps >= 2 and block:
+        blocked.set()
+        threading.Event().wait()  # The replay server is gone.
+      return real_step()
+    learner.step = step
+    wrapped = checkpointing.CheckpointedLearner(learner, directory, 60.0,
+                                                stop_grace_seconds=1.0)
+    exit_codes = []
+    wrapped._exit = lambda code: (exit_codes.append(code), exited.set())  # pylint: disable=protected-access
+    thread = threading.Thread(target=wrapped.run, daemon=True)
+    thread.start()
+    return thread, exit_codes
+
+  thread, exit_codes = run(True, str(tmp_path / 'blocked'))
+  assert blocked.wait(60)
+  stop.set()
+  assert exited.wait(30) and exit_codes == [0]
+  assert thread.is_alive()  # Still blocked: only exiting ends it.
+  restored = _learner(built_network('blocked'), sample_with_teacher)
+  checkpointing.CheckpointedLearner(restored, str(tmp_path / 'blocked'), 60.0)
+  assert restored.num_steps == 2  # Both finished steps are in the checkpoint.
+
+  # A learner that is not blocked stops by itself; nothing exits the process.
+  stop.clear()
+  exited.clear()
+  thread, exit_codes = run(False, str(tmp_path / 'free'))
+  stop.set()
+  thread.join(60)
+  assert not thread.is_alive()
+  assert not exited.wait(2.0) and exit_codes == []

@@ -9,6 +9,7 @@ its end.)
 """
 
 import contextlib
+import os
 import threading
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -71,10 +72,13 @@ class CheckpointedLearner:
   """
 
   def __init__(self, learner, directory: str, period_minutes: float,
-               max_nonfinite_steps: int = 20):
+               max_nonfinite_steps: int = 20, stop_grace_seconds: float = 20.0):
     self._learner = learner
     self._lock = threading.Lock()  # A step, or a state copy, at a time.
     self._max_nonfinite_steps = max_nonfinite_steps
+    self._stop_grace_seconds = stop_grace_seconds
+    self._stopped = threading.Event()
+    self._exit = os._exit  # pylint: disable=protected-access
     self._checkpointer = tf2_savers.Checkpointer(
         {'learner': learner.state}, directory=directory,
         subdirectory='learner', add_uid=False,
@@ -83,6 +87,8 @@ class CheckpointedLearner:
   def run(self):
     failures = 0
     with stop_requested() as stop:
+      threading.Thread(target=self._exit_if_blocked, args=(stop,),
+                       daemon=True).start()
       while not stop.is_set():
         with self._lock:
           try:
@@ -101,6 +107,25 @@ class CheckpointedLearner:
           self._checkpointer.save()
       with self._lock:
         self._checkpointer.save(force=True)
+      self._stopped.set()
+
+  def _exit_if_blocked(self, stop: threading.Event):
+    """Saves and exits if a step still blocks long after a stop.
+
+    At a program's end the replay and counter nodes stop too, and a step
+    waiting on one of them (for data, or in counter.increment) never returns;
+    Launchpad would then SIGKILL the whole runtime. A step blocked there has
+    either not started its update (it waits for its batch) or finished it
+    (it is counting), so the weights are whole and are saved without the lock.
+    """
+    stop.wait()
+    if self._stopped.wait(self._stop_grace_seconds):
+      return
+    logging.warning('Learner step still blocked %.0f s after the stop (a node '
+                    'it waits on has stopped); saving a last checkpoint and '
+                    'exiting.', self._stop_grace_seconds)
+    self._checkpointer.save(force=True)
+    self._exit(0)
 
   def save(self):
     with self._lock:
