@@ -210,14 +210,15 @@ def test_learner_blocked_at_stop_saves_its_weights_and_exits(
   import contextlib  # pylint: disable=g-import-not-at-top
   import threading  # pylint: disable=g-import-not-at-top
   from acme_kickstart.agents.kickstarting import checkpointing  # pylint: disable=g-import-not-at-top
-  stop, exited, blocked = threading.Event(), threading.Event(), threading.Event()
+  stop, blocked, stepped = threading.Event(), threading.Event(), threading.Event()
 
   @contextlib.contextmanager
   def stop_requested():
     yield stop
   monkeypatch.setattr(checkpointing, 'stop_requested', stop_requested)
 
-  def run(block: bool, directory: str):
+  def run(block: bool, directory: str, wait_for: threading.Event):
+    """Runs the learner in this (main) thread; stops it once `wait_for` is set."""
     learner = _learner(built_network('blocked'), sample_with_teacher)
     real_step = learner.step
 
@@ -225,30 +226,27 @@ def test_learner_blocked_at_stop_saves_its_weights_and_exits(
       if learner.num_steps >= 2 and block:
         blocked.set()
         threading.Event().wait()  # The replay server is gone.
-      return real_step()
+      result = real_step()
+      stepped.set()
+      return result
     learner.step = step
     wrapped = checkpointing.CheckpointedLearner(learner, directory, 60.0,
                                                 stop_grace_seconds=1.0)
     exit_codes = []
-    wrapped._exit = lambda code: (exit_codes.append(code), exited.set())  # pylint: disable=protected-access
-    thread = threading.Thread(target=wrapped.run, daemon=True)
-    thread.start()
-    return thread, exit_codes
+    wrapped._exit = exit_codes.append  # pylint: disable=protected-access
+    threading.Thread(target=lambda: wait_for.wait(60) and stop.set(),
+                     daemon=True).start()
+    wrapped.run()
+    return exit_codes
 
-  thread, exit_codes = run(True, str(tmp_path / 'blocked'))
-  assert blocked.wait(60)
-  stop.set()
-  assert exited.wait(30) and exit_codes == [0]
-  assert thread.is_alive()  # Still blocked: only exiting ends it.
+  exit_codes = run(True, str(tmp_path / 'blocked'), blocked)
+  assert blocked.is_set() and exit_codes == [0]
   restored = _learner(built_network('blocked'), sample_with_teacher)
   checkpointing.CheckpointedLearner(restored, str(tmp_path / 'blocked'), 60.0)
   assert restored.num_steps == 2  # Both finished steps are in the checkpoint.
 
   # A learner that is not blocked stops by itself; nothing exits the process.
   stop.clear()
-  exited.clear()
-  thread, exit_codes = run(False, str(tmp_path / 'free'))
-  stop.set()
-  thread.join(60)
-  assert not thread.is_alive()
-  assert not exited.wait(2.0) and exit_codes == []
+  stepped.clear()
+  exit_codes = run(False, str(tmp_path / 'free'), stepped)
+  assert stepped.is_set() and exit_codes == []

@@ -77,7 +77,6 @@ class CheckpointedLearner:
     self._lock = threading.Lock()  # A step, or a state copy, at a time.
     self._max_nonfinite_steps = max_nonfinite_steps
     self._stop_grace_seconds = stop_grace_seconds
-    self._stopped = threading.Event()
     self._exit = os._exit  # pylint: disable=protected-access
     self._checkpointer = tf2_savers.Checkpointer(
         {'learner': learner.state}, directory=directory,
@@ -85,47 +84,52 @@ class CheckpointedLearner:
         time_delta_minutes=period_minutes)
 
   def run(self):
-    failures = 0
-    with stop_requested() as stop:
-      threading.Thread(target=self._exit_if_blocked, args=(stop,),
-                       daemon=True).start()
-      while not stop.is_set():
-        with self._lock:
-          try:
-            self._learner.step()
-            failures = 0
-          except learning.NonFiniteLossError as e:
-            # The update was not applied; the batch is dropped.
-            failures += 1
-            logging.error('%s (%d in a row)', e, failures)
-            if failures >= self._max_nonfinite_steps:
-              logging.error('Stopping the program: %d non-finite losses in a '
-                            'row; the last checkpoint holds finite weights.',
-                            failures)
-              lp.stop()
-              return
-          self._checkpointer.save()
-      with self._lock:
-        self._checkpointer.save(force=True)
-      self._stopped.set()
+    """Trains until stopped; a last checkpoint on the way out.
 
-  def _exit_if_blocked(self, stop: threading.Event):
-    """Saves and exits if a step still blocks long after a stop.
-
-    At a program's end the replay and counter nodes stop too, and a step
-    waiting on one of them (for data, or in counter.increment) never returns;
-    Launchpad would then SIGKILL the whole runtime. A step blocked there has
-    either not started its update (it waits for its batch) or finished it
-    (it is counting), so the weights are whole and are saved without the lock.
+    The steps run in a second thread. The main thread stays in Python, where
+    Launchpad's SIGTERM handler runs: a step blocked in C++ in the main thread
+    would defer the handler forever. At a program's end the replay and counter
+    nodes stop too, and a step waiting on one of them (for its batch, or in
+    counter.increment) may never return; after `stop_grace_seconds` the
+    learner then saves without the lock and, in a process of its own, exits.
+    Such a step has either not
+    started its update (no batch yet) or finished it (it is counting), so the
+    saved weights are whole.
     """
-    stop.wait()
-    if self._stopped.wait(self._stop_grace_seconds):
-      return
-    logging.warning('Learner step still blocked %.0f s after the stop (a node '
-                    'it waits on has stopped); saving a last checkpoint and '
-                    'exiting.', self._stop_grace_seconds)
-    self._checkpointer.save(force=True)
-    self._exit(0)
+    with stop_requested() as stop:
+      trainer = threading.Thread(target=self._train, args=(stop,), daemon=True)
+      trainer.start()
+      while trainer.is_alive() and not stop.is_set():
+        trainer.join(timeout=1.0)
+      trainer.join(timeout=self._stop_grace_seconds)
+      if trainer.is_alive():
+        logging.warning('Learner step still blocked %.0f s after the stop (a '
+                        'node it waits on has stopped); saving a last '
+                        'checkpoint and exiting.', self._stop_grace_seconds)
+        self._checkpointer.save(force=True)
+        if threading.current_thread() is threading.main_thread():
+          self._exit(0)  # This process is the learner's own (local_mp, hosts).
+
+  def _train(self, stop: threading.Event):
+    failures = 0
+    while not stop.is_set():
+      with self._lock:
+        try:
+          self._learner.step()
+          failures = 0
+        except learning.NonFiniteLossError as e:
+          # The update was not applied; the batch is dropped.
+          failures += 1
+          logging.error('%s (%d in a row)', e, failures)
+          if failures >= self._max_nonfinite_steps:
+            logging.error('Stopping the program: %d non-finite losses in a '
+                          'row; the last checkpoint holds finite weights.',
+                          failures)
+            lp.stop()
+            return
+        self._checkpointer.save()
+    with self._lock:
+      self._checkpointer.save(force=True)
 
   def save(self):
     with self._lock:
