@@ -8,6 +8,17 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.ticker  # pylint: disable=g-import-not-at-top
+
+
+def steps_axis(ax):
+  """Env steps on the x axis, as 250k / 1.5M."""
+  def label(x, _):
+    if abs(x) >= 1e6:
+      return f'{x / 1e6:g}M'
+    return f'{x / 1e3:g}k' if x else '0'
+  ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(label))
+  ax.set_xlabel('env steps')
 
 
 def read_hyperparameters(pbt_dir: str) -> List[Dict[str, str]]:
@@ -35,7 +46,7 @@ def plot_lambdas(run_dir: str, output: str = None) -> str:
               [float(r[f'lambda/{task}']) for r in mine],
               drawstyle='steps-post', label=f'member {member}')
     ax.set_title(task)
-    ax.set_xlabel('env steps')
+    steps_axis(ax)
   axes[0][0].set_ylabel('distillation weight λ')
   axes[0][-1].legend(fontsize='small')
   fig.tight_layout()

@@ -17,6 +17,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
+from acme_kickstart import plotting
 from acme_kickstart import scoring
 
 
@@ -98,7 +99,7 @@ def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
     ax.axhline(scoring.MINATAR_RANDOM_SCORES.get(task, np.nan), color='grey',
                ls=':', label='random')
     ax.set_title(task)
-    ax.set_xlabel('env steps')
+    plotting.steps_axis(ax)
   axes[0].set_ylabel('evaluation return')
   axes[0].legend(fontsize='small')
   ax = axes[-1]
@@ -107,7 +108,7 @@ def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
   ax.axhline(100.0, color='C3', ls='--')
   ax.set_title('mean normalised score')
   ax.set_ylabel('% of teacher (0 = random)')
-  ax.set_xlabel('env steps')
+  plotting.steps_axis(ax)
   if title:
     fig.suptitle(title)
   fig.tight_layout()

@@ -48,7 +48,7 @@ VARIANTS = ('scratch', 'constant', 'annealed', 'pbt')
 CAP = 200.0  # Per-game cap of the normalised score (as PBT's fitness).
 FINAL_ROUNDS = 3
 
-flags.DEFINE_integer('budget', 600_000, 'Env steps per student.')
+flags.DEFINE_integer('budget', 500_000, 'Env steps per student.')
 flags.DEFINE_integer('seeds', 3, 'Seeds per variant.')
 flags.DEFINE_list('variants', list(VARIANTS), 'Variants to run.')
 flags.DEFINE_float('distillation_cost', 1.0,
@@ -142,8 +142,8 @@ def finished(variant: str, seed: int) -> bool:
 
 
 def run_all(variants, seeds):
-  for variant in variants:
-    for seed in range(seeds):
+  for seed in range(seeds):  # Seed by seed: early seeds give every variant.
+    for variant in variants:
       if finished(variant, seed):
         continue
       run_dir = run_dir_of(variant, seed)
@@ -188,12 +188,16 @@ def run_score(run_dir: str, tasks, teachers) -> dict:
           'final_returns': curve.final_returns(FINAL_ROUNDS)}
 
 
-def smoothed_on_grid(run: dict, grid: np.ndarray, window: int = 3) -> np.ndarray:
-  """A run's score, a trailing mean over `window` rounds, interpolated on grid."""
+def smoothed_on_grid(run: dict, grid: np.ndarray) -> np.ndarray:
+  """A run's score, each round averaged with its two neighbours, on `grid`.
+
+  Centred, so a rising curve is not delayed (a trailing mean would move every
+  crossing later, and most for the fastest learners).
+  """
   steps, score = np.array(run['env_steps']), np.array(run['score'])
   keep = ~np.isnan(score)
   steps, score = steps[keep], score[keep]
-  smooth = np.array([score[max(0, i - window + 1):i + 1].mean()
+  smooth = np.array([score[max(0, i - 1):i + 2].mean()
                      for i in range(len(score))])
   return np.interp(grid, steps, smooth)
 
@@ -314,7 +318,8 @@ def plot(out: dict) -> Dict[str, str]:
             label=f'{name} ({len(v["seeds"])} seeds)')
     ax.fill_between(grid, mean - std, mean + std, color=f'C{i}', alpha=0.2)
   ax.axhline(100.0, color='k', ls='--', lw=0.8, label='teachers')
-  ax.set_xlabel('env steps (all five games)')
+  plotting.steps_axis(ax)
+  ax.set_xlabel('env steps (all five games together)')
   ax.set_ylabel('mean normalised score (%)')
   ax.set_title('MinAtar-5: kickstarting vs scratch (mean ± std over seeds)')
   ax.legend(fontsize='small')
