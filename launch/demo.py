@@ -4,10 +4,11 @@
 
 Launches configs/minatar5.py's program as processes: a Reverb queue, a counter,
 the learner, 2 actors that each play all five games (every environment's
-teacher is the shipped snapshot in teachers/minatar5/<game>) and an evaluator.
-It prints progress while the student trains, then a table per game (teacher,
-student, normalised score) and writes <run_dir>/learning_curve.png and
-<run_dir>/results.json. About 10 minutes on 2 CPU cores.
+teacher is the shipped snapshot in teachers/minatar5/<game>) and an evaluator,
+for 2.5M env steps. It prints progress while the student trains, then a table
+per game (teacher, student, normalised score) and writes
+<run_dir>/learning_curve.png and <run_dir>/results.json. About 10 minutes on 2
+CPU cores.
 """
 
 import dataclasses
@@ -30,7 +31,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_string('config', os.path.join(_REPO, 'configs', 'minatar5.py'),
                     'Python file defining get_config() -> ProgramConfig.')
 flags.DEFINE_string('run_dir', 'runs/demo', 'Run directory of the demo.')
-flags.DEFINE_integer('max_env_steps', 2_000_000,
+flags.DEFINE_integer('max_env_steps', 2_500_000,
                      'Env steps of the student (all five games together).')
 flags.DEFINE_integer('seed', 0, 'Seed of the student.')
 flags.DEFINE_boolean('resume', False, 'Continue the run in run_dir instead of '
