@@ -347,7 +347,16 @@ def main(_):
   if not FLAGS.aggregate_only:
     run_all(FLAGS.variants, FLAGS.seeds)
   out = aggregate(FLAGS.variants, FLAGS.seeds)
+  path = os.path.join(FLAGS.output, 'kickstarting.json')
   out['command'] = ' '.join(['python'] + sys.argv)
+  if FLAGS.aggregate_only and os.path.exists(path):
+    # Re-reading finished runs: keep the command and time that produced them.
+    with open(path) as f:
+      previous = json.load(f)
+    for key in ('command', 'wall_seconds_this_invocation'):
+      if key in previous:
+        out[key] = previous[key]
+    out['aggregated_by'] = ' '.join(['python'] + sys.argv)
   out['machine'] = {'platform': platform.platform(),
                     'cpu_count': os.cpu_count(),
                     'processor': platform.processor()}
@@ -358,7 +367,6 @@ def main(_):
   print_tables(out)
   out['plots'] = {k: os.path.relpath(p, ROOT) for k, p in plot(out).items()}
   os.makedirs(FLAGS.output, exist_ok=True)
-  path = os.path.join(FLAGS.output, 'kickstarting.json')
   with open(path, 'w') as f:
     json.dump(out, f, indent=1)
   print(f'Wrote {path} and {", ".join(out["plots"].values())}')
