@@ -256,9 +256,13 @@ def aggregate(variants, seeds) -> dict:
     return out
   scratch = out['variants']['scratch']
   target = scratch['final_score_mean']
-  scratch_steps = steps_to_reach(grid, np.array(scratch['mean_curve']), target)
+  # Scratch reaches its own final by the end of its budget, whether or not its
+  # smoothed curve touches the mean of its last rounds earlier.
+  scratch_steps = (steps_to_reach(grid, np.array(scratch['mean_curve']), target)
+                   or float(FLAGS.budget))
   for name, variant in out['variants'].items():
-    steps = steps_to_reach(grid, np.array(variant['mean_curve']), target)
+    steps = (scratch_steps if name == 'scratch' else
+             steps_to_reach(grid, np.array(variant['mean_curve']), target))
     variant['steps_to_scratch_final'] = steps
     variant['step_ratio'] = (scratch_steps / steps if steps else None)
     variant['final_gain'] = (variant['final_score_mean'] / target - 1.0
