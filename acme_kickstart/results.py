@@ -38,6 +38,18 @@ class Curve:
             for task, values in self.returns.items()}
 
 
+def actor_steps(run_dir: str) -> float:
+  """The most env steps any actor of the run logged (the shared counter's)."""
+  newest = 0.0
+  logs = os.path.join(run_dir, 'logs')
+  for label in os.listdir(logs) if os.path.isdir(logs) else []:
+    if label.startswith('actor_'):
+      with open(os.path.join(logs, label, 'logs.csv')) as f:
+        for row in csv.DictReader(f):
+          newest = max(newest, float(row['actor_steps']))
+  return newest
+
+
 def evaluator_csv(run_dir: str) -> str:
   return os.path.join(run_dir, 'logs', 'evaluator', 'logs.csv')
 

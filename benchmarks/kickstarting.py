@@ -22,7 +22,6 @@ results/kickstarting_curves.png and results/kickstarting_pbt_lambdas.png, and
 prints the tables. Runs already finished under --run_dir are not re-run.
 """
 
-import csv
 import dataclasses
 import json
 import os
@@ -110,7 +109,6 @@ def member_dirs(variant: str, seed: int) -> List[str]:
 # ------------------------------------------------------------------ running
 def launch_one(variant: str, seed: int):
   """Launches one run under local_mp and waits for it (child process)."""
-  import launchpad as lp  # pylint: disable=g-import-not-at-top
   from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top
   from acme_kickstart.pbt import program as pbt_program  # pylint: disable=g-import-not-at-top
   run_dir = run_dir_of(variant, seed)
@@ -122,19 +120,8 @@ def launch_one(variant: str, seed: int):
     config = member_config(variant, seed, run_dir)
     program = program_lib.make_program(config)
     resources = program_lib.make_local_resources(config)
-  program_lib.allow_slow_shutdown()
-  manager = lp.launch(program, launch_type=lp.LaunchType.LOCAL_MULTI_PROCESSING,
-                      local_resources=resources, terminal='output_to_files')
-  manager.wait()
-
-
-def actor_steps(run_dir: str) -> float:
-  """The most env steps the student's counter reported to its actor 0."""
-  path = os.path.join(run_dir, 'logs', 'actor_0', 'logs.csv')
-  if not os.path.exists(path):
-    return 0.0
-  with open(path) as f:
-    return max([float(r['actor_steps']) for r in csv.DictReader(f)] or [0.0])
+  program_lib.launch_and_wait(program, 'local_mp', local_resources=resources,
+                              terminal='output_to_files')
 
 
 def finished(variant: str, seed: int) -> bool:
@@ -162,7 +149,7 @@ def run_all(variants, seeds):
       # Judged by its logs, not its exit code: Launchpad may SIGKILL a launcher
       # whose workers were slow to stop after the run had finished. What
       # counts is that every student's actors reached the budget.
-      steps = [actor_steps(d) for d in member_dirs(variant, seed)]
+      steps = [results.actor_steps(d) for d in member_dirs(variant, seed)]
       if min(steps) < FLAGS.budget:
         raise RuntimeError(
             f'{variant} seed {seed} ended at {min(steps):,.0f} env steps, short '

@@ -11,7 +11,6 @@ whole system). Repeats run in turn; medians are reported. Last line:
 throughput: kickstart=<steps/s> no_teacher=<steps/s> acme_impala=<steps/s> speedup_vs_acme=<x> teacher_overhead=<fraction>
 """
 
-import csv
 import json
 import os
 import signal
@@ -24,6 +23,8 @@ import time
 from absl import app
 from absl import flags
 
+from acme_kickstart import results
+
 flags.DEFINE_float('seconds', 60.0, 'Measured wall time per variant.')
 flags.DEFINE_float('warmup', 45.0, 'Seconds before measuring (process start-up).')
 flags.DEFINE_integer('repeats', 3, 'Repeats per variant; medians are reported.')
@@ -31,19 +32,6 @@ flags.DEFINE_string('config', None, 'Program config (default configs/minatar5.py
 FLAGS = flags.FLAGS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _actor_steps(run_dir: str):
-  """Newest global actor_steps any actor has logged, or 0."""
-  newest = 0.0
-  logs = os.path.join(run_dir, 'logs')
-  for label in os.listdir(logs) if os.path.isdir(logs) else []:
-    if not label.startswith('actor_'):
-      continue
-    with open(os.path.join(logs, label, 'logs.csv')) as f:
-      for row in csv.DictReader(f):
-        newest = max(newest, float(row['actor_steps']))
-  return newest
 
 
 def measure_program(teachers: bool) -> float:
@@ -61,9 +49,9 @@ def measure_program(teachers: bool) -> float:
                              start_new_session=True)
   try:
     time.sleep(FLAGS.warmup)
-    start_steps, start = _actor_steps(run_dir), time.time()
+    start_steps, start = results.actor_steps(run_dir), time.time()
     time.sleep(FLAGS.seconds)
-    return (_actor_steps(run_dir) - start_steps) / (time.time() - start)
+    return (results.actor_steps(run_dir) - start_steps) / (time.time() - start)
   finally:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()

@@ -19,7 +19,7 @@ import time
 
 from absl import app
 from absl import flags
-import launchpad as lp
+import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 import numpy as np
 
 from acme_kickstart import results
@@ -108,18 +108,13 @@ def main(_):
         f'shipped teachers: {config.num_actors} actors x '
         f'{config.agent.num_envs_per_actor} envs, {config.max_env_steps:,} env '
         f'steps. Run dir {config.run_dir}.')
-  launch_type = lp.LaunchType(FLAGS.lp_launch_type)
-  kwargs = {}
-  if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
-    kwargs = dict(local_resources=program_lib.make_local_resources(config),
-                  terminal='output_to_files')
   stop = threading.Event()
   threading.Thread(target=_print_progress, args=(config, stop),
                    daemon=True).start()
-  program_lib.allow_slow_shutdown()
-  manager = lp.launch(program, launch_type=launch_type, **kwargs)
-  if manager is not None and hasattr(manager, 'wait'):
-    manager.wait()
+  program_lib.launch_and_wait(
+      program, FLAGS.lp_launch_type,
+      local_resources=program_lib.make_local_resources(config),
+      terminal='output_to_files')
   stop.set()
 
   curve = results.read_curve(config.run_dir, config.tasks)

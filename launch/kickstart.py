@@ -13,7 +13,7 @@ import os
 
 from absl import app
 from absl import flags
-import launchpad as lp
+import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 
 from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.config_files import load_config
@@ -53,20 +53,14 @@ def main(_):
   config = apply_flags(load_config(FLAGS.config))
   config.run_dir = os.path.abspath(config.run_dir)
   program = program_lib.make_program(config)
-  launch_type = lp.LaunchType(FLAGS.lp_launch_type)
-  kwargs = {}
-  if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
-    kwargs = dict(local_resources=program_lib.make_local_resources(config),
-                  terminal=FLAGS.terminal)
-  elif launch_type == lp.LaunchType.VERTEX_AI:
-    kwargs = dict(xm_resources=program_lib.make_xm_resources(config))
   print(f'Launching {config.num_actors} actors x '
-        f'{config.agent.num_envs_per_actor} envs ({launch_type.value}); '
+        f'{config.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}); '
         f'run dir {config.run_dir}; stops after {config.max_env_steps} steps.')
-  program_lib.allow_slow_shutdown()
-  worker_manager = lp.launch(program, launch_type=launch_type, **kwargs)
-  if worker_manager is not None and hasattr(worker_manager, 'wait'):
-    worker_manager.wait()
+  program_lib.launch_and_wait(
+      program, FLAGS.lp_launch_type,
+      local_resources=program_lib.make_local_resources(config),
+      xm_resources=program_lib.make_xm_resources(config),
+      terminal=FLAGS.terminal)
 
 
 if __name__ == '__main__':

@@ -13,7 +13,7 @@ import os
 
 from absl import app
 from absl import flags
-import launchpad as lp
+import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 
 from acme_kickstart import plotting
 from acme_kickstart.config_files import load_config
@@ -45,17 +45,12 @@ def main(_):
   config.run_dir = os.path.abspath(config.run_dir)
   if not FLAGS.plot_only:
     program = pbt_program.make_pbt_program(config)
-    launch_type = lp.LaunchType(FLAGS.lp_launch_type)
-    kwargs = {}
-    if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
-      kwargs = dict(local_resources=pbt_program.make_local_resources(config),
-                    terminal=FLAGS.terminal)
     print(f'Launching a population of {config.population_size} '
-          f'({launch_type.value}); run dir {config.run_dir}.')
-    program_lib.allow_slow_shutdown()
-    manager = lp.launch(program, launch_type=launch_type, **kwargs)
-    if manager is not None and hasattr(manager, 'wait'):
-      manager.wait()
+          f'({FLAGS.lp_launch_type}); run dir {config.run_dir}.')
+    program_lib.launch_and_wait(
+        program, FLAGS.lp_launch_type,
+        local_resources=pbt_program.make_local_resources(config),
+        terminal=FLAGS.terminal)
   print(f'λ evolution: {plotting.plot_lambdas(config.run_dir)}')
 
 

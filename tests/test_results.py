@@ -67,3 +67,14 @@ def test_missing_log_and_missing_task_are_named(tmp_path):
   _write_log(tmp_path, [(1000, 1.0, 0.2)])
   with pytest.raises(ValueError, match='no returns for seaquest'):
     results.read_curve(str(tmp_path), ('breakout', 'seaquest'))
+
+
+def test_actor_steps_is_the_newest_count_of_any_actor(tmp_path):
+  assert results.actor_steps(str(tmp_path)) == 0.0  # No logs yet.
+  for label, counts in (('actor_0', [100, 250]), ('actor_1', [180, 300]),
+                        ('evaluator', [900])):
+    path = tmp_path / 'logs' / label
+    os.makedirs(path)
+    with open(path / 'logs.csv', 'w') as f:
+      f.write('actor_steps,episodes\n' + ''.join(f'{c},1\n' for c in counts))
+  assert results.actor_steps(str(tmp_path)) == 300.0

@@ -92,9 +92,8 @@ class CheckpointedLearner:
     nodes stop too, and a step waiting on one of them (for its batch, or in
     counter.increment) may never return; after `stop_grace_seconds` the
     learner then saves without the lock and, in a process of its own, exits.
-    Such a step has either not
-    started its update (no batch yet) or finished it (it is counting), so the
-    saved weights are whole.
+    Such a step has either not started its update (no batch yet) or finished
+    it (it is counting), so the saved weights are whole.
     """
     with stop_requested() as stop:
       trainer = threading.Thread(target=self._train, args=(stop,), daemon=True)

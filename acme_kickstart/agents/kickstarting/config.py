@@ -65,8 +65,6 @@ class KickstartingConfig:
     return self.sequence_period or self.sequence_length - 1
 
 
-
-
 @dataclasses.dataclass
 class GroupResources:
   """Where and how one Launchpad group runs.

@@ -9,7 +9,7 @@ each stepping K environments of one or several tasks with their teachers),
 
 import functools
 import os
-from typing import Any, Dict, NamedTuple
+from typing import Any, Dict, NamedTuple, Optional
 
 from acme.utils import counting
 from acme.utils import lp_utils
@@ -88,16 +88,32 @@ def make_program(config: ProgramConfig) -> lp.Program:
   return program
 
 
-def allow_slow_shutdown(seconds: int = 60):
-  """Sets the default of Launchpad's --lp_termination_notice_secs (10 s).
+def launch_and_wait(program: lp.Program, launch_type: str,
+                    local_resources: Optional[Dict[str, Any]] = None,
+                    xm_resources: Optional[Dict[str, Any]] = None,
+                    terminal: str = 'current_terminal',
+                    termination_notice_secs: int = 60):
+  """Launches `program` and returns when it has ended.
 
-  On a loaded machine a learner in its first traced step, or saving its last
-  checkpoint, can take longer than 10 s to stop; Launchpad then SIGKILLs the
-  whole runtime, the launcher included, and a launcher's work after the run
-  (the demo's table) is lost. Call it before lp.launch; the flag still wins.
+  Resources go to the launch types that take them (`local_resources` and
+  `terminal` to local_mp, `xm_resources` to vertex_ai). Workers get
+  `termination_notice_secs` (Launchpad's default is 10) to stop: on a loaded
+  machine a learner still tracing its first step, or saving its last
+  checkpoint, can take longer, and Launchpad then SIGKILLs the whole runtime,
+  this launcher included, losing its work after the run (the demo's table).
+  An explicit --lp_termination_notice_secs still wins.
   """
   from absl import flags  # pylint: disable=g-import-not-at-top
-  flags.FLAGS.set_default('lp_termination_notice_secs', seconds)
+  flags.FLAGS.set_default('lp_termination_notice_secs', termination_notice_secs)
+  launch_type = lp.LaunchType(launch_type)
+  kwargs = {}
+  if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
+    kwargs = dict(local_resources=local_resources or {}, terminal=terminal)
+  elif launch_type == lp.LaunchType.VERTEX_AI:
+    kwargs = dict(xm_resources=xm_resources or {})
+  manager = lp.launch(program, launch_type=launch_type, **kwargs)
+  if manager is not None and hasattr(manager, 'wait'):
+    manager.wait()
 
 
 def make_local_resources(config: ProgramConfig) -> Dict[str, Any]:
