@@ -29,6 +29,7 @@ IMPALA_DMLAB30_ENTROPY_COST = 0.0033391318945337044
 IMPALA_DMLAB30_TOTAL_FRAMES = 10_000_000_000
 # scalable_agent experiment.py flag defaults, kept by the DMLab-30 command.
 IMPALA_UNROLL_LENGTH = 100
+IMPALA_NUM_ACTION_REPEATS = 4
 
 
 def impala_dmlab30_agent_config(seed: int = 0) -> KickstartingConfig:
@@ -38,11 +39,21 @@ def impala_dmlab30_agent_config(seed: int = 0) -> KickstartingConfig:
   more step, whose observation only bootstraps the last value, so the
   sequence length is 101, with period 100 (consecutive unrolls share it, as
   IMPALA's actors start each unroll from the last one's final step).
+
+  scalable_agent's update, reproduced exactly (tests/test_impala_update.py):
+  it sums its losses over time and batch, weights the baseline as
+  baseline_cost * 0.5 * sum(advantage^2) (our critic term is baseline_cost *
+  sum(advantage^2), hence 0.25), runs TF1's RMSProp (mean square starts at 1)
+  and decays the learning rate linearly to 0 over the run's frames.
   """
   return KickstartingConfig(
       learning_rate=IMPALA_DMLAB30_LEARNING_RATE,
       entropy_cost=IMPALA_DMLAB30_ENTROPY_COST,
-      baseline_cost=0.5,
+      baseline_cost=0.5 * 0.5,
+      loss_reduction='sum',
+      rmsprop_initial_mean_square=1.0,
+      learning_rate_decay_env_steps=(IMPALA_DMLAB30_TOTAL_FRAMES //
+                                     IMPALA_NUM_ACTION_REPEATS),
       discount=0.99,
       max_abs_reward=None,
       max_gradient_norm=None,
@@ -81,8 +92,8 @@ class DMLab30Experiment:
   # IMPALA's DMLab-30 run squashed rewards with 'soft_asymmetric' clipping
   # (5 tanh(r / 5), negative rewards scaled by 0.3): agent.reward_clipping,
   # applied by the learner.
-  # The run's length. IMPALA also decayed its learning rate linearly to 0
-  # over these frames; this learner keeps it constant (PBT schedules it).
+  # The run's length; the agent's learning rate decays linearly to 0 over it
+  # (agent.learning_rate_decay_env_steps, in agent steps of 4 frames).
   total_environment_frames: int = IMPALA_DMLAB30_TOTAL_FRAMES
   # Environments.
   action_repeat: int = dmlab30.ACTION_REPEAT

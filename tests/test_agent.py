@@ -59,3 +59,43 @@ def test_agent_with_teachers_logs_kl_per_task():
   assert max(m['kl/seaquest'] for m in metrics) > 0
   # ... and a task without a teacher never has a KL to it.
   assert all(m['kl/asterix'] == 0.0 for m in metrics)
+
+
+@pytest.mark.timeout(180)
+def test_learner_counts_the_real_env_steps_its_batches_hold(monkeypatch):
+  """On breakout, where filler and padding rows are ~half of all rows, the
+  learner's env-step clock (the anneal's, the logs') counts real transitions.
+
+  Every sequence written is recorded; the queue is FIFO and read by one
+  stream, so the learner's n batches are the first n * B sequences. A row is
+  real when the actor's behaviour logits are there (the writer zeroes them on
+  filler and padding rows), which does not use the learner's own mask.
+  """
+  from acme_kickstart.agents.kickstarting import adders  # pylint: disable=g-import-not-at-top
+  written = []
+  original_write = adders.BatchedSequenceAdder._write  # pylint: disable=protected-access
+
+  def recording_write(self, row):
+    written.append(np.abs(self._columns[self._logits_column][row]).sum(-1) > 0)  # pylint: disable=protected-access
+    original_write(self, row)
+
+  def allocate(self, step, leaves):
+    original_allocate(self, step, leaves)
+    import tree  # pylint: disable=g-import-not-at-top
+    paths = [p for p, _ in tree.flatten_with_path(step)]
+    self._logits_column = paths.index(('extras', 'logits'))  # pylint: disable=protected-access
+
+  original_allocate = adders.BatchedSequenceAdder._allocate  # pylint: disable=protected-access
+  monkeypatch.setattr(adders.BatchedSequenceAdder, '_write', recording_write)
+  monkeypatch.setattr(adders.BatchedSequenceAdder, '_allocate', allocate)
+  config = KickstartingConfig(batch_size=8, sequence_length=20)
+  envs = [minatar.make_environment('breakout', seed=i) for i in range(8)]
+  with KickstartingAgent(envs, MinAtarNetwork(6, lstm_size=16), config,
+                         minatar.GAMES) as agent:
+    agent.run(3_000)
+    consumed = agent.learner.num_steps * config.batch_size
+    real_rows = sum(int(real[:-1].sum()) for real in written[:consumed])
+    assert agent.learner.num_steps > 5
+    assert agent.learner.num_env_steps == real_rows
+    # What steps * B * (T - 1) would have counted is far more on breakout.
+    assert consumed * (config.sequence_length - 1) > 1.3 * real_rows

@@ -50,8 +50,25 @@ def test_batch_is_real_and_carries_teacher_logits(sample_with_teacher):
   assert np.abs(extras['teacher_logits'].numpy()[mask > 0]).sum() > 0
 
 
-def test_lambda_zero_equals_acme_impala_learner(sample_with_teacher):
+@pytest.fixture(scope='module')
+def unpadded_sample_with_teacher():
+  """A real batch of whole windows only: no filler or padding rows, where acme
+  (which trains on every row) and the masked loss must agree."""
+  teacher_net = built_network('teacher_full', lstm_size=32)
+  teachers = TeacherSet({0: Teacher.from_module(teacher_net),
+                         1: Teacher.from_module(teacher_net)},
+                        len(minatar.GAMES), minatar.NUM_ACTIONS,
+                        minatar.observation_spec())
+  sample = real_batch(built_network('behaviour_full'), teachers, batch_size=40,
+                      num_actor_steps=150)
+  full = np.flatnonzero(sample.data.extras['valid'].numpy().all(axis=1))
+  assert len(full) >= 6, 'too few unpadded windows for the test'
+  return tree.map_structure(lambda x: tf.gather(x, full[:6]), sample)
+
+
+def test_lambda_zero_equals_acme_impala_learner(unpadded_sample_with_teacher):
   """With every lambda_k = 0: same loss and same gradients as acme's learner."""
+  sample_with_teacher = unpadded_sample_with_teacher
   ours_net, acme_net = built_network('ours'), built_network('acme')
   _copy_weights(ours_net, acme_net)
   hyper = dict(discount=0.99, entropy_cost=0.01, baseline_cost=0.5,
@@ -134,8 +151,9 @@ def test_hyperparameters_change_without_retracing(sample_with_teacher):
 
 def test_linear_anneal_scales_lambda_to_zero(sample_with_teacher):
   net = built_network('anneal')
-  b, t = sample_with_teacher.data.reward.shape[:2]
-  frames_per_step = b * (t - 1)
+  # The anneal's clock is real env steps: the batch's real transitions.
+  frames_per_step = int(
+      sample_with_teacher.data.extras['valid'].numpy()[:, :-1].sum())
   ours = _learner(net, sample_with_teacher, distillation_costs=1.0,
                   distillation_anneal_steps=2 * frames_per_step)
   lams = [ours.step()['lambda/breakout'] for _ in range(3)]

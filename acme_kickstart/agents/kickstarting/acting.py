@@ -36,6 +36,9 @@ def extras_spec(network: snt.RNNCore, num_actions: int) -> Dict[str, tf.TensorSp
       'core_state': core_state,
       'teacher_logits': tf.TensorSpec([num_actions], tf.float32),
       'teacher_mask': tf.TensorSpec([], tf.float32),
+      # 1 on every step the actor takes; the writer's filler row after an
+      # episode's last step and its zero padding carry 0 (the learner's mask).
+      'valid': tf.TensorSpec([], tf.float32),
   }
 
 
@@ -93,6 +96,7 @@ class BatchedActor:
         indices = np.flatnonzero(self._task_ids == task_id).astype(np.int32)
         if indices.size:
           self._teacher_groups[task_id] = indices
+    self._valid = np.ones([num_envs], np.float32)
     self._teacher_mask = np.zeros([num_envs], np.float32)
     for indices in self._teacher_groups.values():
       self._teacher_mask[indices] = 1.0
@@ -160,7 +164,8 @@ class BatchedActor:
       extras = {'logits': logits,
                 'core_state': tree.map_structure(lambda s: s.numpy(), state),
                 'teacher_logits': teacher_logits.numpy(),
-                'teacher_mask': self._teacher_mask}
+                'teacher_mask': self._teacher_mask,
+                'valid': self._valid}
       if self._batched_adder:
         self._adders.add_batch(observations, self._first.copy(), actions,
                                timesteps, extras)

@@ -188,6 +188,9 @@ def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
       optimizer=config.optimizer,
       rmsprop_decay=config.rmsprop_decay,
       rmsprop_epsilon=config.rmsprop_epsilon,
+      rmsprop_initial_mean_square=config.rmsprop_initial_mean_square,
+      loss_reduction=config.loss_reduction,
+      learning_rate_decay_env_steps=config.learning_rate_decay_env_steps,
       counter=counter,
       logger=logger)
 

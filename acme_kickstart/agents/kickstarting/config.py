@@ -23,11 +23,20 @@ class KickstartingConfig:
   optimizer: str = 'adam'  # 'adam' (acme's choice) or 'rmsprop' (IMPALA paper's).
   rmsprop_decay: float = 0.99
   rmsprop_epsilon: float = 0.1
+  # Sonnet's RMSProp starts its mean square at 0; TF1's (IMPALA's) at 1.
+  rmsprop_initial_mean_square: float = 0.0
+  # 'mean' over the real steps of a batch (acme) or 'sum' (scalable_agent,
+  # whose published hyperparameters assume summed losses).
+  loss_reduction: str = 'mean'
+  # If set, the learning rate decays linearly to 0 over this many real env
+  # steps consumed by the learner (IMPALA's DMLab-30 schedule).
+  learning_rate_decay_env_steps: Optional[int] = None
   # Kickstarting: lambda_k per task, k indexing the suite's tasks. A task with
   # no teacher trains with lambda 0 whatever is set here.
   distillation_costs: Sequence[float] = (1.0,)
-  # If set, every lambda_k is scaled by max(0, 1 - frames / anneal) where frames
-  # is the number of env steps the learner has consumed: a hand-made schedule.
+  # If set, every lambda_k is scaled by max(0, 1 - env_steps / anneal), where
+  # env_steps counts the real transitions the learner has trained on (filler
+  # and padding rows excluded): a hand-made schedule.
   distillation_anneal_steps: Optional[int] = None
   # Replay (a Reverb queue) and batching.
   batch_size: int = 32
@@ -48,6 +57,9 @@ class KickstartingConfig:
     if self.optimizer not in ('adam', 'rmsprop'):
       raise ValueError(
           f"optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}.")
+    if self.loss_reduction not in ('mean', 'sum'):
+      raise ValueError(f"loss_reduction must be 'mean' or 'sum', got "
+                       f'{self.loss_reduction!r}.')
     if self.sequence_length < 2:
       raise ValueError('sequence_length must be >= 2 (the last step bootstraps).')
     if self.sequence_period is not None and not (

@@ -49,6 +49,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       optimizer: Union[str, snt.Optimizer] = 'adam',
       rmsprop_decay: float = 0.99,
       rmsprop_epsilon: float = 0.1,
+      rmsprop_initial_mean_square: float = 0.0,
+      loss_reduction: str = 'mean',
+      learning_rate_decay_env_steps: Optional[int] = None,
       task_names: Optional[Sequence[str]] = None,
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
@@ -74,6 +77,23 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         costs, dtype=tf.float32, trainable=False, name='distillation_costs')
     self._num_steps = tf.Variable(0, dtype=tf.int64, trainable=False,
                                   name='num_learner_steps')
+    # Real env steps (transitions) in the batches of the applied steps: the
+    # clock of every schedule. Filler and padding rows are not env steps.
+    self._num_env_steps = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                      name='num_env_steps')
+    # What the optimizer reads: learning_rate, linearly decayed to 0 over
+    # `learning_rate_decay_env_steps` if set (IMPALA's DMLab-30 schedule).
+    self._applied_learning_rate = tf.Variable(
+        learning_rate, dtype=tf.float32, trainable=False,
+        name='applied_learning_rate')
+    if learning_rate_decay_env_steps is not None and (
+        learning_rate_decay_env_steps <= 0):
+      raise ValueError('learning_rate_decay_env_steps must be > 0 (or None).')
+    self._learning_rate_decay_env_steps = learning_rate_decay_env_steps
+    if loss_reduction not in losses.REDUCTIONS:
+      raise ValueError(f'loss_reduction must be one of {losses.REDUCTIONS}, '
+                       f'got {loss_reduction!r}.')
+    self._loss_reduction = loss_reduction
 
     # Fixed hyperparameters.
     self._baseline_cost = baseline_cost
@@ -90,10 +110,10 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     self._reward_clipping = reward_clipping
 
     if optimizer == 'adam':
-      optimizer = snt.optimizers.Adam(learning_rate=self._learning_rate)
+      optimizer = snt.optimizers.Adam(learning_rate=self._applied_learning_rate)
     elif optimizer == 'rmsprop':
       optimizer = snt.optimizers.RMSProp(
-          learning_rate=self._learning_rate, decay=rmsprop_decay,
+          learning_rate=self._applied_learning_rate, decay=rmsprop_decay,
           epsilon=rmsprop_epsilon)
     elif isinstance(optimizer, str):
       raise ValueError(f"optimizer must be 'adam', 'rmsprop' or an "
@@ -105,6 +125,12 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     # every learner the same state from the start (PBT copies it).
     if hasattr(optimizer, '_initialize'):
       optimizer._initialize(network.trainable_variables)  # pylint: disable=protected-access
+    if isinstance(optimizer, snt.optimizers.RMSProp):
+      # TF1's RMSPropOptimizer (IMPALA's) starts the mean square at 1, Sonnet's
+      # at 0: with epsilon 0.1 the first steps then differ by up to ~3x.
+      for mean_square in optimizer.ms:
+        mean_square.assign(tf.fill(mean_square.shape,
+                                   rmsprop_initial_mean_square))
 
     self._counter = counter or counting.Counter()
     self._logger = logger or loggers.TerminalLogger('learner', time_delta=1.)
@@ -137,13 +163,18 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     }
 
   # ----------------------------------------------------------------- learning
-  def _effective_distillation_costs(self, frames: tf.Tensor) -> tf.Tensor:
-    """lambda_k, scaled by the optional linear anneal over consumed frames."""
+  def _effective_distillation_costs(self) -> tf.Tensor:
+    """lambda_k, scaled by the optional linear anneal over real env steps."""
     if self._anneal_steps is None:
       return self._distillation_costs
-    scale = tf.maximum(0.0, 1.0 - tf.cast(frames, tf.float32) /
-                       float(self._anneal_steps))
-    return self._distillation_costs * scale
+    return self._distillation_costs * _linear_decay(self._num_env_steps,
+                                                    self._anneal_steps)
+
+  def _learning_rate_now(self) -> tf.Tensor:
+    if self._learning_rate_decay_env_steps is None:
+      return self._learning_rate
+    return self._learning_rate * _linear_decay(
+        self._num_env_steps, self._learning_rate_decay_env_steps)
 
   def _unroll(self, observations, core_state):
     if hasattr(self._network, 'unroll'):
@@ -156,10 +187,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     extras = data.extras
     core_state = tree.map_structure(lambda s: s[0], extras['core_state'])
     (logits, values), _ = self._unroll(data.observation, core_state)
-    batch_size = tf.shape(data.reward)[1]
-    frames = (self._num_steps * tf.cast(batch_size, tf.int64) *
-              (tf.cast(tf.shape(data.reward)[0], tf.int64) - 1))
-    distillation_costs = self._effective_distillation_costs(frames)
+    valid = _valid_rows(data)
+    distillation_costs = self._effective_distillation_costs()
     output = losses.kickstarting_loss(
         student_logits=logits,
         values=values,
@@ -175,8 +204,11 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         baseline_cost=self._baseline_cost,
         discount=self._discount,
         max_abs_reward=self._max_abs_reward,
+        valid=valid,
+        reduction=self._loss_reduction,
     )
     output.metrics['distillation_costs'] = distillation_costs
+    output.metrics['batch_env_steps'] = tf.reduce_sum(valid)
     return output
 
   def _clip_rewards(self, rewards: tf.Tensor) -> tf.Tensor:
@@ -196,10 +228,13 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     gradients, gradient_norm = tf.clip_by_global_norm(
         gradients, self._max_gradient_norm)
     finite = tf.math.is_finite(output.loss) & tf.math.is_finite(gradient_norm)
+    env_steps = tf.cast(output.metrics['batch_env_steps'], tf.int64)
 
     def apply():
+      self._applied_learning_rate.assign(self._learning_rate_now())
       self._optimizer.apply(gradients, variables)
       self._num_steps.assign_add(1)
+      self._num_env_steps.assign_add(env_steps)
       return tf.constant(True)
 
     applied = tf.cond(finite, apply, lambda: tf.constant(False))
@@ -244,8 +279,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
                               results['distillation_costs']):
       flat[f'kl/{name}'] = float(kl)
       flat[f'lambda/{name}'] = float(cost)
-    flat['learning_rate'] = float(self._learning_rate.numpy())
+    flat['learning_rate'] = float(self._applied_learning_rate.numpy())
     flat['entropy_cost'] = float(self._entropy_cost.numpy())
+    flat['learner_env_steps'] = int(self._num_env_steps.numpy())
     return flat
 
   def exploit_variables(self) -> List[tf.Variable]:
@@ -276,6 +312,11 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     """Applied learner steps (a method, so courier clients can call it)."""
     return self.num_steps
 
+  @property
+  def num_env_steps(self) -> int:
+    """Real env steps (transitions) the applied steps trained on."""
+    return int(self._num_env_steps.numpy())
+
   def get_variables(self, names: List[str]) -> List[List[np.ndarray]]:
     del names  # One set of variables: the student network's.
     return [tf2_utils.to_numpy(self._network.variables)]
@@ -289,7 +330,23 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         'entropy_cost': self._entropy_cost,
         'distillation_costs': self._distillation_costs,
         'num_learner_steps': self._num_steps,
+        'num_env_steps': self._num_env_steps,
     }
+
+
+def _valid_rows(data) -> tf.Tensor:
+  """[T-1, B] 1 on real transitions: the actor writes extras['valid'] = 1 on
+  every step, and the writer zeroes it on filler and padding rows. Data
+  without it (e.g. acme's own actors) counts every row as real."""
+  valid = data.extras.get('valid') if isinstance(data.extras, dict) else None
+  if valid is None:
+    return tf.ones_like(data.reward[:-1], tf.float32)
+  return tf.cast(valid[:-1], tf.float32)
+
+
+def _linear_decay(env_steps: tf.Variable, horizon: int) -> tf.Tensor:
+  """max(0, 1 - env_steps / horizon)."""
+  return tf.maximum(0.0, 1.0 - tf.cast(env_steps, tf.float32) / float(horizon))
 
 
 def _per_task(costs: Union[float, Sequence[float]], num_tasks: int) -> np.ndarray:

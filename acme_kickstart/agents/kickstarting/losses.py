@@ -7,13 +7,19 @@ on the steps of task k. `kickstarting_loss` is that equation; the IMPALA part is
 computed with trfl exactly as acme's TF `IMPALALearner` computes it.
 """
 
-from typing import Dict, NamedTuple
+from typing import Dict, NamedTuple, Optional
 
 import tensorflow as tf
 import tensorflow_probability as tfp
 import trfl
 
 tfd = tfp.distributions
+
+# log(rho) of a row that is no transition: rho = c = 0, so V-trace's recursion
+# stops there (vs = V) and nothing of that row reaches an earlier real step.
+_NO_TRANSITION_LOG_RHO = -1e9
+
+REDUCTIONS = ('mean', 'sum')
 
 
 def distillation_loss(teacher_logits: tf.Tensor,
@@ -62,6 +68,8 @@ def kickstarting_loss(
     baseline_cost: float,
     discount: float,
     max_abs_reward: tf.Tensor,
+    valid: Optional[tf.Tensor] = None,
+    reduction: str = 'mean',
 ) -> LossOutput:
   """l_IMPALA + sum_k lambda_k H(pi_T_k || pi_S) over a batch of sequences.
 
@@ -84,14 +92,36 @@ def kickstarting_loss(
     baseline_cost: weight of the critic loss.
     discount: gamma.
     max_abs_reward: rewards are clipped to [-max_abs_reward, max_abs_reward].
+    valid: [T-1, B] 1 where the step is a real transition, 0 on the filler row
+      after an episode's last step and on zero padding (acme's ZERO_PAD end of
+      episode). Such rows get no loss, and their reward, action and behaviour
+      logits reach no real step's V-trace target. Default: all real.
+    reduction: 'mean' over the real steps (acme's IMPALA) or 'sum' over them
+      (scalable_agent's IMPALA, whose hyperparameters assume sums).
 
   Returns:
-    The scalar loss (mean over the [T-1, B] steps) and per-term metrics.
+    The scalar loss and per-term metrics (each a mean over the real steps).
   """
+  if reduction not in REDUCTIONS:
+    raise ValueError(f'reduction must be one of {REDUCTIONS}, got {reduction!r}.')
+  valid = (tf.ones_like(rewards, tf.float32) if valid is None
+           else tf.cast(valid, tf.float32))
+  num_valid = tf.maximum(tf.reduce_sum(valid), 1.0)
+
+  def mean(per_step):
+    return tf.reduce_sum(valid * per_step) / num_valid
+
+  reduce = mean if reduction == 'mean' else (
+      lambda per_step: tf.reduce_sum(valid * per_step))
+
   # --- l_IMPALA: V-trace actor-critic, as in acme's IMPALALearner. ---
   pi_target = tfd.Categorical(logits=student_logits[:-1])
   pi_behaviour = tfd.Categorical(logits=behaviour_logits[:-1])
   log_rhos = pi_target.log_prob(actions) - pi_behaviour.log_prob(actions)
+  # A truncated episode's last real step still bootstraps from V(o_T) (the
+  # filler row's value, through its own discount); the filler row itself
+  # contributes no TD error and no trace.
+  log_rhos = tf.where(valid > 0, log_rhos, _NO_TRANSITION_LOG_RHO)
   rewards = tf.clip_by_value(rewards,
                              tf.cast(-max_abs_reward, rewards.dtype),
                              tf.cast(max_abs_reward, rewards.dtype))
@@ -109,15 +139,14 @@ def kickstarting_loss(
       action_values=vtrace_returns.pg_advantages,
   )
   entropy_loss = trfl.policy_entropy_loss(pi_target).loss
-  impala_loss = tf.reduce_mean(policy_gradient_loss +
-                               baseline_cost * critic_loss +
-                               entropy_cost * entropy_loss)
+  impala_loss = reduce(policy_gradient_loss + baseline_cost * critic_loss +
+                       entropy_cost * entropy_loss)
 
   # --- sum_k lambda_k H(pi_T_k || pi_S) on the steps of task k. ---
   cross_entropy = distillation_loss(teacher_logits[:-1], student_logits[:-1])
-  mask = tf.cast(teacher_mask[:-1], tf.float32)
+  mask = tf.cast(teacher_mask[:-1], tf.float32) * valid
   step_lambdas = tf.gather(distillation_costs, task_ids[:-1]) * mask
-  distill_loss = tf.reduce_mean(step_lambdas * cross_entropy)
+  distill_loss = reduce(step_lambdas * cross_entropy)
 
   loss = impala_loss + distill_loss
 
@@ -131,12 +160,13 @@ def kickstarting_loss(
 
   metrics = {
       'loss': loss,
-      'policy_gradient_loss': tf.reduce_mean(policy_gradient_loss),
-      'baseline_loss': tf.reduce_mean(critic_loss),
-      'entropy_loss': tf.reduce_mean(entropy_loss),
+      'policy_gradient_loss': mean(policy_gradient_loss),
+      'baseline_loss': mean(critic_loss),
+      'entropy_loss': mean(entropy_loss),
       'distillation_loss': distill_loss,
       'cross_entropy': tf.math.divide_no_nan(
           tf.reduce_sum(mask * cross_entropy), tf.reduce_sum(mask)),
       'kl_per_task': kl_per_task,
+      'valid_fraction': tf.reduce_mean(valid),
   }
   return LossOutput(loss, metrics)
