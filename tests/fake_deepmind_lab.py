@@ -7,6 +7,9 @@ renderer='software', level_cache=None)` with string config values;
 action of the action_spec's length and returns the reward summed over the
 frames; `observations()` is only valid while `is_running()`; a level cache
 object gets `fetch(key, pk3_path)` and, after a compile, `write(key, pk3_path)`.
+Levels held out for evaluation (DMLab-30's `_test` levels) load only with
+config allowHoldOutLevels 'true' (DeepMind Lab CHANGES.md, release-2019-02-04).
+Each Lab keeps its level and config, so tests can check what was built.
 
 The fake game: an episode lasts `episode_frames` frames; every frame pays
 MOVE_BACK_FORWARD + 10 * FIRE of the action; the frame's pixels all equal
@@ -46,6 +49,9 @@ class Lab:
     for key, value in config.items():
       if not isinstance(value, str):
         raise TypeError(f'Config values must be strings: {key}={value!r}.')
+    if level.endswith('_test') and config.get('allowHoldOutLevels') != 'true':
+      raise RuntimeError(f'Level {level!r} is held out for evaluation; it '
+                         "needs config allowHoldOutLevels='true'.")
     self.level = level
     self.config = config
     self.renderer = renderer

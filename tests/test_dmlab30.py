@@ -119,6 +119,32 @@ def test_adapter_builds_lab_with_impala_settings(lab):
   assert config['mixerSeed'] == str(0x600D5EED)
 
 
+def test_test_mode_plays_held_out_test_levels_with_the_fixed_mixer_seed(lab):
+  """IMPALA's --mode=test (scalable_agent experiment.py, main() and test())."""
+  env = dmlab30.make_test_environment('rooms_collect_good_objects_train',
+                                      seed=1, dataset_path='/data/brady')
+  made = lab.instances[-1]
+  assert made.level == 'contributed/dmlab30/rooms_collect_good_objects_test'
+  assert env.level == 'rooms_collect_good_objects_test'
+  assert env.task_id == 0  # The task the student was trained on.
+  assert made.config['allowHoldOutLevels'] == 'true'
+  assert made.config['mixerSeed'] == str(0x600D5EED) == '1611489005'
+  assert made.config['datasetPath'] == '/data/brady'
+  assert made.config['width'] == '96' and made.config['height'] == '72'
+  # A level without a `_test` variant is its own test level.
+  dmlab30.make_test_environment('rooms_watermaze')
+  assert lab.instances[-1].level == 'contributed/dmlab30/rooms_watermaze'
+  assert lab.instances[-1].config['mixerSeed'] == '1611489005'
+  # Training keeps the training layouts, without the held-out settings.
+  dmlab30.make_environment('rooms_collect_good_objects_train')
+  assert lab.instances[-1].level.endswith('rooms_collect_good_objects_train')
+  assert 'mixerSeed' not in lab.instances[-1].config
+  with pytest.raises(RuntimeError, match='held out'):
+    dmlab30.make_environment('rooms_collect_good_objects_test')
+  with pytest.raises(ValueError, match='always sets is_test'):
+    dmlab30.make_test_environment('rooms_watermaze', is_test=False)
+
+
 def test_adapter_steps_with_action_repeat_and_ends_episodes(lab):
   lab.episode_frames = 10  # 3 agent steps: 4 + 4 + 2 frames.
   env = dmlab30.make_environment('language_select_described_object', seed=7)

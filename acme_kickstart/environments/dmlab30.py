@@ -14,6 +14,11 @@ Facts about the suite, and where they come from:
     mixerSeed 0x600D5EED): scalable_agent `experiment.py` (flags
     num_action_repeats, width, height; create_environment) and
     `environments.py` (PyProcessDmLab).
+  * The test protocol (make_test_environment): scalable_agent `experiment.py`,
+    main() with --mode=test plays the LEVEL_MAPPING values (the `_test`
+    levels) and test() builds each with create_environment(is_test=True);
+    DeepMind Lab's release notes (release-2019-02-04) add allowHoldOutLevels
+    to run levels held out from training.
   * The `deepmind_lab.Lab` API (level, observations, config, renderer,
     level_cache; reset(seed=), step(action, num_steps=), observations(),
     is_running(), action_spec(), observation_spec(), close()) and the level
@@ -223,7 +228,10 @@ def check_level(level: str) -> None:
 
 
 def scoring_level(level: str) -> str:
-  """The level a level's returns are scored on (its `_test` variant if any)."""
+  """The level a level's returns are scored on (its `_test` variant if any).
+
+  It is also the level test mode plays (make_test_environment).
+  """
   check_level(level)
   return TRAIN_TO_TEST.get(level, level)
 
@@ -425,6 +433,30 @@ def make_environment(level: str, task_id: Optional[int] = None,
     task_id = (LEVELS.index(level) if level in LEVELS
                else TEST_LEVELS.index(level))
   return DMLabEnvironment(level, task_id=task_id, **kwargs)
+
+
+def make_test_environment(level: str, task_id: Optional[int] = None,
+                          **kwargs) -> DMLabEnvironment:
+  """Level `level` as IMPALA's test mode plays it, for evaluation.
+
+  Evaluating on the training layouts would score `_train` play with `_test`
+  constants. IMPALA's test mode (scalable_agent experiment.py: main() with
+  --mode=test takes dmlab30.LEVEL_MAPPING's values; test() calls
+  create_environment(..., is_test=True)) instead plays the `_test` level of
+  each `_train` level (every other level is its own test level), with
+  allowHoldOutLevels 'true' and the fixed mixerSeed 0x600D5EED, so every
+  evaluation sees the same held-out layouts. The task id stays the given
+  level's, so the student and teachers see the task they were trained on.
+  """
+  if 'is_test' in kwargs:
+    raise ValueError('make_test_environment always sets is_test; use '
+                     'make_environment(..., is_test=...) to choose it.')
+  check_level(level)
+  if task_id is None:
+    task_id = (LEVELS.index(level) if level in LEVELS
+               else TEST_LEVELS.index(level))
+  return DMLabEnvironment(scoring_level(level), task_id=task_id, is_test=True,
+                          **kwargs)
 
 
 def actor_levels(num_actors: int,

@@ -38,10 +38,22 @@ def make_network(config: ProgramConfig, num_actions: int) -> snt.RNNCore:
   return NETWORKS[config.network](num_actions, **config.network_kwargs)
 
 
+MODES = ('train', 'test')
+
+
 def make_environment(config: ProgramConfig, task: str,
-                     seed: Optional[int] = None) -> dm_env.Environment:
-  """One environment of the suite; its task id is the task's index."""
-  env = _make_suite_environment(config, task, seed)
+                     seed: Optional[int] = None,
+                     mode: str = 'train') -> dm_env.Environment:
+  """One environment of the suite; its task id is the task's index.
+
+  Actors use mode 'train'; the evaluator 'test', which a suite with its own
+  test protocol honours through a `make_test_environment` function (DMLab-30:
+  IMPALA's held-out `_test` levels); other suites play the same environment
+  in both modes.
+  """
+  if mode not in MODES:
+    raise ValueError(f'Unknown mode {mode!r}: use one of {MODES}.')
+  env = _make_suite_environment(config, task, seed, mode)
   if config.previous_action_reward:
     from acme_kickstart.environments import wrappers  # pylint: disable=g-import-not-at-top
     env = wrappers.PreviousActionReward(env)
@@ -63,10 +75,14 @@ def _suite_module(suite: str):
 
 
 def _make_suite_environment(config: ProgramConfig, task: str,
-                            seed: Optional[int]) -> dm_env.Environment:
+                            seed: Optional[int],
+                            mode: str) -> dm_env.Environment:
   task_id = list(config.tasks).index(task)
-  return _suite_module(config.suite).make_environment(
-      task, task_id=task_id, seed=seed, **config.env_kwargs)
+  module = _suite_module(config.suite)
+  make = module.make_environment
+  if mode == 'test':
+    make = getattr(module, 'make_test_environment', make)
+  return make(task, task_id=task_id, seed=seed, **config.env_kwargs)
 
 
 def environment_spec(config: ProgramConfig) -> specs.EnvironmentSpec:

@@ -122,7 +122,7 @@ class EvaluatorWorker:
     per_task = config.evaluator_episodes_per_task
     tasks = [t for t in config.tasks for _ in range(per_task)]
     seed = config.agent.seed * 7_919 + 17
-    envs = [builder.make_environment(config, task, seed=seed + j)
+    envs = [builder.make_environment(config, task, seed=seed + j, mode='test')
             for j, task in enumerate(tasks)]
     spec = builder.check_environments(envs)
     network = builder.build_network(
