@@ -42,7 +42,12 @@ def test_agent_has_impala_published_dmlab30_hyperparameters():
   assert agent.rmsprop_decay == 0.99 and agent.rmsprop_epsilon == 0.1
   assert agent.learning_rate == pytest.approx(0.00031866995608948655)
   assert agent.entropy_cost == pytest.approx(0.0033391318945337044)
-  assert agent.baseline_cost == 0.5 and agent.discount == 0.99
+  # scalable_agent: baseline_cost 0.5 on 0.5 * sum(advantage^2), summed losses,
+  # TF1 RMSProp's mean square starting at 1, lr decayed to 0 over 10^10 frames.
+  assert agent.baseline_cost == 0.25 and agent.loss_reduction == 'sum'
+  assert agent.rmsprop_initial_mean_square == 1.0
+  assert agent.learning_rate_decay_env_steps == 10**10 // 4
+  assert agent.discount == 0.99
   assert agent.max_gradient_norm is None and agent.max_abs_reward is None
   config = dmlab30_config.make_config()
   assert config.agent.reward_clipping == 'soft_asymmetric'
