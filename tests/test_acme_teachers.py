@@ -159,3 +159,39 @@ def test_short_run_from_an_acme_q_network_teacher_distils_it(tmp_path):
   assert kl[:3].mean() > 0.5
   assert kl[-5:].mean() < 0.4 * kl[:3].mean()
   assert distillation[-5:].mean() < 0.7 * distillation[:3].mean()
+
+
+def _launch_fails(tmp_path, *flags):
+  """Runs launch/kickstart.py, which must exit with an error before launching."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  import program_utils as pu  # pylint: disable=g-import-not-at-top
+  config = pu.write_config(tmp_path / 'config.py', tmp_path / 'run', {})
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2',
+             PYTHONPATH=os.pathsep.join([pu.ROOT, os.path.join(pu.ROOT, 'tests')]))
+  result = subprocess.run(
+      [sys.executable, os.path.join(pu.ROOT, 'launch', 'kickstart.py'),
+       f'--config={config}', '--lp_launch_type=local_mt', *flags],
+      capture_output=True, text=True, env=env, cwd=pu.ROOT, timeout=180)
+  assert result.returncode != 0
+  assert 'Launching' not in result.stdout  # No node started.
+  assert not os.path.exists(tmp_path / 'run')
+  return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.timeout(400)
+def test_launcher_rejects_bad_teachers_before_any_node_starts(tmp_path):
+  corrupt = _bad_snapshot(tmp_path, 'corrupt')
+  error = _launch_fails(tmp_path, f'--teacher=seaquest:{corrupt}')
+  assert error.startswith(f"kickstart.py: The teacher of task 'seaquest' "
+                          f'({corrupt}): Teacher snapshot')
+  assert 'cannot be loaded as a SavedModel' in error
+  _, path = dqn_snapshot(tmp_path / 'dqn')
+  error = _launch_fails(tmp_path, f'--teacher=breakout:{path}',
+                        '--teacher_observation_fn=breakout:raw_channels',
+                        '--teacher_action_map=breakout:0,1')
+  assert error.startswith("kickstart.py: Teacher 'breakout_teacher' for task "
+                          '0 (breakout) outputs 3 action values, but its action '
+                          'map [0, 1] names 2 actions.')
+  # Unknown tasks and missing directories: test_teacher_options and
+  # test_program check the same errors without a subprocess.
