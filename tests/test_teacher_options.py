@@ -159,3 +159,17 @@ def test_command_line_teacher_flags():
   with pytest.raises(ValueError, match='give suite action indices'):
     teacher_specs.parse_teacher_flags(tasks, config_teachers,
                                       action_maps=['breakout:left,right'])
+
+
+def test_checkpoint_teacher_takes_the_same_options(tmp_path):
+  mlp = _mlp(3)
+  prefix = tf.train.Checkpoint(network=mlp).save(str(tmp_path / 'ckpt'))
+  teacher = Teacher.from_checkpoint(
+      prefix, lambda: MLPPolicy(3), OBS_SPEC, action_map=(1, 3, 5),
+      q_temperature=0.5)
+  _teacher_set(0, teacher)
+  probs = tf.nn.softmax(teacher.step(_batch(), ())[0]).numpy()
+  np.testing.assert_allclose(probs[:, [1, 3, 5]],
+                             tf.nn.softmax(mlp(_batch()) / 0.5).numpy(),
+                             rtol=1e-5)
+  assert np.all(probs[:, [0, 2, 4]] == 0.0)
