@@ -135,6 +135,7 @@ class Teacher:
             f'Teacher {self.name!r} has an action map but does not know the '
             "suite's action count: put it in a TeacherSet, or call "
             'set_num_actions(num_actions) first.')
+      logits = tf.cast(logits, tf.float32)  # -1e9 would be -inf in float16.
       padding = [[0, 0]] * (logits.shape.rank - 1) + [[0, 1]]
       logits = tf.gather(tf.pad(logits, padding, constant_values=UNMAPPED_LOGIT),
                          self._suite_to_own, axis=-1)
