@@ -6,6 +6,20 @@
 
 --config names a Python file with `get_config() -> ProgramConfig`; the flags
 below override its fields. The program stops by itself after max_env_steps.
+
+Teachers from the command line, each flag TASK:VALUE and repeatable:
+
+  --teacher=breakout:/path/to/snapshot     # that task's teacher (acme snapshot)
+  --teacher_observation_fn=breakout:raw_channels   # what it reads (see below)
+  --teacher_action_map=breakout:0,1,3      # suite action of each teacher action
+                                           # ('minimal': the game's minimal set)
+  --teacher_q_temperature=breakout:0.05    # a Q-network: softmax(Q / 0.05)
+
+--teacher replaces that task's teacher from the config (the other tasks keep
+theirs; add --no_teachers to keep only those named here). Observation functions:
+pixels, raw_channels (a MinAtar game's unpadded channels), oar and
+oar:raw_channels (acme ObservationActionReward; needs previous_action_reward).
+Every teacher is loaded and checked against the suite before anything starts.
 """
 
 import dataclasses
@@ -15,6 +29,7 @@ from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 
+from acme_kickstart import teacher_specs
 from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.config_files import load_config
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
@@ -27,6 +42,17 @@ flags.DEFINE_integer('max_env_steps', None, 'Stop after this many env steps.')
 flags.DEFINE_integer('num_actors', None, 'Actor processes.')
 flags.DEFINE_integer('envs_per_actor', None, 'Environments per actor.')
 flags.DEFINE_boolean('no_teachers', False, 'Train without teachers (lambda=0).')
+flags.DEFINE_multi_string('teacher', [], 'TASK:SNAPSHOT_DIR, a teacher.')
+flags.DEFINE_multi_string(
+    'teacher_observation_fn', [],
+    'TASK:NAME, what the teacher reads: ' + ', '.join(
+        teacher_specs.OBSERVATION_FNS) + '.')
+flags.DEFINE_multi_string(
+    'teacher_action_map', [],
+    "TASK:I,J,... the suite action of each teacher action, or TASK:minimal.")
+flags.DEFINE_multi_string(
+    'teacher_q_temperature', [],
+    'TASK:TAU, the teacher outputs Q-values; its policy is softmax(Q / TAU).')
 flags.DEFINE_string('terminal', 'current_terminal',
                     'local_mp output: current_terminal, output_to_files, ...')
 FLAGS = flags.FLAGS
@@ -44,15 +70,23 @@ def apply_flags(config: ProgramConfig) -> ProgramConfig:
   if FLAGS.num_actors:
     overrides['num_actors'] = FLAGS.num_actors
     overrides['actor_tasks'] = None
-  if FLAGS.no_teachers:
-    overrides['teachers'] = {}
+  try:
+    overrides['teachers'] = teacher_specs.parse_teacher_flags(
+        config.tasks, {} if FLAGS.no_teachers else config.teachers,
+        FLAGS.teacher, FLAGS.teacher_observation_fn, FLAGS.teacher_action_map,
+        FLAGS.teacher_q_temperature)
+  except ValueError as e:
+    raise SystemExit(f'kickstart.py: {e}') from e
   return dataclasses.replace(config, **overrides)
 
 
 def main(_):
   config = apply_flags(load_config(FLAGS.config))
   config.run_dir = os.path.abspath(config.run_dir)
-  program = program_lib.make_program(config)
+  try:
+    program = program_lib.make_program(config)
+  except (FileNotFoundError, ValueError) as e:
+    raise SystemExit(f'kickstart.py: {e}') from e
   print(f'Launching {config.num_actors} actors x '
         f'{config.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}); '
         f'run dir {config.run_dir}; stops after {config.max_env_steps} steps.')

@@ -22,6 +22,7 @@ from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.environments import base as suite_base
 from acme_kickstart.environments import minatar
+from acme_kickstart import teacher_specs
 from acme_kickstart.teachers import Teacher, TeacherSet
 
 NETWORKS = {
@@ -135,8 +136,14 @@ def make_replay_tables(config: ProgramConfig) -> List[reverb.Table]:
 
 
 def check_teacher_snapshots(config: ProgramConfig):
-  """Fails fast, before anything launches, if a teacher snapshot is missing."""
-  for task, directory in config.teachers.items():
+  """Fails fast, before anything launches, if a teacher cannot be used.
+
+  A missing snapshot, one TF cannot load, or a teacher that does not fit the
+  suite (its inputs, or its action map against its outputs) would otherwise
+  fail inside an actor, after the replay, learner and counter have started.
+  """
+  for task, value in config.teachers.items():
+    directory = teacher_specs.as_spec(value).snapshot
     path = os.path.join(os.path.expanduser(directory), 'saved_model.pb')
     if not os.path.isfile(path):
       raise FileNotFoundError(
@@ -144,6 +151,9 @@ def check_teacher_snapshots(config: ProgramConfig):
           '(no saved_model.pb). Train it with launch/train_teacher.py '
           f'--game={task} --output={directory} (or `make teachers`), or '
           'remove it from the config to train that task without a teacher.')
+  if config.teachers:
+    spec = environment_spec(config)
+    load_teachers(config, spec.actions.num_values, spec.observations)
 
 
 def load_teachers(config: ProgramConfig, num_actions: int, observation_spec,
@@ -152,10 +162,16 @@ def load_teachers(config: ProgramConfig, num_actions: int, observation_spec,
   wanted = [t for t in (tasks or config.tasks) if t in config.teachers]
   if not wanted:
     return None
-  teachers = {
-      list(config.tasks).index(task): Teacher.from_snapshot(
-          os.path.expanduser(config.teachers[task]), name=f'{task}_teacher')
-      for task in sorted(set(wanted))}
+  teachers = {}
+  for task in sorted(set(wanted)):
+    spec = teacher_specs.as_spec(config.teachers[task])
+    try:
+      teachers[list(config.tasks).index(task)] = Teacher.from_snapshot(
+          spec.snapshot, name=f'{task}_teacher',
+          **teacher_specs.teacher_options(spec, config.suite, task))
+    except ValueError as e:
+      raise ValueError(f'The teacher of task {task!r} ({spec.snapshot}): '
+                       f'{e}') from e
   return TeacherSet(teachers, len(config.tasks), num_actions, observation_spec,
                     task_names=config.tasks)
 

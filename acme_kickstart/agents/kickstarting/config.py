@@ -120,9 +120,10 @@ class ProgramConfig:
   suite: str = 'minatar5'
   tasks: Sequence[str] = ('breakout', 'asterix', 'freeway', 'seaquest',
                           'space_invaders')
-  # Task name -> acme snapshot directory of its teacher. Tasks not listed
-  # have no teacher (lambda = 0 there).
-  teachers: Dict[str, str] = dataclasses.field(default_factory=dict)
+  # Task name -> its teacher: an acme snapshot directory, or a
+  # teacher_specs.TeacherSpec (snapshot plus observation_fn, action_map,
+  # q_temperature). Tasks not listed have no teacher (lambda = 0 there).
+  teachers: Dict[str, Any] = dataclasses.field(default_factory=dict)
   network: str = 'minatar'
   network_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
   env_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
