@@ -78,12 +78,19 @@ def episode_quotas(num_episodes: int, num_envs: int) -> List[int]:
 
 def evaluate(network, game: str, num_episodes: int = 50, seed: int = 12345,
              num_envs: int = 16) -> float:
-  """Mean return of the network's (sampled) policy on fresh environments.
+  """Mean return of the network's (sampled) policy on fresh environments."""
+  return float(np.mean(evaluate_returns(network, game, num_episodes, seed,
+                                        num_envs)))
 
-  Every environment plays a quota of complete episodes fixed before the
-  first step, and all of them count. Taking the first `num_episodes` to finish
-  across parallel environments instead would favour short episodes (in most
-  games, the bad ones) and score the policy low.
+
+def evaluate_returns(network, game: str, num_episodes: int, seed: int,
+                     num_envs: int = 16) -> List[float]:
+  """Returns of `num_episodes` complete episodes of the sampled policy.
+
+  Every environment plays a quota of episodes fixed before the first step,
+  and all of them count. Taking the first `num_episodes` to finish across
+  parallel environments instead would favour short episodes (in most games,
+  the bad ones) and score the policy low.
   """
   quotas = episode_quotas(num_episodes, min(num_envs, num_episodes))
   envs = make_envs(game, len(quotas), seed)
@@ -94,7 +101,7 @@ def evaluate(network, game: str, num_episodes: int = 50, seed: int = 12345,
     for episode in actor.pop_episodes():
       if len(returns[episode.env_index]) < quotas[episode.env_index]:
         returns[episode.env_index].append(episode.episode_return)
-  return float(np.mean([r for env_returns in returns for r in env_returns]))
+  return [r for env_returns in returns for r in env_returns]
 
 
 def teacher_set(teacher: Teacher, game: str) -> TeacherSet:

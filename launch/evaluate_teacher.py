@@ -1,7 +1,7 @@
 """Re-measures a shipped MinAtar teacher and records it in its teacher.json.
 
   python launch/evaluate_teacher.py --game=breakout --episodes=320 \
-      --seeds=12345,2024 --write
+      --seeds=12345,1,2,3 --write
 
 Plays the teacher's sampled policy with `experiments.evaluate` (a fixed quota
 of complete episodes per environment) once per seed; the reference score is
@@ -55,8 +55,9 @@ def git_commit() -> str:
   commit = subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True,
                           text=True, check=True).stdout.strip()
   dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'acme_kickstart',
-                          'launch'], capture_output=True, text=True,
-                         check=True).stdout.strip()
+                          'launch', 'teachers/*/*/saved_model.pb',
+                          'teachers/*/*/variables'],
+                         capture_output=True, text=True, check=True).stdout
   return commit + ('-dirty' if dirty else '')
 
 
@@ -65,12 +66,17 @@ def main(_):
   policy = TeacherPolicy(Teacher.from_snapshot(directory))
   seeds = [int(s) for s in FLAGS.seeds]
   start = time.time()
-  per_seed = [experiments.evaluate(policy, FLAGS.game, FLAGS.episodes, seed,
-                                   FLAGS.num_envs) for seed in seeds]
-  score = round(float(np.mean(per_seed)), 2)  # Equal episodes per seed.
-  print(f'{FLAGS.game}: {score:.2f} over {FLAGS.episodes} x {len(seeds)} '
-        f'episodes (per seed {[round(s, 2) for s in per_seed]}) in '
-        f'{time.time() - start:.0f} s')
+  returns = [experiments.evaluate_returns(policy, FLAGS.game, FLAGS.episodes,
+                                         seed, FLAGS.num_envs)
+             for seed in seeds]
+  per_seed = [float(np.mean(r)) for r in returns]
+  all_returns = np.concatenate(returns)
+  score = round(float(np.mean(all_returns)), 2)
+  standard_error = float(np.std(all_returns, ddof=1) /
+                         np.sqrt(len(all_returns)))
+  print(f'{FLAGS.game}: {score:.2f} +- {standard_error:.2f} (s.e.) over '
+        f'{len(all_returns)} episodes (per seed '
+        f'{[round(s, 2) for s in per_seed]}) in {time.time() - start:.0f} s')
   if not FLAGS.write:
     return
   path = os.path.join(directory, 'teacher.json')
@@ -78,7 +84,7 @@ def main(_):
     info = json.load(f)
   info.setdefault(OLD_KEY, info['evaluation_return'])
   info['evaluation_return'] = score
-  info['evaluation_episodes'] = FLAGS.episodes * len(seeds)
+  info['evaluation_episodes'] = len(all_returns)
   info['evaluation'] = {
       'command': ' '.join(['python'] + sys.argv),
       'method': ('sampled policy; every environment plays a fixed quota of '
@@ -87,6 +93,7 @@ def main(_):
       'num_envs': FLAGS.num_envs,
       'seeds': seeds,
       'per_seed_return': [round(s, 3) for s in per_seed],
+      'standard_error': round(standard_error, 3),
       'git_commit': git_commit(),
   }
   with open(path, 'w') as f:
