@@ -9,9 +9,11 @@ latest weights, at a fixed period, and logs returns per task.
 
 import collections
 import os
+import threading
 import time
 from typing import Dict, List, Optional
 
+from absl import logging
 from acme import specs
 from acme.tf import variable_utils as tf2_variable_utils
 from acme.utils import counting
@@ -114,7 +116,11 @@ class ActorWorker:
 
 
 class EvaluatorWorker:
-  """Plays every task with the latest weights and logs the returns."""
+  """Plays every task with the latest weights and logs the returns.
+
+  PBT calls `fitness` and `reset_fitness` through courier, from other threads
+  than the one running `evaluate_once`; a lock guards the rounds they share.
+  """
 
   def __init__(self, config: ProgramConfig, variable_source, counter):
     limit_tf_threads(config.actor_tf_threads)
@@ -135,13 +141,18 @@ class EvaluatorWorker:
     self._logger = loggers.make_logger(config.run_dir, 'evaluator',
                                        terminal_seconds=0.0)
     self._recent = collections.deque(maxlen=config.fitness_rounds)
+    # Bumped by every exploit: a round counts only if none came after it began.
+    self._generation = 0
+    self._lock = threading.Lock()
 
   def fitness(self) -> Optional[float]:
     """The suite's score over the last few rounds (None before the first)."""
-    if not self._recent:
+    with self._lock:
+      recent = list(self._recent)
+    if not recent:
       return None
     returns = collections.defaultdict(list)
-    for round_returns in list(self._recent):
+    for round_returns in recent:
       for task, values in round_returns.items():
         returns[task].extend(values)
     return scoring.suite_fitness(
@@ -150,14 +161,20 @@ class EvaluatorWorker:
         self._config.env_kwargs.get('distribution_mode', 'easy'))
 
   def reset_fitness(self):
-    """Forgets past rounds (their weights were replaced by an exploit)."""
-    self._recent.clear()
+    """Forgets every round begun so far: an exploit replaced their weights."""
+    with self._lock:
+      self._generation += 1
+      self._recent.clear()
 
   def evaluate_once(self, stop=None) -> Optional[Dict[str, float]]:
     """One round: a fresh episode in every environment, latest weights.
 
     Returns None, logging nothing, if `stop` is set before the round ends.
+    The round is logged but left out of the fitness if `reset_fitness` was
+    called after it began: it may have played the replaced weights.
     """
+    with self._lock:
+      generation = self._generation  # Before the fetch: strict on purpose.
     self._variable_client.update_and_wait()
     self._actor.pop_episodes()
     self._actor.reset()
@@ -174,7 +191,13 @@ class EvaluatorWorker:
     for episode in finished:
       round_returns[self._config.tasks[episode.task_id]].append(
           episode.episode_return)
-    self._recent.append(dict(round_returns))
+    with self._lock:
+      current = generation == self._generation
+      if current:
+        self._recent.append(dict(round_returns))
+    if not current:
+      logging.info('Evaluator: an exploit replaced the weights during this '
+                   'round; its returns are left out of the fitness.')
     counts = self._counter.increment(episodes=len(finished))
     record = {'actor_steps': counts.get('actor_steps', 0),
               'evaluator_episodes': counts.get('evaluator_episodes', 0)}

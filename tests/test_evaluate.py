@@ -1,0 +1,73 @@
+"""experiments.evaluate: the mean over complete episodes, whatever their length."""
+
+import dm_env
+import numpy as np
+import pytest
+
+from acme_kickstart import experiments
+from acme_kickstart.environments import base
+from acme_kickstart.environments import minatar
+from conftest import built_network
+
+
+
+def episode_lengths(env_index: int):
+  """Env i's episode lengths, in order: seeded, from 1 to 300 steps."""
+  return np.random.default_rng(env_index).integers(1, 301, size=50)
+
+
+class FixedLengthsEnvironment(base.SuiteEnvironment):
+  """A MinAtar-shaped game with given episode lengths; return = length."""
+
+  NUM_ACTIONS = minatar.NUM_ACTIONS
+  OBSERVATION_SPEC = staticmethod(minatar.observation_spec)
+
+  def __init__(self, lengths):
+    self._task_id = np.int32(0)
+    self._lengths = iter(lengths)
+    self._length = self._steps = 0
+
+  def _observation(self):
+    return {'pixels': np.zeros(minatar.OBSERVATION_SHAPE, np.uint8),
+            'task_id': self._task_id}
+
+  def reset(self):
+    self._length, self._steps = next(self._lengths), 0
+    return dm_env.restart(self._observation())
+
+  def step(self, action):
+    self._steps += 1
+    if self._steps == self._length:
+      return dm_env.termination(np.float32(1.0), self._observation())
+    return dm_env.transition(np.float32(1.0), self._observation())
+
+
+@pytest.fixture
+def fixed_length_envs(monkeypatch):
+  def make_envs(game, num_envs, seed):
+    del game, seed
+    return [FixedLengthsEnvironment(episode_lengths(i))
+            for i in range(num_envs)]
+  monkeypatch.setattr(experiments, 'make_envs', make_envs)
+
+
+@pytest.mark.parametrize('num_episodes, quotas',
+                         [(32, [4] * 8), (30, [4] * 6 + [3] * 2)])
+def test_evaluate_averages_each_environments_first_episodes(
+    fixed_length_envs, num_episodes, quotas):
+  network = built_network('evaluated', hidden_size=16, lstm_size=8)
+  score = experiments.evaluate(network, 'breakout', num_episodes=num_episodes,
+                               num_envs=8)
+  # Every environment's first episodes, as many as its quota: lengths fixed
+  # before play, so their mean is the policy's true mean. The first 32
+  # episodes to finish would hold mostly short ones.
+  counted = np.concatenate([episode_lengths(i)[:q]
+                            for i, q in enumerate(quotas)])
+  assert score == pytest.approx(float(np.mean(counted)), abs=1e-9)
+
+
+def test_episode_quotas():
+  assert experiments.episode_quotas(10, 4) == [3, 3, 2, 2]
+  assert experiments.episode_quotas(32, 16) == [2] * 16
+  with pytest.raises(ValueError, match='num_episodes >= 1'):
+    experiments.episode_quotas(0, 16)
