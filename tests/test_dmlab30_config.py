@@ -112,14 +112,18 @@ def test_make_program_builds_the_paper_layout_without_launching(tmp_path):
   from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top
   from acme_kickstart.environments import dmlab30 as dmlab  # pylint: disable=g-import-not-at-top
   from acme_kickstart.networks import SmallImpalaNetwork  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
+  experiment = dmlab30_config.make_config(teacher_snapshot_dir=str(tmp_path))
+  config = experiment.to_program_config(run_dir=str(tmp_path / 'run'))
+  # The teacher reads what the student reads (with previous action and reward):
+  # make_program loads and dry-runs every teacher before launching.
   teacher = SmallImpalaNetwork(dmlab.NUM_ACTIONS, pixel_scale=1 / 255)
-  tf2_utils.create_variables(teacher, [dmlab.observation_spec()])
+  tf2_utils.create_variables(
+      teacher, [builder.environment_spec(config).observations])
   snapshot = tmp_path / 'one_teacher'
   tf.saved_model.save(tf2_savers.make_snapshot(teacher), str(snapshot))
   for level in dmlab.LEVELS:  # One snapshot directory per level.
     os.symlink(snapshot, tmp_path / level)
-  experiment = dmlab30_config.make_config(teacher_snapshot_dir=str(tmp_path))
-  config = experiment.to_program_config(run_dir=str(tmp_path / 'run'))
   program = program_lib.make_program(config)
   assert {g: len(n) for g, n in program.groups.items()} == {
       'replay': 1, 'counter': 1, 'learner': 1, 'actor': 150, 'evaluator': 1,
