@@ -81,8 +81,8 @@ class Teacher:
   def from_snapshot(cls, directory: str, name: Optional[str] = None):
     """Loads an acme `Snapshotter` SavedModel (e.g. .../snapshots/network)."""
     directory = os.path.expanduser(directory)
-    if not os.path.isfile(os.path.join(directory, 'saved_model.pb')):
-      what = ('does not exist' if not os.path.exists(directory) else
+    if not tf.io.gfile.exists(os.path.join(directory, 'saved_model.pb')):
+      what = ('does not exist' if not tf.io.gfile.exists(directory) else
               'holds no saved_model.pb')
       raise FileNotFoundError(
           f'Teacher snapshot directory {directory!r} {what}. Pass the '

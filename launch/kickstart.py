@@ -15,6 +15,7 @@ from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.config_files import load_config
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
@@ -51,7 +52,7 @@ def apply_flags(config: ProgramConfig) -> ProgramConfig:
 
 def main(_):
   config = apply_flags(load_config(FLAGS.config))
-  config.run_dir = os.path.abspath(config.run_dir)
+  config.run_dir = run_dirs.resolve(config.run_dir)  # gs:// stays gs://.
   program = program_lib.make_program(config)
   print(f'Launching {config.num_actors} actors x '
         f'{config.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}); '

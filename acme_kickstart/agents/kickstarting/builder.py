@@ -16,6 +16,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from acme_kickstart import networks
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
@@ -118,11 +119,18 @@ def make_replay_tables(config: ProgramConfig) -> List[reverb.Table]:
   return [make_queue(spec, network, config.agent)]
 
 
-def check_teacher_snapshots(config: ProgramConfig):
-  """Fails fast, before anything launches, if a teacher snapshot is missing."""
+def check_teacher_snapshots(config: ProgramConfig,
+                            tasks: Optional[Sequence[str]] = None):
+  """Fails fast if a teacher snapshot is missing (local or gs:// paths).
+
+  The launcher checks before anything launches; the nodes that load teachers
+  check again, as they may run on other hosts that do not see the same files.
+  """
   for task, directory in config.teachers.items():
-    path = os.path.join(os.path.expanduser(directory), 'saved_model.pb')
-    if not os.path.isfile(path):
+    if tasks is not None and task not in tasks:
+      continue
+    path = run_dirs.join(run_dirs.resolve(directory), 'saved_model.pb')
+    if not run_dirs.exists(path):
       raise FileNotFoundError(
           f'The teacher of task {task!r} has no snapshot at {directory!r} '
           '(no saved_model.pb). Train it with launch/train_teacher.py '
@@ -136,6 +144,7 @@ def load_teachers(config: ProgramConfig, num_actions: int, observation_spec,
   wanted = [t for t in (tasks or config.tasks) if t in config.teachers]
   if not wanted:
     return None
+  check_teacher_snapshots(config, wanted)
   teachers = {
       list(config.tasks).index(task): Teacher.from_snapshot(
           os.path.expanduser(config.teachers[task]), name=f'{task}_teacher')
