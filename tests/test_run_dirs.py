@@ -8,6 +8,8 @@ import sys
 import pytest
 
 from acme_kickstart import loggers
+from acme_kickstart import plotting
+from acme_kickstart import results
 from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import program as program_lib
@@ -93,4 +95,27 @@ def test_local_mt_program_writes_and_resumes_from_a_ram_run_dir(tmp_path):
   # run's steps).
   counted = second['counted_learner_steps']
   assert second['learner_steps'] >= counted - first['learner_steps'] / 2
+  assert not os.listdir(tmp_path)  # Nothing went to a local 'ram:' folder.
+
+
+def test_results_and_plots_read_and_write_a_remote_run_dir(monkeypatch,
+                                                           tmp_path):
+  monkeypatch.chdir(tmp_path)
+  run_dir = 'ram://results_test'
+  evaluator = loggers.make_logger(run_dir, 'evaluator', terminal_seconds=None)
+  for steps, breakout in [(2000, 3.0), (1000, 1.0)]:
+    evaluator.write({'actor_steps': steps, 'return/breakout': breakout})
+  loggers.make_logger(run_dir, 'actor_0', terminal_seconds=None).write(
+      {'actor_steps': 1500})
+  assert results.actor_steps(run_dir) == 1500
+  curve = results.read_curve(run_dir, ['breakout'])
+  assert list(curve.env_steps) == [1000, 2000]
+  png = results.plot_curve(curve, {'breakout': 10.0},
+                           run_dirs.join(run_dir, 'curve.png'))
+  assert png == 'ram://results_test/curve.png' and run_dirs.size(png) > 1000
+  pbt_dir = run_dirs.join(run_dir, 'pbt')
+  run_dirs.makedirs(pbt_dir)
+  with run_dirs.open(run_dirs.join(pbt_dir, 'hyperparameters.csv'), 'w') as f:
+    f.write('member,env_steps,lambda/breakout\n0,0,1.0\n0,100,0.5\n')
+  assert run_dirs.size(plotting.plot_lambdas(run_dir)) > 1000
   assert not os.listdir(tmp_path)  # Nothing went to a local 'ram:' folder.
