@@ -1,6 +1,5 @@
 """Plots of PBT runs: each member's lambda_k over env steps (paper, Fig. 4)."""
 
-import csv
 import os
 from typing import Dict, List
 
@@ -9,6 +8,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import matplotlib.ticker  # pylint: disable=g-import-not-at-top
+
+from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top
 
 
 def steps_axis(ax):
@@ -21,19 +22,28 @@ def steps_axis(ax):
   ax.set_xlabel('env steps')
 
 
+def save_figure(fig, output: str) -> str:
+  """Writes `fig` as a PNG to `output` (local or gs://) and closes it."""
+  output = run_dirs.resolve(output)
+  run_dirs.makedirs(os.path.dirname(output))
+  with run_dirs.open(output, 'wb') as f:
+    fig.savefig(f, format='png', dpi=100)
+  plt.close(fig)
+  return output
+
+
 def read_hyperparameters(pbt_dir: str) -> List[Dict[str, str]]:
-  path = os.path.join(pbt_dir, 'hyperparameters.csv')
-  if not os.path.exists(path):
+  path = run_dirs.join(pbt_dir, 'hyperparameters.csv')
+  if not run_dirs.exists(path):
     raise FileNotFoundError(
         f'No {path}: pass the run directory of a PBT run (launch/pbt.py), '
         'whose controller writes pbt/hyperparameters.csv.')
-  with open(path) as f:
-    return list(csv.DictReader(f))
+  return run_dirs.read_csv(path)
 
 
 def plot_lambdas(run_dir: str, output: str = None) -> str:
   """Draws lambda_k (one panel per task) against env steps, a line per member."""
-  pbt_dir = os.path.join(run_dir, 'pbt')
+  pbt_dir = run_dirs.join(run_dir, 'pbt')
   rows = read_hyperparameters(pbt_dir)
   tasks = [k.split('/', 1)[1] for k in rows[0] if k.startswith('lambda/')]
   members = sorted({int(r['member']) for r in rows})
@@ -50,7 +60,4 @@ def plot_lambdas(run_dir: str, output: str = None) -> str:
   axes[0][0].set_ylabel('distillation weight λ')
   axes[0][-1].legend(fontsize='small')
   fig.tight_layout()
-  output = output or os.path.join(pbt_dir, 'lambdas.png')
-  fig.savefig(output, dpi=100)
-  plt.close(fig)
-  return output
+  return save_figure(fig, output or run_dirs.join(pbt_dir, 'lambdas.png'))

@@ -6,9 +6,7 @@ helpers read it back, normalise it between random play and reference scores
 (e.g. the teachers'), and draw it.
 """
 
-import csv
 import dataclasses
-import os
 from typing import Dict, Mapping, Optional, Sequence
 
 import matplotlib
@@ -18,6 +16,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
 from acme_kickstart import plotting
+from acme_kickstart import run_dirs
 from acme_kickstart import scoring
 
 
@@ -41,28 +40,26 @@ class Curve:
 def actor_steps(run_dir: str) -> float:
   """The most env steps any actor of the run logged (the shared counter's)."""
   newest = 0.0
-  logs = os.path.join(run_dir, 'logs')
-  for label in os.listdir(logs) if os.path.isdir(logs) else []:
+  logs = run_dirs.join(run_dir, 'logs')
+  for label in run_dirs.listdir(logs) if run_dirs.isdir(logs) else []:
     if label.startswith('actor_'):
-      with open(os.path.join(logs, label, 'logs.csv')) as f:
-        for row in csv.DictReader(f):
-          newest = max(newest, float(row['actor_steps']))
+      for row in run_dirs.read_csv(run_dirs.join(logs, label, 'logs.csv')):
+        newest = max(newest, float(row['actor_steps']))
   return newest
 
 
 def evaluator_csv(run_dir: str) -> str:
-  return os.path.join(run_dir, 'logs', 'evaluator', 'logs.csv')
+  return run_dirs.join(run_dir, 'logs', 'evaluator', 'logs.csv')
 
 
 def read_curve(run_dir: str, tasks: Sequence[str]) -> Curve:
   """Reads <run_dir>/logs/evaluator/logs.csv (rounds sorted by env steps)."""
   path = evaluator_csv(run_dir)
-  if not os.path.exists(path):
+  if not run_dirs.exists(path):
     raise FileNotFoundError(
         f'No evaluator log {path}: is {run_dir} the run directory of a '
         'kickstarting program (launch/kickstart.py, launch/demo.py)?')
-  with open(path) as f:
-    rows = list(csv.DictReader(f))
+  rows = run_dirs.read_csv(path)
   missing = [t for t in tasks if rows and f'return/{t}' not in rows[0]]
   if missing:
     raise ValueError(f'{path} has no returns for {", ".join(missing)}.')
@@ -124,7 +121,4 @@ def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
   if title:
     fig.suptitle(title)
   fig.tight_layout()
-  os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-  fig.savefig(output, dpi=100)
-  plt.close(fig)
-  return output
+  return plotting.save_figure(fig, output)

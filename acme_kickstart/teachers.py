@@ -181,8 +181,8 @@ class Teacher:
     options = dict(observation_fn=observation_fn, action_map=action_map,
                    q_temperature=q_temperature)
     directory = os.path.expanduser(directory)
-    if not os.path.isfile(os.path.join(directory, 'saved_model.pb')):
-      what = ('does not exist' if not os.path.exists(directory) else
+    if not tf.io.gfile.exists(os.path.join(directory, 'saved_model.pb')):
+      what = ('does not exist' if not tf.io.gfile.exists(directory) else
               'holds no saved_model.pb')
       raise FileNotFoundError(
           f'Teacher snapshot directory {directory!r} {what}. Pass the '

@@ -40,6 +40,7 @@ sys.path.insert(0, ROOT)
 
 from acme_kickstart import plotting  # pylint: disable=g-import-not-at-top
 from acme_kickstart import results
+from acme_kickstart import run_dirs
 from acme_kickstart.config_files import load_config
 from acme_kickstart.pbt.config import PBTConfig
 
@@ -95,13 +96,14 @@ def pbt_config(seed: int, run_dir: str) -> PBTConfig:
 
 
 def run_dir_of(variant: str, seed: int) -> str:
-  return os.path.join(FLAGS.run_dir, variant, f'seed_{seed}')
+  return run_dirs.join(run_dirs.resolve(FLAGS.run_dir), variant,
+                       f'seed_{seed}')
 
 
 def member_dirs(variant: str, seed: int) -> List[str]:
   run_dir = run_dir_of(variant, seed)
   if variant == 'pbt':
-    return [os.path.join(run_dir, f'member_{i}')
+    return [run_dirs.join(run_dir, f'member_{i}')
             for i in range(FLAGS.population_size)]
   return [run_dir]
 
@@ -125,7 +127,7 @@ def launch_one(variant: str, seed: int):
 
 
 def finished(variant: str, seed: int) -> bool:
-  return os.path.exists(os.path.join(run_dir_of(variant, seed), 'DONE.json'))
+  return run_dirs.exists(run_dirs.join(run_dir_of(variant, seed), 'DONE.json'))
 
 
 def run_all(variants, seeds):
@@ -136,13 +138,19 @@ def run_all(variants, seeds):
       run_dir = run_dir_of(variant, seed)
       print(f'== {variant} seed {seed}: {FLAGS.budget:,} env steps per student '
             f'-> {run_dir}', flush=True)
-      os.makedirs(run_dir, exist_ok=True)
+      run_dirs.makedirs(run_dir)
+      # Launchpad writes worker logs with open(): local disk only.
+      workers = (os.path.join(ROOT, 'runs', 'bench_workers', variant,
+                              f'seed_{seed}')
+                 if run_dirs.is_remote(run_dir) else
+                 os.path.join(run_dir, 'workers'))
       env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2',
-                 LAUNCHPAD_LOGGING_DIR=os.path.join(run_dir, 'workers'))
+                 LAUNCHPAD_LOGGING_DIR=workers)
       start = time.time()
       subprocess.run(
           [sys.executable, os.path.abspath(__file__), f'--only={variant}:{seed}',
-           f'--budget={FLAGS.budget}', f'--run_dir={FLAGS.run_dir}',
+           f'--budget={FLAGS.budget}',
+           f'--run_dir={run_dirs.resolve(FLAGS.run_dir)}',
            f'--distillation_cost={FLAGS.distillation_cost}',
            f'--population_size={FLAGS.population_size}'],
           env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -153,8 +161,8 @@ def run_all(variants, seeds):
       if min(steps) < FLAGS.budget:
         raise RuntimeError(
             f'{variant} seed {seed} ended at {min(steps):,.0f} env steps, short '
-            f'of {FLAGS.budget:,}: see the worker logs in {run_dir}/workers.')
-      with open(os.path.join(run_dir, 'DONE.json'), 'w') as f:
+            f'of {FLAGS.budget:,}: see the worker logs in {workers}.')
+      with run_dirs.open(run_dirs.join(run_dir, 'DONE.json'), 'w') as f:
         json.dump({'wall_seconds': round(time.time() - start, 1),
                    'env_steps': steps}, f)
       print(f'   done in {time.time() - start:.0f} s', flush=True)
@@ -219,7 +227,8 @@ def aggregate(variants, seeds) -> dict:
                  for d in member_dirs(variant, seed)]
       best = int(np.argmax([m['final_score'] for m in members]))
       run = dict(members[best], seed=seed)
-      with open(os.path.join(run_dir_of(variant, seed), 'DONE.json')) as f:
+      with run_dirs.open(run_dirs.join(run_dir_of(variant, seed),
+                                       'DONE.json')) as f:
         run['wall_seconds'] = json.load(f)['wall_seconds']
       if variant == 'pbt':
         run['member'] = best

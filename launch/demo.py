@@ -23,6 +23,7 @@ import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 import numpy as np
 
 from acme_kickstart import results
+from acme_kickstart import run_dirs
 from acme_kickstart import scoring
 from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.config_files import load_config
@@ -41,9 +42,9 @@ FLAGS = flags.FLAGS
 
 
 def _last_row(path: str) -> dict:
-  if not os.path.exists(path):
+  if not run_dirs.exists(path):
     return {}
-  with open(path) as f:
+  with run_dirs.open(path) as f:
     lines = f.read().splitlines()
   if len(lines) < 2:
     return {}
@@ -51,7 +52,8 @@ def _last_row(path: str) -> dict:
 
 
 def _progress_line(config, start: float) -> str:
-  actor = _last_row(os.path.join(config.run_dir, 'logs', 'actor_0', 'logs.csv'))
+  actor = _last_row(
+      run_dirs.join(config.run_dir, 'logs', 'actor_0', 'logs.csv'))
   evaluation = _last_row(results.evaluator_csv(config.run_dir))
   steps = float(actor.get('actor_steps', 0) or 0)
   line = (f'[demo {time.time() - start:5.0f}s] {steps:>10,.0f} / '
@@ -91,10 +93,13 @@ def _table(config, curve: results.Curve):
 def main(_):
   config = load_config(FLAGS.config)
   config = dataclasses.replace(
-      config, run_dir=os.path.abspath(FLAGS.run_dir),
+      config, run_dir=run_dirs.resolve(FLAGS.run_dir),
       max_env_steps=FLAGS.max_env_steps,
       agent=dataclasses.replace(config.agent, seed=FLAGS.seed))
-  if os.path.exists(config.run_dir) and not FLAGS.resume:
+  if run_dirs.exists(config.run_dir) and not FLAGS.resume:
+    if run_dirs.is_remote(config.run_dir):
+      raise SystemExit(f'{config.run_dir} exists: pass --resume to continue '
+                       'it, or another --run_dir.')
     aside = f'{config.run_dir}.{time.strftime("%Y%m%d-%H%M%S")}'
     os.rename(config.run_dir, aside)
     print(f'Moved the previous demo run to {aside} (--resume continues it).')
@@ -121,7 +126,7 @@ def main(_):
   table, student, normalised = _table(config, curve)
   png = results.plot_curve(
       curve, config.reference_scores,
-      os.path.join(config.run_dir, 'learning_curve.png'),
+      run_dirs.join(config.run_dir, 'learning_curve.png'),
       title='Kickstarted MinAtar-5 student (evaluation returns)')
   print(f'\nAfter {curve.env_steps[-1]:,.0f} env steps (student: mean of the '
         f'last {config.fitness_rounds} evaluation rounds, '
@@ -129,7 +134,7 @@ def main(_):
         'normalised: 0% = random, 100% = teacher):')
   print(table)
   print(f'Learning curve: {png}')
-  with open(os.path.join(config.run_dir, 'results.json'), 'w') as f:
+  with run_dirs.open(run_dirs.join(config.run_dir, 'results.json'), 'w') as f:
     json.dump({'env_steps': float(curve.env_steps[-1]),
                'teacher': config.reference_scores, 'student': student,
                'normalised': normalised,

@@ -29,6 +29,7 @@ from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 
+from acme_kickstart import run_dirs
 from acme_kickstart import teacher_specs
 from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.config_files import load_config
@@ -82,7 +83,7 @@ def apply_flags(config: ProgramConfig) -> ProgramConfig:
 
 def main(_):
   config = apply_flags(load_config(FLAGS.config))
-  config.run_dir = os.path.abspath(config.run_dir)
+  config.run_dir = run_dirs.resolve(config.run_dir)  # gs:// stays gs://.
   try:
     program = program_lib.make_program(config)
   except (FileNotFoundError, ValueError) as e:

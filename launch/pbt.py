@@ -16,6 +16,7 @@ from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 
 from acme_kickstart import plotting
+from acme_kickstart import run_dirs
 from acme_kickstart.config_files import load_config
 from acme_kickstart.pbt import program as pbt_program
 from acme_kickstart.agents.kickstarting import program as program_lib
@@ -42,7 +43,7 @@ def main(_):
     overrides['member'] = dataclasses.replace(
         config.member, max_env_steps=FLAGS.max_env_steps)
   config = dataclasses.replace(config, **overrides)
-  config.run_dir = os.path.abspath(config.run_dir)
+  config.run_dir = run_dirs.resolve(config.run_dir)  # gs:// stays gs://.
   if not FLAGS.plot_only:
     program = pbt_program.make_pbt_program(config)
     print(f'Launching a population of {config.population_size} '

@@ -17,6 +17,7 @@ from absl import app
 from absl import flags
 
 from acme_kickstart import experiments
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import KickstartingConfig
 from acme_kickstart.environments import minatar
 from acme_kickstart.networks import MinAtarNetwork
@@ -59,7 +60,7 @@ def main(_):
   score = experiments.evaluate(run.agent.network, FLAGS.game,
                                num_episodes=FLAGS.eval_episodes)
   run.agent.save_snapshot(output)
-  with open(os.path.join(output, 'teacher.json'), 'w') as f:
+  with run_dirs.open(run_dirs.join(output, 'teacher.json'), 'w') as f:
     json.dump({'game': FLAGS.game,
                'command': ' '.join(['python'] + sys.argv),
                'env_steps': run.env_steps,

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import workers
@@ -76,16 +77,21 @@ def test_exploit_copies_weights_optimizer_and_hyperparameters(sample, tmp_path):
     loser.set_state(winner.get_state()[:-2])
 
 
+@pytest.mark.parametrize('remote', [False, True])
 def test_controller_node_exploits_and_resumes_without_rerandomising(
-    sample, tmp_path):
+    sample, tmp_path, monkeypatch, remote):
+  # Remote: the run on TF's in-memory filesystem, as on gs://.
+  monkeypatch.chdir(tmp_path)
+  run_dir = 'ram://pbt_controller' if remote else str(tmp_path)
   member = ProgramConfig(
       agent=KickstartingConfig(num_envs_per_actor=2),
       network_kwargs=dict(hidden_size=32, lstm_size=16),
       evaluator_episodes_per_task=1,
-      env_kwargs=dict(max_episode_steps=30), run_dir=str(tmp_path / 'm'))
+      env_kwargs=dict(max_episode_steps=30),
+      run_dir=run_dirs.join(run_dir, 'm'))
   config = PBTConfig(member=member, population_size=2,
-                     run_dir=str(tmp_path), ready_env_steps=0, fraction=0.5)
-  learners = [_learner(f'member{i}', sample, str(tmp_path / f'l{i}'))
+                     run_dir=run_dir, ready_env_steps=0, fraction=0.5)
+  learners = [_learner(f'member{i}', sample, run_dirs.join(run_dir, f'l{i}'))
               for i in range(2)]
   counters = [counting.Counter() for _ in range(2)]
   for counter in counters:
@@ -103,11 +109,13 @@ def test_controller_node_exploits_and_resumes_without_rerandomising(
   weights = [v.numpy() for v in learners[d.winner].network.variables]
   for w, v in zip(weights, learners[d.loser].network.variables):
     np.testing.assert_array_equal(w, v.numpy())
-  lineage = [json.loads(line) for line in open(tmp_path / 'pbt' /
-                                               'lineage.jsonl')]
+  pbt_dir = run_dirs.join(run_dir, 'pbt')
+  with run_dirs.open(run_dirs.join(pbt_dir, 'lineage.jsonl')) as f:
+    lineage = [json.loads(line) for line in f]
   assert lineage[0]['member'] == d.loser and lineage[0]['copied'] == d.winner
   assert lineage[0]['env_steps'] == 5000
-  assert (tmp_path / 'pbt' / 'hyperparameters.csv').exists()
+  assert run_dirs.read_csv(run_dirs.join(pbt_dir, 'hyperparameters.csv'))
+  assert not remote or not os.listdir(tmp_path)  # Nothing written locally.
   # A restarted controller takes its saved population, not a new draw.
   restarted = PBTControllerNode(dataclasses.replace(config, seed=123),
                                 learners, evaluators, counters)

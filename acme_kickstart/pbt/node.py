@@ -2,13 +2,13 @@
 
 import csv
 import json
-import os
 import time
 from typing import Sequence
 
 from absl import logging
 import launchpad as lp
 
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.pbt.config import PBTConfig
 from acme_kickstart.pbt.controller import PopulationController
@@ -16,7 +16,7 @@ from acme_kickstart.pbt.search_space import SearchSpace
 
 
 def pbt_dir(config: PBTConfig) -> str:
-  return os.path.join(os.path.abspath(config.run_dir), 'pbt')
+  return run_dirs.join(run_dirs.resolve(config.run_dir), 'pbt')
 
 
 class PBTControllerNode:
@@ -36,25 +36,25 @@ class PBTControllerNode:
     self._learners, self._evaluators = list(learners), list(evaluators)
     self._counters = list(counters)
     self._dir = pbt_dir(config)
-    os.makedirs(self._dir, exist_ok=True)
+    run_dirs.makedirs(self._dir)
     space = SearchSpace(num_tasks=len(config.member.tasks),
                         **config.search_space)
     self._controller = PopulationController(
         config.population_size, space, seed=config.seed,
         fraction=config.fraction, ready_env_steps=config.ready_env_steps,
         initial=config.initial)
-    self._state_path = os.path.join(self._dir, 'controller.json')
-    if os.path.exists(self._state_path):
-      with open(self._state_path) as f:
+    self._state_path = run_dirs.join(self._dir, 'controller.json')
+    if run_dirs.exists(self._state_path):
+      with run_dirs.open(self._state_path) as f:
         self._controller.load_state_dict(json.load(f))
       logging.info('PBT controller resumed from %s', self._state_path)
     self._pushed = False
 
   def _save_state(self):
     tmp = self._state_path + '.tmp'
-    with open(tmp, 'w') as f:
+    with run_dirs.open(tmp, 'w') as f:
       json.dump(self._controller.state_dict(), f)
-    os.replace(tmp, self._state_path)
+    run_dirs.replace(tmp, self._state_path)
 
   def _push_hyperparameters(self):
     for learner, hyper in zip(self._learners, self._controller.hyperparameters):
@@ -62,10 +62,10 @@ class PBTControllerNode:
     self._save_state()
 
   def _log_hyperparameters(self, env_steps, fitness):
-    path = os.path.join(self._dir, 'hyperparameters.csv')
+    path = run_dirs.join(self._dir, 'hyperparameters.csv')
     tasks = list(self._config.member.tasks)
-    new = not os.path.exists(path)
-    with open(path, 'a', newline='') as f:
+    new = not run_dirs.exists(path)
+    with run_dirs.open(path, 'a') as f:
       writer = csv.writer(f)
       if new:
         writer.writerow(['time', 'member', 'env_steps', 'fitness',
@@ -99,7 +99,7 @@ class PBTControllerNode:
       applied.append(decision)
       # Its evaluator's past rounds measured the weights it no longer has.
       self._evaluators[decision.loser].reset_fitness()
-      with open(os.path.join(self._dir, 'lineage.jsonl'), 'a') as f:
+      with run_dirs.open(run_dirs.join(self._dir, 'lineage.jsonl'), 'a') as f:
         f.write(json.dumps({
             'time': time.time(), 'env_steps': decision.env_steps,
             'member': decision.loser, 'copied': decision.winner,

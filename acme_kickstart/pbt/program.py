@@ -1,10 +1,10 @@
 """A PBT population of kickstarted students as one Launchpad program."""
 
 import dataclasses
-import os
 
 import launchpad as lp
 
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.pbt.config import PBTConfig
@@ -16,7 +16,8 @@ def member_config(config: PBTConfig, index: int):
   return dataclasses.replace(
       member,
       agent=dataclasses.replace(member.agent, seed=member.agent.seed + index),
-      run_dir=os.path.join(os.path.abspath(config.run_dir), f'member_{index}'))
+      run_dir=run_dirs.join(run_dirs.resolve(config.run_dir),
+                            f'member_{index}'))
 
 
 def make_pbt_program(config: PBTConfig) -> lp.Program:

@@ -4,7 +4,6 @@ Shared by the single-process agent (agent.py) and the Launchpad program
 (program.py), so both build the same things the same way.
 """
 
-import os
 from typing import List, Optional, Sequence
 
 from acme import specs
@@ -16,6 +15,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from acme_kickstart import networks
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
@@ -135,22 +135,28 @@ def make_replay_tables(config: ProgramConfig) -> List[reverb.Table]:
   return [make_queue(spec, network, config.agent)]
 
 
+def _check_snapshots_exist(config: ProgramConfig, tasks: Sequence[str]):
+  """One clear error for a missing teacher snapshot (local or scheme:// path)."""
+  for task in tasks:
+    directory = teacher_specs.as_spec(config.teachers[task]).snapshot
+    path = run_dirs.join(run_dirs.resolve(directory), 'saved_model.pb')
+    if not run_dirs.exists(path):
+      raise FileNotFoundError(
+          f'The teacher of task {task!r} has no snapshot at {directory!r} '
+          '(no saved_model.pb). Train it with launch/train_teacher.py '
+          f'--game={task} --output={directory} (or `make teachers`), or '
+          'remove it from the config to train that task without a teacher.')
+
+
 def check_teacher_snapshots(config: ProgramConfig):
   """Fails fast, before anything launches, if a teacher cannot be used.
 
   A missing snapshot, one TF cannot load, or a teacher that does not fit the
   suite (its inputs, or its action map against its outputs) would otherwise
   fail inside an actor, after the replay, learner and counter have started.
+  The nodes that load teachers check again (load_teachers), as they may run
+  on hosts that do not see the same files.
   """
-  for task, value in config.teachers.items():
-    directory = teacher_specs.as_spec(value).snapshot
-    path = os.path.join(os.path.expanduser(directory), 'saved_model.pb')
-    if not os.path.isfile(path):
-      raise FileNotFoundError(
-          f'The teacher of task {task!r} has no snapshot at {directory!r} '
-          '(no saved_model.pb). Train it with launch/train_teacher.py '
-          f'--game={task} --output={directory} (or `make teachers`), or '
-          'remove it from the config to train that task without a teacher.')
   if config.teachers:
     spec = environment_spec(config)
     load_teachers(config, spec.actions.num_values, spec.observations)
@@ -162,6 +168,7 @@ def load_teachers(config: ProgramConfig, num_actions: int, observation_spec,
   wanted = [t for t in (tasks or config.tasks) if t in config.teachers]
   if not wanted:
     return None
+  _check_snapshots_exist(config, sorted(set(wanted)))
   teachers = {}
   for task in sorted(set(wanted)):
     spec = teacher_specs.as_spec(config.teachers[task])

@@ -13,12 +13,12 @@ import os
 import threading
 from typing import Any, Dict, Iterator, List, Optional
 
-from acme.tf import savers as tf2_savers
 from acme.utils import counting
 from absl import logging
 import launchpad as lp
 import numpy as np
 
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import learning
 
 
@@ -43,9 +43,9 @@ class CheckpointedCounter:
   def __init__(self, directory: str, period_minutes: float):
     self._counter = counting.Counter()
     self._period_seconds = 60.0 * period_minutes
-    self._checkpointer = tf2_savers.Checkpointer(
+    self._checkpointer = run_dirs.Checkpointer(
         {'counter': self._counter}, directory=directory,
-        subdirectory='counter', add_uid=False,
+        subdirectory='counter',
         time_delta_minutes=period_minutes)
 
   def run(self):
@@ -78,9 +78,9 @@ class CheckpointedLearner:
     self._max_nonfinite_steps = max_nonfinite_steps
     self._stop_grace_seconds = stop_grace_seconds
     self._exit = os._exit  # pylint: disable=protected-access
-    self._checkpointer = tf2_savers.Checkpointer(
+    self._checkpointer = run_dirs.Checkpointer(
         {'learner': learner.state}, directory=directory,
-        subdirectory='learner', add_uid=False,
+        subdirectory='learner',
         time_delta_minutes=period_minutes)
 
   def run(self):

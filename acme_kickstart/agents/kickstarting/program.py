@@ -7,8 +7,8 @@ each stepping K environments of one or several tasks with their teachers),
 `max_env_steps` env steps.
 """
 
+import dataclasses
 import functools
-import os
 from typing import Any, Dict, NamedTuple, Optional
 
 from acme.utils import counting
@@ -17,6 +17,7 @@ import launchpad as lp
 import reverb
 
 from acme_kickstart import loggers
+from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import workers
@@ -24,8 +25,8 @@ from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
 
 def _checkpoint_dir(config: ProgramConfig) -> str:
-  """acme's Checkpointer adds 'checkpoints/<subdirectory>' to this."""
-  return os.path.abspath(config.run_dir)
+  """The Checkpointer adds 'checkpoints/<subdirectory>' to this."""
+  return run_dirs.resolve(config.run_dir)
 
 
 def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
@@ -56,6 +57,7 @@ class MemberHandles(NamedTuple):
 
 def add_member(program: lp.Program, config: ProgramConfig) -> MemberHandles:
   """Adds one student's nodes (replay, counter, learner, actors, evaluator)."""
+  config = dataclasses.replace(config, run_dir=run_dirs.resolve(config.run_dir))
   with program.group('replay'):
     replay = program.add_node(lp.ReverbNode(
         functools.partial(builder.make_replay_tables, config)))

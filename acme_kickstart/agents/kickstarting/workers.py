@@ -22,6 +22,7 @@ import reverb
 import tensorflow as tf
 
 from acme_kickstart import loggers
+from acme_kickstart import run_dirs
 from acme_kickstart import scoring
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
@@ -56,9 +57,9 @@ def limit_tf_threads(num_threads: int):
 
 def write_pid(run_dir: str, label: str):
   """Records this process's pid as <run_dir>/pids/<label> (for operators)."""
-  directory = os.path.join(run_dir, 'pids')
-  os.makedirs(directory, exist_ok=True)
-  with open(os.path.join(directory, label), 'w') as f:
+  directory = run_dirs.join(run_dir, 'pids')
+  run_dirs.makedirs(directory)
+  with run_dirs.open(run_dirs.join(directory, label), 'w') as f:
     f.write(str(os.getpid()))
 
 
