@@ -24,6 +24,7 @@ from acme_kickstart import scoring
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting import task_scores
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
@@ -35,12 +36,18 @@ def _returns_by_task(episodes: List[acting.Episode],
   Every task has its key in every row: acme's CSVLogger fixes its columns at
   the first row, so a task whose first episode ends later would be dropped.
   """
-  by_task = collections.defaultdict(list)
-  for episode in episodes:
-    by_task[task_names[episode.task_id]].append(episode.episode_return)
+  by_task = _returns_lists(episodes, task_names)
   return {f'return/{task}': (float(np.mean(by_task[task])) if by_task[task]
                              else float('nan'))
           for task in task_names}
+
+
+def _returns_lists(episodes: List[acting.Episode],
+                   task_names) -> Dict[str, List[float]]:
+  by_task = collections.defaultdict(list)
+  for episode in episodes:
+    by_task[task_names[episode.task_id]].append(episode.episode_return)
+  return by_task
 
 
 def limit_tf_threads(num_threads: int):
@@ -104,7 +111,12 @@ class ActorWorker:
         episodes.extend(self._actor.pop_episodes())
         now = time.time()
         if now - last_log >= self._config.progress_period_seconds:
-          counts = self._counter.increment(steps=steps_since)
+          # The per-task return totals ride on the same call: the learner's
+          # score feed for the gated lambda schedule (task_scores.py).
+          counts = self._counter.increment(
+              steps=steps_since,
+              **task_scores.increments(_returns_lists(episodes,
+                                                      self._config.tasks)))
           record = {'actor_steps': counts.get('actor_steps', 0),
                     'steps_per_second': steps_since / (now - last_log),
                     'episodes': len(episodes)}
