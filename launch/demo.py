@@ -107,7 +107,8 @@ def main(_):
   print(f'Kickstarting one student on {", ".join(config.tasks)} from the '
         f'shipped teachers: {config.num_actors} actors x '
         f'{config.agent.num_envs_per_actor} envs, {config.max_env_steps:,} env '
-        f'steps. Run dir {config.run_dir}.')
+        f'steps, lambda schedule {config.agent.distillation_schedule.name} '
+        f'(from {os.path.basename(FLAGS.config)}). Run dir {config.run_dir}.')
   stop = threading.Event()
   threading.Thread(target=_print_progress, args=(config, stop),
                    daemon=True).start()

@@ -16,6 +16,7 @@ from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 
 from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.config_files import load_config
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
@@ -26,6 +27,10 @@ flags.DEFINE_string('run_dir', None, 'Run directory (logs, checkpoints).')
 flags.DEFINE_integer('max_env_steps', None, 'Stop after this many env steps.')
 flags.DEFINE_integer('num_actors', None, 'Actor processes.')
 flags.DEFINE_integer('envs_per_actor', None, 'Environments per actor.')
+flags.DEFINE_string('lambda_schedule', None,
+                    "Overrides the config's lambda schedule: 'constant', "
+                    "'gated', 'linear:ENV_STEPS', 'exponential:RATE', "
+                    "optionally with '+gated' (schedules.parse).")
 flags.DEFINE_boolean('no_teachers', False, 'Train without teachers (lambda=0).')
 flags.DEFINE_string('terminal', 'current_terminal',
                     'local_mp output: current_terminal, output_to_files, ...')
@@ -36,6 +41,9 @@ def apply_flags(config: ProgramConfig) -> ProgramConfig:
   agent = config.agent
   if FLAGS.envs_per_actor:
     agent = dataclasses.replace(agent, num_envs_per_actor=FLAGS.envs_per_actor)
+  if FLAGS.lambda_schedule:
+    agent = dataclasses.replace(
+        agent, distillation_schedule=schedules.parse(FLAGS.lambda_schedule))
   overrides = {'agent': agent}
   if FLAGS.run_dir:
     overrides['run_dir'] = FLAGS.run_dir
@@ -54,7 +62,8 @@ def main(_):
   config.run_dir = os.path.abspath(config.run_dir)
   program = program_lib.make_program(config)
   print(f'Launching {config.num_actors} actors x '
-        f'{config.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}); '
+        f'{config.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}), '
+        f'lambda schedule {config.agent.distillation_schedule.name}; '
         f'run dir {config.run_dir}; stops after {config.max_env_steps} steps.')
   program_lib.launch_and_wait(
       program, FLAGS.lp_launch_type,

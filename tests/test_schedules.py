@@ -175,3 +175,15 @@ def test_learner_gates_lambda_from_counter_scores_and_logs_crossings(sample):
   assert fell['lambda/asterix'] == 2.0 and fell['gate/asterix'] == 1.0
   # The gate's state is checkpointed with the learner.
   assert {'task_returns', 'task_seen', 'gate_off'} <= set(learner.state)
+
+
+def test_schedules_parse_from_flags():
+  assert schedules.parse('linear:3e5+gated') == LambdaSchedule(
+      'linear', decay_env_steps=300_000, gated=True)
+  assert schedules.parse('exponential:0.99999:0.1') == LambdaSchedule(
+      'exponential', decay_rate=0.99999, final_fraction=0.1)
+  assert schedules.parse('gated') == LambdaSchedule('gated')
+  with pytest.raises(ValueError, match="Bad lambda schedule 'linear'"):
+    schedules.parse('linear')
+  with pytest.raises(ValueError, match='Bad lambda schedule'):
+    schedules.parse('linear:soon')

@@ -44,8 +44,7 @@ def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
                                  terminal_seconds=None,
                                  min_seconds=config.progress_period_seconds),
       score_ranges=builder.score_ranges(config),
-      events_logger=loggers.make_logger(config.run_dir, 'events',
-                                        terminal_seconds=0.0))
+      events_logger=loggers.make_events_logger(config.run_dir))
   return checkpointing.CheckpointedLearner(
       learner, _checkpoint_dir(config), config.checkpoint_minutes)
 
