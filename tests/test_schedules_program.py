@@ -1,7 +1,12 @@
 """A real local_mp program with the gated lambda schedule: lambda falls, and
 the learner logs a 'surpassed' event when the student passes a teacher."""
 
+import csv
+import os
+
 import pytest
+
+from acme_kickstart import plotting
 
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.environments import minatar
@@ -44,3 +49,13 @@ def test_local_mp_gated_lambda_falls_and_logs_surpassed(tmp_path):
   game = events[0]['task']
   # After the crossing, that game's gate is shut for a while: lambda 0.
   assert any(float(r[f'gate/{game}']) == 0.0 for r in rows)
+  # plotting draws lambda_k of any run from its learner CSV.
+  png = plotting.plot_learner_lambdas(str(run_dir))
+  assert os.path.getsize(png) > 10_000
+  table = plotting.write_learner_lambdas_csv(str(run_dir),
+                                             str(tmp_path / 'lambdas.csv'))
+  with open(table) as f:
+    written = list(csv.DictReader(f))
+  assert {f'lambda/{game}', f'gate/{game}', f'score/{game}',
+          'learner_env_steps'} <= set(written[0])
+  assert min(float(r[f'lambda/{game}']) for r in written) < 1.0
