@@ -22,6 +22,7 @@ from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 import numpy as np
 
+from acme_kickstart import plotting
 from acme_kickstart import results
 from acme_kickstart import scoring
 from acme_kickstart.agents.kickstarting import program as program_lib
@@ -130,6 +131,7 @@ def main(_):
         'normalised: 0% = random, 100% = teacher):')
   print(table)
   print(f'Learning curve: {png}')
+  print(f'lambda_k over env steps: {plotting.plot_learner_lambdas(config.run_dir)}')
   with open(os.path.join(config.run_dir, 'results.json'), 'w') as f:
     json.dump({'env_steps': float(curve.env_steps[-1]),
                'teacher': config.reference_scores, 'student': student,

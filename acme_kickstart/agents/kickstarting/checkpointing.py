@@ -168,9 +168,10 @@ class CheckpointedLearner:
       self._checkpointer.save(force=True)
 
   def __dir__(self):
-    return [n for n in dir(self._learner) if not n.startswith('_')] + [
-        'run', 'save', 'get_state', 'set_state', 'has_checkpoint',
-        'set_hyperparameters']
+    own = ['run', 'save', 'get_state', 'set_state', 'has_checkpoint',
+           'set_hyperparameters']
+    return sorted(set(own) | {n for n in dir(self._learner)
+                              if not n.startswith('_')})
 
   def __getattr__(self, name):
     return getattr(self._learner, name)

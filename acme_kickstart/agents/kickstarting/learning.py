@@ -12,9 +12,9 @@ import numpy as np
 import reverb
 import sonnet as snt
 import tensorflow as tf
-from absl import logging
 import tree
 
+from acme_kickstart.agents.kickstarting import gating
 from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.agents.kickstarting import task_scores
@@ -109,8 +109,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     self._max_gradient_norm = tf.convert_to_tensor(
         1e10 if max_gradient_norm is None else max_gradient_norm)
     self._schedule = schedule or schedules.LambdaSchedule()
-    self._init_gate(score_ranges or {})
-    self._events_logger = events_logger
+    self._gate = gating.TaskGate(self._task_names, self._schedule,
+                                 score_ranges or {}, events_logger)
     if reward_clipping not in (None, 'soft_asymmetric'):
       raise ValueError(f"reward_clipping must be None or 'soft_asymmetric', "
                        f'got {reward_clipping!r}.')
@@ -170,85 +170,16 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     }
 
   # ----------------------------------------------------------------- learning
-  def _init_gate(self, score_ranges: Mapping[str, Tuple[float, float]]):
-    """The gate's inputs: per task (random, teacher) returns, the moving
-    average of the student's returns and the hysteresis latch."""
-    unknown = sorted(set(score_ranges) - set(self._task_names))
-    if unknown:
-      raise ValueError(f'score_ranges names unknown tasks {unknown}; the '
-                       f'tasks are {self._task_names}.')
-    low = [score_ranges.get(t, (0.0, 1.0))[0] for t in self._task_names]
-    high = [score_ranges.get(t, (0.0, 1.0))[1] for t in self._task_names]
-    for task, (lo, hi) in score_ranges.items():
-      if not hi > lo:
-        raise ValueError(f'Task {task!r}: the teacher reference {hi} must be '
-                         f'above the random score {lo} to gate lambda.')
-    self._score_low = tf.constant(low, tf.float32)
-    self._score_high = tf.constant(high, tf.float32)
-    self._has_reference = np.array([t in score_ranges
-                                    for t in self._task_names])
-    # Checkpointed (not copied by PBT's exploit: this student's own measure).
-    self._task_returns = tf.Variable(
-        tf.zeros([self._num_tasks]), trainable=False, name='task_returns')
-    self._task_seen = tf.Variable(
-        tf.zeros([self._num_tasks], tf.bool), trainable=False, name='task_seen')
-    self._gate_off = tf.Variable(
-        tf.zeros([self._num_tasks], tf.bool), trainable=False, name='gate_off')
-    self._averager = task_scores.ReturnAverager(
-        self._task_names, self._schedule.score_window_episodes)
-
-  def _task_scores(self) -> tf.Tensor:
-    """s_k / s_k^T per task (0 where no reference or no episode yet)."""
-    scores = schedules.normalised_scores(self._task_returns, self._score_low,
-                                         self._score_high)
-    return tf.where(self._gated_tasks(), scores, tf.zeros_like(scores))
-
-  def _gated_tasks(self) -> tf.Tensor:
-    return tf.logical_and(tf.constant(self._has_reference), self._task_seen)
-
-  def _gate_values(self) -> tf.Tensor:
-    return schedules.gate(self._task_scores(), self._gate_off,
-                          self._gated_tasks())
-
   def _effective_distillation_costs(self) -> tf.Tensor:
     """lambda_k^0 * decay(real env steps) * gate_k: see schedules.py."""
     return schedules.effective_lambdas(
         self._schedule, self._distillation_costs, self._num_env_steps,
-        self._gate_values())
+        self._gate.values())
 
   def update_task_scores(self, counts: Mapping[str, float]):
-    """Feeds the counter's per-task return totals; latches the gate and logs
-    a 'surpassed' event at each crossing of a teacher's reference."""
-    averages, seen = self._averager.update(
-        counts, self._task_returns.numpy(), self._task_seen.numpy())
-    self._task_returns.assign(averages.astype(np.float32))
-    self._task_seen.assign(seen)
-    was_off = self._gate_off.numpy()
-    now_off = schedules.update_gate_off(
-        self._task_scores(), self._gate_off,
-        self._schedule.gate_hysteresis).numpy() & self._has_reference & seen
-    self._gate_off.assign(now_off)
-    scores = self._task_scores().numpy()
-    for k in np.flatnonzero(now_off & ~was_off):
-      self._log_event('surpassed', k, scores[k])
-    for k in np.flatnonzero(was_off & ~now_off):
-      self._log_event('fell_behind', k, scores[k])
-
-  def _log_event(self, event: str, task: int, score: float):
-    env_steps = int(self._num_env_steps.numpy())
-    name = self._task_names[task]
-    if event == 'surpassed':
-      logging.info('Teacher %s surpassed at env step %d (score %.2f of the '
-                   "teacher's).", name, env_steps, score)
-    else:
-      logging.info('Student fell behind teacher %s at env step %d (score '
-                   "%.2f of the teacher's): its gate reopens.", name,
-                   env_steps, score)
-    if self._events_logger is not None:
-      self._events_logger.write({
-          'event': event, 'task': name, 'learner_env_steps': env_steps,
-          'learner_steps': int(self._num_steps.numpy()),
-          'score': float(score), 'time': time.time()})
+    """Feeds the counter's per-task return totals to the gate (gating.py)."""
+    self._gate.update(counts, int(self._num_env_steps.numpy()),
+                      int(self._num_steps.numpy()))
 
   def _learning_rate_now(self) -> tf.Tensor:
     if self._learning_rate_decay_env_steps is None:
@@ -363,8 +294,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       flat[f'kl/{name}'] = float(kl)
       flat[f'lambda/{name}'] = float(cost)
     # s_k (teacher-normalised) always; the gate where it is applied.
-    scores = self._task_scores().numpy()
-    gates = self._gate_values().numpy() if self._schedule.gated else None
+    scores = self._gate.scores().numpy()
+    gates = self._gate.values().numpy() if self._schedule.gated else None
     for k, name in enumerate(self._task_names):
       flat[f'score/{name}'] = float(scores[k])
       if gates is not None:
@@ -421,9 +352,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         'distillation_costs': self._distillation_costs,
         'num_learner_steps': self._num_steps,
         'num_env_steps': self._num_env_steps,
-        'task_returns': self._task_returns,
-        'task_seen': self._task_seen,
-        'gate_off': self._gate_off,
+        **self._gate.state,
     }
 
 
