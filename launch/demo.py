@@ -131,7 +131,11 @@ def main(_):
         'normalised: 0% = random, 100% = teacher):')
   print(table)
   print(f'Learning curve: {png}')
-  print(f'lambda_k over env steps: {plotting.plot_learner_lambdas(config.run_dir)}')
+  try:
+    print('lambda_k over env steps: '
+          f'{plotting.plot_learner_lambdas(config.run_dir)}')
+  except (FileNotFoundError, ValueError) as e:  # No learner row was logged.
+    print(f'No lambda_k plot: {e}')
   with open(os.path.join(config.run_dir, 'results.json'), 'w') as f:
     json.dump({'env_steps': float(curve.env_steps[-1]),
                'teacher': config.reference_scores, 'student': student,
