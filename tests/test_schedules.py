@@ -187,3 +187,28 @@ def test_schedules_parse_from_flags():
     schedules.parse('linear')
   with pytest.raises(ValueError, match='Bad lambda schedule'):
     schedules.parse('linear:soon')
+
+
+@pytest.mark.timeout(180)
+def test_single_process_agent_feeds_the_gate_from_its_episodes():
+  """agent.py routes episode returns to the learner as the program does."""
+  from acme_kickstart.agents.kickstarting import KickstartingAgent  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.networks import MinAtarNetwork  # pylint: disable=g-import-not-at-top
+  envs = [minatar.make_environment('breakout', seed=i, max_episode_steps=40)
+          for i in range(4)]
+  config = KickstartingConfig(
+      batch_size=4, sequence_length=5, distillation_costs=(1.0,),
+      distillation_schedule=LambdaSchedule('gated', score_window_episodes=5))
+  # A reference score far above anything 40 steps can reach: 0 < gate < 1.
+  with KickstartingAgent(envs, MinAtarNetwork(6, lstm_size=16), config,
+                         minatar.GAMES,
+                         score_ranges={'breakout': (-1.0, 100.0)}) as agent:
+    metrics = []
+    original_step = agent.learner.step
+    agent.learner.step = lambda: metrics.append(original_step())
+    agent.run(600)
+  assert len(agent.episodes) >= 8
+  last = metrics[-1]
+  assert 0.0 < last['score/breakout'] < 0.2
+  assert 0.8 < last['gate/breakout'] < 1.0
+  assert last['gate/asterix'] == 1.0  # No reference score: not gated.
