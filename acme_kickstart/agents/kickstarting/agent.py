@@ -109,11 +109,8 @@ class KickstartingAgent:
       episodes = self._actor.pop_episodes()
       self.episodes.extend(episodes)
       if episodes:
-        returns = {}
-        for episode in episodes:
-          returns.setdefault(self._task_names[episode.task_id], []).append(
-              episode.episode_return)
-        self._actor_counter.increment(**task_scores.increments(returns))
+        self._actor_counter.increment(**task_scores.increments(
+            task_scores.returns_by_task(episodes, self._task_names)))
       if callback is not None and episodes:
         callback(self, episodes)
     return self.episodes

@@ -25,6 +25,15 @@ RETURN_SUM = 'return_sum'
 EPISODES = 'episodes'
 
 
+def returns_by_task(episodes, task_names: Sequence[str]) -> Dict[str, list]:
+  """Episode returns grouped by task name (episodes carry a task id)."""
+  grouped = {}
+  for episode in episodes:
+    grouped.setdefault(task_names[episode.task_id], []).append(
+        episode.episode_return)
+  return grouped
+
+
 def increments(returns_by_task: Mapping[str, Sequence[float]]) -> Dict[str, float]:
   """Counter increments (unprefixed) for the episodes finished per task."""
   counts = {}

@@ -36,18 +36,10 @@ def _returns_by_task(episodes: List[acting.Episode],
   Every task has its key in every row: acme's CSVLogger fixes its columns at
   the first row, so a task whose first episode ends later would be dropped.
   """
-  by_task = _returns_lists(episodes, task_names)
-  return {f'return/{task}': (float(np.mean(by_task[task])) if by_task[task]
+  by_task = task_scores.returns_by_task(episodes, task_names)
+  return {f'return/{task}': (float(np.mean(by_task[task])) if task in by_task
                              else float('nan'))
           for task in task_names}
-
-
-def _returns_lists(episodes: List[acting.Episode],
-                   task_names) -> Dict[str, List[float]]:
-  by_task = collections.defaultdict(list)
-  for episode in episodes:
-    by_task[task_names[episode.task_id]].append(episode.episode_return)
-  return by_task
 
 
 def limit_tf_threads(num_threads: int):
@@ -115,8 +107,8 @@ class ActorWorker:
           # score feed for the gated lambda schedule (task_scores.py).
           counts = self._counter.increment(
               steps=steps_since,
-              **task_scores.increments(_returns_lists(episodes,
-                                                      self._config.tasks)))
+              **task_scores.increments(task_scores.returns_by_task(
+                  episodes, self._config.tasks)))
           record = {'actor_steps': counts.get('actor_steps', 0),
                     'steps_per_second': steps_since / (now - last_log),
                     'episodes': len(episodes)}
