@@ -63,3 +63,12 @@ def make_logger(run_dir: Optional[str], label: str,
   if min_seconds > 0:
     logger = acme_loggers.TimeFilter(logger, min_seconds)
   return acme_loggers.NoneFilter(logger)
+
+
+def make_events_logger(run_dir: str,
+                       label: str = 'events') -> acme_loggers.Logger:
+  """Rare events (a teacher surpassed, ...) as CSV rows at
+  <run_dir>/logs/<label>/logs.csv, flushed at once. CSV only: TensorBoard
+  scalars cannot hold their text fields."""
+  return acme_loggers.CSVLogger(run_dir, label=label, add_uid=False,
+                                flush_every=1)

@@ -1,5 +1,6 @@
-"""Plots of PBT runs: each member's lambda_k over env steps (paper, Fig. 4)."""
+"""Plots of lambda_k over env steps: any run (learner CSV) or a PBT population."""
 
+import csv
 import os
 from typing import Dict, List
 
@@ -61,3 +62,70 @@ def plot_lambdas(run_dir: str, output: str = None) -> str:
   axes[0][-1].legend(fontsize='small')
   fig.tight_layout()
   return save_figure(fig, output or run_dirs.join(pbt_dir, 'lambdas.png'))
+
+
+def read_learner_lambdas(run_dir: str, max_rows: int = 400) -> List[Dict]:
+  """The learner's effective lambda_k (and gate_k, s_k where logged) against
+  its real env steps, from <run_dir>/logs/learner/logs.csv, thinned to at
+  most `max_rows` evenly spaced rows (the last one kept)."""
+  path = run_dirs.join(run_dir, 'logs', 'learner', 'logs.csv')
+  if not run_dirs.exists(path):
+    raise FileNotFoundError(
+        f'No {path}: pass the run directory of a kickstarting run '
+        '(launch/kickstart.py, launch/demo.py or a PBT member_<i>).')
+  rows = run_dirs.read_csv(path)
+  if not rows or not any(k.startswith('lambda/') for k in rows[0]):
+    raise ValueError(f'{path} has no lambda/<task> columns.')
+  if len(rows) > max_rows:
+    stride = -(-len(rows) // max_rows)
+    rows = rows[::stride] + ([rows[-1]] if (len(rows) - 1) % stride else [])
+  keep = [k for k in rows[0] if k == 'learner_env_steps' or
+          k.split('/', 1)[0] in ('lambda', 'gate', 'score')]
+  return [{k: float(r[k]) for k in keep if r.get(k) not in (None, '')}
+          for r in rows]
+
+
+def write_learner_lambdas_csv(run_dir: str, output: str) -> str:
+  """The thinned rows of read_learner_lambdas as a small CSV."""
+  rows = read_learner_lambdas(run_dir)
+  with run_dirs.open(output, 'w') as f:
+    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+  return output
+
+
+def plot_learner_lambdas(run_dir: str, output: str = None,
+                         title: str = None) -> str:
+  """Effective lambda_k against env steps for any run, a panel per task; the
+  teacher-normalised score s_k (and the gate, if gated) on a second row."""
+  rows = read_learner_lambdas(run_dir)
+  tasks = [k.split('/', 1)[1] for k in rows[0] if k.startswith('lambda/')]
+  has_scores = any(f'score/{t}' in rows[0] for t in tasks)
+  fig, axes = plt.subplots(2 if has_scores else 1, len(tasks),
+                           figsize=(3.2 * len(tasks), 5.5 if has_scores else 3),
+                           sharex=True, squeeze=False)
+  steps = [r['learner_env_steps'] for r in rows]
+  for k, task in enumerate(tasks):
+    ax = axes[0][k]
+    ax.plot(steps, [r[f'lambda/{task}'] for r in rows], label='effective λ')
+    ax.set_title(task)
+    if has_scores:
+      low = axes[1][k]
+      low.plot(steps, [r.get(f'score/{task}', float('nan')) for r in rows],
+               label='s_k / s_k^T', color='tab:green')
+      if f'gate/{task}' in rows[0]:
+        low.plot(steps, [r[f'gate/{task}'] for r in rows], label='gate',
+                 color='tab:red')
+      low.axhline(1.0, color='grey', lw=0.8, ls='--')
+      steps_axis(low)
+    else:
+      steps_axis(ax)
+  axes[0][0].set_ylabel('distillation weight λ')
+  if has_scores:
+    axes[1][0].set_ylabel("student / teacher score")
+    axes[1][-1].legend(fontsize='small')
+  if title:
+    fig.suptitle(title)
+  fig.tight_layout()
+  return save_figure(fig, output or run_dirs.join(run_dir, 'lambdas.png'))

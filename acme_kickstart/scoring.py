@@ -177,3 +177,15 @@ def suite_fitness(suite: str, task_returns: Mapping[str, Returns],
   scores = normalized_task_scores({t: task_returns[t] for t in low}, low, high,
                                   cap)
   return float(np.mean(list(scores.values())))
+
+
+def random_scores(suite: str, tasks: Sequence[str],
+                  distribution_mode: str = 'easy') -> dict:
+  """Each task's 0 mark (random play; Procgen's R_min), e.g. for the gate."""
+  if suite == 'minatar5':
+    return {t: MINATAR_RANDOM_SCORES[t] for t in tasks}
+  if suite == 'dmlab30':
+    return {t: dmlab30.RANDOM_SCORES[dmlab30.scoring_level(t)] for t in tasks}
+  if suite == 'procgen':
+    return {t: procgen.RETURN_RANGES[distribution_mode][t][0] for t in tasks}
+  raise ValueError(f'No random scores for suite {suite!r}.')

@@ -41,6 +41,7 @@ sys.path.insert(0, ROOT)
 from acme_kickstart import plotting  # pylint: disable=g-import-not-at-top
 from acme_kickstart import results
 from acme_kickstart import run_dirs
+from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.config_files import load_config
 from acme_kickstart.pbt.config import PBTConfig
 
@@ -78,7 +79,8 @@ def member_config(variant: str, seed: int, run_dir: str):
     agent = dataclasses.replace(agent, distillation_costs=(0.0,))
     overrides['teachers'] = {}
   elif variant == 'annealed':
-    agent = dataclasses.replace(agent, distillation_anneal_steps=FLAGS.budget)
+    agent = dataclasses.replace(agent, distillation_schedule=LambdaSchedule(
+        'linear', decay_env_steps=FLAGS.budget))
   return dataclasses.replace(
       config, agent=agent, num_actors=1, actor_tasks=None,
       max_env_steps=FLAGS.budget, run_dir=run_dir,
@@ -88,11 +90,13 @@ def member_config(variant: str, seed: int, run_dir: str):
 
 def pbt_config(seed: int, run_dir: str) -> PBTConfig:
   member = member_config('constant', seed * 100, run_dir)
+  member = dataclasses.replace(member, agent=dataclasses.replace(
+      member.agent, distillation_schedule=LambdaSchedule('pbt')))
   return PBTConfig(member=member, population_size=FLAGS.population_size,
                    run_dir=run_dir, seed=seed,
-                   ready_env_steps=max(FLAGS.budget // 12, 1),
-                   controller_period_seconds=15.0,
-                   search_space=dict(lambda_max=4.0))
+                   # A fifth of the budget (100k of 500k): PBTConfig says why.
+                   ready_env_steps=max(FLAGS.budget // 5, 1),
+                   controller_period_seconds=15.0)
 
 
 def run_dir_of(variant: str, seed: int) -> str:

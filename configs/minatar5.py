@@ -11,6 +11,7 @@ import os
 
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.environments import minatar
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,6 +38,13 @@ def get_config() -> ProgramConfig:
           sequence_length=20,
           num_envs_per_actor=32,
           distillation_costs=(1.0,),
+          # Constant lambda = 1 until the benchmark shows another schedule
+          # is better here; e.g. LambdaSchedule('linear',
+          # decay_env_steps=200_000) (the paper's 1 -> 0 by 20% of the
+          # budget) or LambdaSchedule('gated') (off once the student reaches
+          # its teacher's reference score, below). launch/kickstart.py
+          # --lambda_schedule overrides it.
+          distillation_schedule=LambdaSchedule('constant'),
           max_queue_size=256,
       ),
       suite='minatar5',
@@ -49,6 +57,7 @@ def get_config() -> ProgramConfig:
       max_env_steps=1_000_000,
       evaluator_episodes_per_task=4,
       evaluator_period_seconds=20.0,
+      # The teachers' scores: 100% of the fitness, and s_k^T of the gate.
       reference_scores=teacher_scores(),
       run_dir='runs/minatar5',
   )

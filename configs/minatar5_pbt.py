@@ -4,11 +4,21 @@ Each member is configs/minatar5.py's student made small enough for four of
 them on 2 cores: 1 actor of 16 environments, batch 16. Fitness is the mean over
 the five games of the return normalised between random play and the shipped
 teacher's score (each game capped at 200%).
+
+Why these PBT settings (see acme_kickstart/pbt/config.py and search_space.py
+for the measurements): the fitness window is 5 evaluator rounds of 4 episodes
+per game (20 per game; one round's score varies by ~6 points, five by ~3),
+a member is ready 100k env steps after its last change (a whole fitness
+window on its new weights, and past the early phase where all members score
+2-8% and rank by noise), member 0 starts at configs/minatar5.py's own
+hyperparameters, and the default ranges (lr 3e-4..3e-3, entropy 1e-3..3e-2,
+lambda <= 2) exclude the corners the committed run collapsed into.
 """
 
 import dataclasses
 import os
 
+from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.config_files import load_config
 from acme_kickstart.pbt.config import PBTConfig
 
@@ -20,12 +30,16 @@ def get_config() -> PBTConfig:
   member = dataclasses.replace(
       member,
       agent=dataclasses.replace(member.agent, batch_size=16,
-                                num_envs_per_actor=16),
+                                num_envs_per_actor=16,
+                                distillation_schedule=LambdaSchedule('pbt')),
       num_actors=1,
       max_env_steps=400_000,
       evaluator_period_seconds=30.0,
+      evaluator_episodes_per_task=4,
+      fitness_rounds=5,
       run_dir='runs/minatar5_pbt')
   return PBTConfig(member=member, population_size=4,
-                   run_dir='runs/minatar5_pbt', ready_env_steps=50_000,
+                   run_dir='runs/minatar5_pbt', ready_env_steps=100_000,
                    controller_period_seconds=20.0,
-                   search_space=dict(lambda_max=4.0))
+                   # lambdas='factorised' searches lambda_k = alpha * rho_k.
+                   search_space=dict(lambdas='independent'))

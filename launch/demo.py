@@ -22,6 +22,7 @@ from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 import numpy as np
 
+from acme_kickstart import plotting
 from acme_kickstart import results
 from acme_kickstart import run_dirs
 from acme_kickstart import scoring
@@ -112,7 +113,8 @@ def main(_):
   print(f'Kickstarting one student on {", ".join(config.tasks)} from the '
         f'shipped teachers: {config.num_actors} actors x '
         f'{config.agent.num_envs_per_actor} envs, {config.max_env_steps:,} env '
-        f'steps. Run dir {config.run_dir}.')
+        f'steps, lambda schedule {config.agent.distillation_schedule.name} '
+        f'(from {os.path.basename(FLAGS.config)}). Run dir {config.run_dir}.')
   stop = threading.Event()
   threading.Thread(target=_print_progress, args=(config, stop),
                    daemon=True).start()
@@ -134,6 +136,11 @@ def main(_):
         'normalised: 0% = random, 100% = teacher):')
   print(table)
   print(f'Learning curve: {png}')
+  try:
+    print('lambda_k over env steps: '
+          f'{plotting.plot_learner_lambdas(config.run_dir)}')
+  except (FileNotFoundError, ValueError) as e:  # No learner row was logged.
+    print(f'No lambda_k plot: {e}')
   with run_dirs.open(run_dirs.join(config.run_dir, 'results.json'), 'w') as f:
     json.dump({'env_steps': float(curve.env_steps[-1]),
                'teacher': config.reference_scores, 'student': student,

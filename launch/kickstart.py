@@ -32,6 +32,7 @@ import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 from acme_kickstart import run_dirs
 from acme_kickstart import teacher_specs
 from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.config_files import load_config
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
@@ -42,6 +43,10 @@ flags.DEFINE_string('run_dir', None, 'Run directory (logs, checkpoints).')
 flags.DEFINE_integer('max_env_steps', None, 'Stop after this many env steps.')
 flags.DEFINE_integer('num_actors', None, 'Actor processes.')
 flags.DEFINE_integer('envs_per_actor', None, 'Environments per actor.')
+flags.DEFINE_string('lambda_schedule', None,
+                    "Overrides the config's lambda schedule: 'constant', "
+                    "'gated', 'linear:ENV_STEPS', 'exponential:RATE', "
+                    "optionally with '+gated' (schedules.parse).")
 flags.DEFINE_boolean('no_teachers', False, 'Train without teachers (lambda=0).')
 flags.DEFINE_multi_string('teacher', [], 'TASK:SNAPSHOT_DIR, a teacher.')
 flags.DEFINE_multi_string(
@@ -63,6 +68,9 @@ def apply_flags(config: ProgramConfig) -> ProgramConfig:
   agent = config.agent
   if FLAGS.envs_per_actor:
     agent = dataclasses.replace(agent, num_envs_per_actor=FLAGS.envs_per_actor)
+  if FLAGS.lambda_schedule:
+    agent = dataclasses.replace(
+        agent, distillation_schedule=schedules.parse(FLAGS.lambda_schedule))
   overrides = {'agent': agent}
   if FLAGS.run_dir:
     overrides['run_dir'] = FLAGS.run_dir
@@ -89,7 +97,8 @@ def main(_):
   except (FileNotFoundError, ValueError) as e:
     raise SystemExit(f'kickstart.py: {e}') from e
   print(f'Launching {config.num_actors} actors x '
-        f'{config.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}); '
+        f'{config.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}), '
+        f'lambda schedule {config.agent.distillation_schedule.name}; '
         f'run dir {config.run_dir}; stops after {config.max_env_steps} steps.')
   program_lib.launch_and_wait(
       program, FLAGS.lp_launch_type,

@@ -28,26 +28,32 @@ def write_teachers(directory, games=minatar.GAMES):
   return paths
 
 
-def write_config(path, run_dir, teachers, **overrides):
-  """A config file for launch/kickstart.py, sized for tests."""
+def write_config(path, run_dir, teachers, agent_fields=None, **overrides):
+  """A config file for launch/kickstart.py, sized for tests.
+
+  `agent_fields` (KickstartingConfig fields) and `overrides` (ProgramConfig
+  fields) are written as their reprs.
+  """
   fields = dict(num_actors=2, max_env_steps=20_000, checkpoint_minutes=0.05,
                 evaluator_period_seconds=5.0, progress_period_seconds=1.0,
                 evaluator_episodes_per_task=1, num_dataset_streams=2)
   fields.update(overrides)
   extra = ''.join(f'      {k}={v!r},\n' for k, v in fields.items())
+  agent = ''.join(f', {k}={v!r}' for k, v in (agent_fields or {}).items())
   text = textwrap.dedent('''\
       from acme_kickstart.agents.kickstarting.config import KickstartingConfig
       from acme_kickstart.agents.kickstarting.config import ProgramConfig
+      from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 
       def get_config():
         return ProgramConfig(
             agent=KickstartingConfig(batch_size=8, sequence_length=10,
                                      num_envs_per_actor=8, max_queue_size=64,
-                                     distillation_costs=(1.0,)),
+                                     distillation_costs=(1.0,){agent}),
             network_kwargs=dict(hidden_size=32, lstm_size=32),
             teachers={teachers!r},
             run_dir={run_dir!r},
-      ''').format(teachers=teachers, run_dir=str(run_dir)) + extra + '      )\n'
+      ''').format(teachers=teachers, run_dir=str(run_dir), agent=agent) + extra + '      )\n'
   with open(path, 'w') as f:
     f.write(text)
   return str(path)

@@ -36,6 +36,9 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
     assert game in table
   png = run_dir / 'learning_curve.png'
   assert png.exists() and str(png) in output
+  # lambda_k of the demo's schedule (the config's: constant) over env steps.
+  lambdas = run_dir / 'lambdas.png'
+  assert lambdas.exists() and str(lambdas) in output
   # The table's student column is the evaluator's last rounds.
   curve = results.read_curve(str(run_dir), minatar.GAMES)
   assert len(curve) >= 2

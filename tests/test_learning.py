@@ -9,6 +9,7 @@ import tensorflow as tf
 import tree
 
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.environments import minatar
 from acme_kickstart.teachers import Teacher, TeacherSet
 from conftest import built_network, real_batch
@@ -155,7 +156,8 @@ def test_linear_anneal_scales_lambda_to_zero(sample_with_teacher):
   frames_per_step = int(
       sample_with_teacher.data.extras['valid'].numpy()[:, :-1].sum())
   ours = _learner(net, sample_with_teacher, distillation_costs=1.0,
-                  distillation_anneal_steps=2 * frames_per_step)
+                  schedule=schedules.LambdaSchedule(
+                      'linear', decay_env_steps=2 * frames_per_step))
   lams = [ours.step()['lambda/breakout'] for _ in range(3)]
   np.testing.assert_allclose(lams, [1.0, 0.5, 0.0], atol=1e-6)
 

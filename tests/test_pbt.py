@@ -29,7 +29,8 @@ def test_samples_and_explored_values_stay_in_bounds_and_reach_zero():
 
 
 def test_perturbation_is_by_0_8_or_1_2_without_resampling():
-  space = SearchSpace(num_tasks=2, resample_probability=0.0)
+  space = SearchSpace(num_tasks=2, resample_probability=0.0, lambda_max=4.0,
+                      entropy_cost=(1e-4, 3e-2))
   rng = np.random.default_rng(1)
   hyper = Hyperparameters(1e-3, 1e-3, (1.0, 2.0))
   for _ in range(100):

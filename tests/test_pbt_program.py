@@ -36,7 +36,9 @@ def _learner(name, sample, directory):
       logger=loggers.NoOpLogger())
   for _ in range(2):
     learner.step()  # Adam's slots exist and differ between members.
-  return checkpointing.CheckpointedLearner(learner, directory, 60.0)
+  checkpointed = checkpointing.CheckpointedLearner(learner, directory, 60.0)
+  checkpointed.save()  # As a running learner after its first step: copyable.
+  return checkpointed
 
 
 @pytest.fixture(scope='module')

@@ -20,15 +20,30 @@ class PBTConfig:
   population_size: int = 4
   run_dir: str = 'runs/pbt'
   seed: int = 0
-  # Search space (acme_kickstart.pbt.search_space.SearchSpace fields).
+  # Search space (acme_kickstart.pbt.search_space.SearchSpace fields; its
+  # defaults say why its ranges are what they are). lambdas='factorised'
+  # searches the paper's lambda_k = alpha * rho_k instead of K free lambda_k.
   search_space: Dict[str, object] = dataclasses.field(default_factory=dict)
   # Exploit: the bottom `fraction` copies the top `fraction` ...
   fraction: float = 0.2
-  # ... once it has taken this many env steps since its last change.
+  # ... once it has taken this many env steps since its last change. Why
+  # 100k: (1) the loser's fitness must be measured on its new weights only, so
+  # the period must hold a whole fitness window (member.fitness_rounds
+  # evaluator rounds; on MinAtar-5 a member takes ~30k env steps per round on
+  # 2 cores, results/kickstarting.json), and (2) an exploit must rank members
+  # whose scores differ by more than the noise: one round of 4 episodes per
+  # game varies by ~6 normalised points (std of consecutive-round differences
+  # / sqrt 2 of the committed constant and annealed runs: 3.9 to 7.8), while
+  # at 50k env steps (the old period) the members' fitness was 2 to 8: the
+  # first exploits copied noise, and the population followed an unlucky
+  # draw to lr 3e-4.
   ready_env_steps: int = 100_000
   controller_period_seconds: float = 30.0
-  # Hyperparameters of member 0..P-1 at the start; None samples them.
+  # Hyperparameters of member 0..P-1 at the start; None samples them ...
   initial: Optional[list] = None
+  # ... but for member 0, which starts at the member config's own
+  # hyperparameters (a known-good point) unless this is False.
+  anchor_first_member: bool = True
 
   def __post_init__(self):
     if self.population_size < 2:

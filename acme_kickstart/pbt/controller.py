@@ -36,7 +36,11 @@ class PopulationController:
 
   def __init__(self, population_size: int, space: SearchSpace, seed: int = 0,
                fraction: float = 0.2, ready_env_steps: int = 100_000,
-               initial: Optional[Sequence[Hyperparameters]] = None):
+               initial: Optional[Sequence[Hyperparameters]] = None,
+               anchor: Optional[Hyperparameters] = None):
+    """`anchor`, if given (and `initial` is not), is member 0's starting
+    point: the config's own, known-good hyperparameters, so that one unlucky
+    prior draw cannot leave the whole population without a sane member."""
     if population_size < 2:
       raise ValueError('PBT needs a population of at least 2.')
     self._space = space
@@ -48,6 +52,12 @@ class PopulationController:
         [space.sample(self._rng) for _ in range(population_size)])
     if len(self.hyperparameters) != population_size:
       raise ValueError('initial must give one Hyperparameters per member.')
+    if initial is None and anchor is not None:
+      if not space.contains(anchor):
+        raise ValueError(f'The anchor member {anchor} is outside the search '
+                         f'space {space}; widen the space or change the '
+                         'member config.')
+      self.hyperparameters[0] = anchor
     self.last_change = [0] * population_size
 
   def ready(self, env_steps: Sequence[int]) -> List[bool]:
@@ -55,14 +65,19 @@ class PopulationController:
             for steps, last in zip(env_steps, self.last_change)]
 
   def step(self, fitness: Sequence[Optional[float]],
-           env_steps: Sequence[int]) -> List[Exploit]:
+           env_steps: Sequence[int],
+           copyable: Optional[Sequence[bool]] = None) -> List[Exploit]:
     """One round: the ready members of the bottom fraction exploit the top.
 
-    Members whose fitness is None (not measured yet) take no part; a NaN
-    fitness ranks last.
+    Members whose fitness is None (not measured yet), or that are not
+    `copyable` (their learner has no checkpoint or no step yet: what a copy
+    would take may be initial weights, not those their fitness measured),
+    take no part this round; a NaN fitness ranks last.
     """
     ready = self.ready(env_steps)
-    members = [i for i, f in enumerate(fitness) if f is not None]
+    copyable = [True] * len(fitness) if copyable is None else list(copyable)
+    members = [i for i, f in enumerate(fitness)
+               if f is not None and copyable[i]]
     if not any(ready[i] for i in members) or len(members) < 2:
       return []
     scores = [-np.inf if np.isnan(fitness[i]) else float(fitness[i])
@@ -88,14 +103,12 @@ class PopulationController:
     self.last_change[decision.loser] = decision.previous_last_change
 
   def state_dict(self) -> Dict[str, object]:
-    return {'hyperparameters': [h.as_dict() for h in self.hyperparameters],
+    return {'hyperparameters': [h.state_dict() for h in self.hyperparameters],
             'last_change': list(self.last_change),
             'rng': copy.deepcopy(self._rng.bit_generator.state)}
 
   def load_state_dict(self, state: Dict[str, object]):
-    self.hyperparameters = [
-        Hyperparameters(h['learning_rate'], h['entropy_cost'],
-                        tuple(h['distillation_costs']))
-        for h in state['hyperparameters']]
+    self.hyperparameters = [Hyperparameters.from_dict(h)
+                            for h in state['hyperparameters']]
     self.last_change = list(state['last_change'])
     self._rng.bit_generator.state = state['rng']

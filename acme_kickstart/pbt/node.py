@@ -3,7 +3,7 @@
 import csv
 import json
 import time
-from typing import Sequence
+from typing import List, Sequence
 
 from absl import logging
 import launchpad as lp
@@ -12,6 +12,7 @@ from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.pbt.config import PBTConfig
 from acme_kickstart.pbt.controller import PopulationController
+from acme_kickstart.pbt.search_space import Hyperparameters
 from acme_kickstart.pbt.search_space import SearchSpace
 
 
@@ -42,13 +43,14 @@ class PBTControllerNode:
     self._controller = PopulationController(
         config.population_size, space, seed=config.seed,
         fraction=config.fraction, ready_env_steps=config.ready_env_steps,
-        initial=config.initial)
+        initial=config.initial,
+        anchor=(member_hyperparameters(config, space)
+                if config.anchor_first_member else None))
     self._state_path = run_dirs.join(self._dir, 'controller.json')
     if run_dirs.exists(self._state_path):
       with run_dirs.open(self._state_path) as f:
         self._controller.load_state_dict(json.load(f))
       logging.info('PBT controller resumed from %s', self._state_path)
-    self._pushed = False
 
   def _save_state(self):
     tmp = self._state_path + '.tmp'
@@ -57,9 +59,30 @@ class PBTControllerNode:
     run_dirs.replace(tmp, self._state_path)
 
   def _push_hyperparameters(self):
-    for learner, hyper in zip(self._learners, self._controller.hyperparameters):
-      learner.set_hyperparameters(**hyper.as_dict())
+    """Every round, every member: a learner restored from a checkpoint older
+    than PBT's last change to it gets the controller's values back within
+    one period (and the learner checkpoints what it is given)."""
+    for member, (learner, hyper) in enumerate(
+        zip(self._learners, self._controller.hyperparameters)):
+      try:
+        learner.set_hyperparameters(**hyper.as_dict())
+      except Exception as e:  # pylint: disable=broad-except
+        logging.warning('PBT: could not set member %d\'s hyperparameters '
+                        '(%s); retrying next round.', member, e)
     self._save_state()
+
+  def _copyable(self) -> List[bool]:
+    """Members whose learner has stepped and checkpointed: only those may be
+    copied from (a learner just restarted without a checkpoint holds initial
+    weights, whatever its evaluator last measured)."""
+    copyable = []
+    for learner in self._learners:
+      try:
+        copyable.append(bool(learner.has_checkpoint()) and
+                        learner.get_num_steps() > 0)
+      except Exception:  # pylint: disable=broad-except
+        copyable.append(False)
+    return copyable
 
   def _log_hyperparameters(self, env_steps, fitness):
     path = run_dirs.join(self._dir, 'hyperparameters.csv')
@@ -78,15 +101,14 @@ class PBTControllerNode:
 
   def step(self) -> list:
     """One round; returns the exploits it applied."""
-    if not self._pushed:
-      self._push_hyperparameters()
-      self._pushed = True
+    self._push_hyperparameters()
     env_steps = [int(c.get_counts().get('actor_steps', 0))
                  for c in self._counters]
     fitness = [e.fitness() for e in self._evaluators]
     self._log_hyperparameters(env_steps, fitness)
     applied = []
-    for decision in self._controller.step(fitness, env_steps):
+    for decision in self._controller.step(fitness, env_steps,
+                                          self._copyable()):
       try:
         state = self._learners[decision.winner].get_state()
         self._learners[decision.loser].set_state(
@@ -105,8 +127,9 @@ class PBTControllerNode:
             'member': decision.loser, 'copied': decision.winner,
             'fitness': fitness[decision.loser],
             'copied_fitness': fitness[decision.winner],
-            'copied_hyperparameters': decision.winner_hyperparameters.as_dict(),
-            'hyperparameters': decision.hyperparameters.as_dict()}) + '\n')
+            'copied_hyperparameters':
+                decision.winner_hyperparameters.state_dict(),
+            'hyperparameters': decision.hyperparameters.state_dict()}) + '\n')
       logging.info('PBT: member %d copied member %d at %d env steps',
                    decision.loser, decision.winner, decision.env_steps)
     self._save_state()
@@ -122,3 +145,19 @@ class PBTControllerNode:
           return
         checkpointing.sleep_unless_stopped(
             self._config.controller_period_seconds, stop)
+
+
+def member_hyperparameters(config: PBTConfig,
+                           space: SearchSpace) -> Hyperparameters:
+  """The member config's own hyperparameters, as a point of `space`."""
+  agent = config.member.agent
+  costs = list(agent.distillation_costs)
+  if len(costs) == 1:
+    costs = costs * space.num_tasks
+  if space.lambdas == 'factorised':
+    alpha = float(max(costs))
+    rho = [c / alpha if alpha > 0 else 1.0 for c in costs]
+    return Hyperparameters.factorised(agent.learning_rate, agent.entropy_cost,
+                                      alpha, rho)
+  return Hyperparameters(agent.learning_rate, agent.entropy_cost,
+                         tuple(float(c) for c in costs))

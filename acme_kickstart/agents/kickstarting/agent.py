@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence
 from acme import datasets
 from acme.tf import savers as tf2_savers
 from acme.tf import utils as tf2_utils
+from acme.utils import counting
 from acme.utils import loggers
 import dm_env
 import reverb
@@ -22,6 +23,7 @@ from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting import task_scores
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.teachers import TeacherSet
 
@@ -35,8 +37,13 @@ class KickstartingAgent:
                config: KickstartingConfig,
                task_names: Sequence[str],
                teachers: Optional[TeacherSet] = None,
-               logger: Optional[loggers.Logger] = None):
+               logger: Optional[loggers.Logger] = None,
+               score_ranges=None,
+               events_logger: Optional[loggers.Logger] = None):
+    """`score_ranges` (task -> (random, teacher reference) returns) feed the
+    gated lambda schedule, as builder.score_ranges does in the program."""
     self._config = config
+    self._task_names = list(task_names)
     spec = builder.check_environments(environments)
     self._network = network
     tf2_utils.create_variables(network, [spec.observations])
@@ -56,8 +63,18 @@ class KickstartingAgent:
         server_address=address, batch_size=batch_size, num_parallel_calls=1,
         max_in_flight_samples_per_worker=batch_size)
 
-    self._learner = builder.make_learner(network, dataset, config, task_names,
-                                 logger=logger or loggers.NoOpLogger())
+    # As in the program: episode returns per task reach the learner through
+    # the counter (task_scores.py); here one in-process Counter, read at once.
+    self._counter = counting.Counter()
+    self._actor_counter = counting.Counter(self._counter,
+                                           prefix=task_scores.PREFIX,
+                                           time_delta=0.0)
+    self._learner = builder.make_learner(
+        network, dataset, config, task_names,
+        logger=logger or loggers.NoOpLogger(),
+        counter=counting.Counter(self._counter, prefix='learner',
+                                 time_delta=0.0),
+        score_ranges=score_ranges, events_logger=events_logger)
     self._actor = acting.BatchedActor(
         network, environments, self._writer,
         teachers=teachers, seed=config.seed)
@@ -91,6 +108,9 @@ class KickstartingAgent:
         self._learner.step()
       episodes = self._actor.pop_episodes()
       self.episodes.extend(episodes)
+      if episodes:
+        self._actor_counter.increment(**task_scores.increments(
+            task_scores.returns_by_task(episodes, self._task_names)))
       if callback is not None and episodes:
         callback(self, episodes)
     return self.episodes

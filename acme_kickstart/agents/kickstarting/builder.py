@@ -4,7 +4,7 @@ Shared by the single-process agent (agent.py) and the Launchpad program
 (program.py), so both build the same things the same way.
 """
 
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from acme import specs
 from acme.adders import reverb as adders
@@ -203,9 +203,29 @@ def make_dataset(server_address: str, batch_size: int, num_streams: int,
   return dataset.prefetch(2)
 
 
+def score_ranges(config: ProgramConfig) -> Dict[str, Tuple[float, float]]:
+  """Per task with a teacher and a reference score: (random, reference)
+  returns, the 0 and 1 of the gate's teacher-normalised score s_k."""
+  from acme_kickstart import scoring  # pylint: disable=g-import-not-at-top
+  low = scoring.random_scores(
+      config.suite, config.tasks,
+      config.env_kwargs.get('distribution_mode', 'easy'))
+  ranges = {task: (float(low[task]), float(config.reference_scores[task]))
+            for task in config.tasks
+            if task in config.teachers and task in config.reference_scores}
+  gated_tasks = [t for t in config.teachers if t not in ranges]
+  if config.agent.distillation_schedule.gated and gated_tasks:
+    raise ValueError(
+        f'The gated lambda schedule needs a reference score for every task '
+        f'with a teacher; missing for {sorted(gated_tasks)}. Add them to '
+        'ProgramConfig.reference_scores (e.g. teacher.json evaluation_return).')
+  return ranges
+
+
 def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
-                 task_names: Sequence[str], logger=None,
-                 counter=None) -> learning.KickstartingLearner:
+                 task_names: Sequence[str], logger=None, counter=None,
+                 score_ranges=None,
+                 events_logger=None) -> learning.KickstartingLearner:
   num_tasks = len(task_names)
   costs = list(config.distillation_costs)
   if len(costs) == 1:
@@ -223,7 +243,8 @@ def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
       max_abs_reward=config.max_abs_reward,
       max_gradient_norm=config.max_gradient_norm,
       reward_clipping=config.reward_clipping,
-      distillation_anneal_steps=config.distillation_anneal_steps,
+      schedule=config.distillation_schedule,
+      score_ranges=score_ranges,
       optimizer=config.optimizer,
       rmsprop_decay=config.rmsprop_decay,
       rmsprop_epsilon=config.rmsprop_epsilon,
@@ -231,7 +252,8 @@ def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
       loss_reduction=config.loss_reduction,
       learning_rate_decay_env_steps=config.learning_rate_decay_env_steps,
       counter=counter,
-      logger=logger)
+      logger=logger,
+      events_logger=events_logger)
 
 
 def build_network(network: snt.RNNCore, spec: specs.EnvironmentSpec):

@@ -134,6 +134,19 @@ class CheckpointedLearner:
     with self._lock:
       self._checkpointer.save(force=True)
 
+  def has_checkpoint(self) -> bool:
+    """Whether this learner's state is on disk (restored or saved)."""
+    return self._checkpointer._checkpoint_manager.latest_checkpoint is not None  # pylint: disable=protected-access
+
+  def set_hyperparameters(self, **hyperparameters):
+    """The learner's, then a checkpoint at once if they changed: a restart
+    must never bring back values that PBT replaced after the last save."""
+    with self._lock:
+      before = self._learner.get_hyperparameters()
+      self._learner.set_hyperparameters(**hyperparameters)
+      if self._learner.get_hyperparameters() != before:
+        self._checkpointer.save(force=True)
+
   def get_state(self) -> List[np.ndarray]:
     """Network, optimizer and hyperparameter values, read between two steps."""
     with self._lock:
@@ -155,8 +168,10 @@ class CheckpointedLearner:
       self._checkpointer.save(force=True)
 
   def __dir__(self):
-    return [n for n in dir(self._learner) if not n.startswith('_')] + [
-        'run', 'save', 'get_state', 'set_state']
+    own = ['run', 'save', 'get_state', 'set_state', 'has_checkpoint',
+           'set_hyperparameters']
+    return sorted(set(own) | {n for n in dir(self._learner)
+                              if not n.startswith('_')})
 
   def __getattr__(self, name):
     return getattr(self._learner, name)

@@ -3,6 +3,8 @@
 import dataclasses
 from typing import Any, Dict, List, Optional, Sequence
 
+from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
+
 
 @dataclasses.dataclass
 class KickstartingConfig:
@@ -34,9 +36,13 @@ class KickstartingConfig:
   # Kickstarting: lambda_k per task, k indexing the suite's tasks. A task with
   # no teacher trains with lambda 0 whatever is set here.
   distillation_costs: Sequence[float] = (1.0,)
-  # If set, every lambda_k is scaled by max(0, 1 - env_steps / anneal), where
-  # env_steps counts the real transitions the learner has trained on (filler
-  # and padding rows excluded): a hand-made schedule.
+  # How lambda_k moves over the real env steps the learner trains on:
+  # constant, linear, exponential, gated (on top of any), or pbt
+  # (schedules.py).
+  distillation_schedule: LambdaSchedule = dataclasses.field(
+      default_factory=LambdaSchedule)
+  # Deprecated: N here is distillation_schedule=LambdaSchedule('linear',
+  # decay_env_steps=N) (lambda to 0 over N real env steps).
   distillation_anneal_steps: Optional[int] = None
   # Replay (a Reverb queue) and batching.
   batch_size: int = 32
@@ -67,9 +73,15 @@ class KickstartingConfig:
       raise ValueError(
           f'sequence_period must be in [1, sequence_length - 1] so that every '
           f'step is trained on, got {self.sequence_period}.')
-    if (self.distillation_anneal_steps is not None and
-        self.distillation_anneal_steps <= 0):
-      raise ValueError('distillation_anneal_steps must be > 0 (or None).')
+    if self.distillation_anneal_steps is not None:
+      if self.distillation_schedule != LambdaSchedule():
+        raise ValueError(
+            'Give either distillation_anneal_steps (deprecated) or '
+            'distillation_schedule, not both; use distillation_schedule='
+            "LambdaSchedule('linear', decay_env_steps=N).")
+      self.distillation_schedule = LambdaSchedule(
+          'linear', decay_env_steps=self.distillation_anneal_steps)
+      self.distillation_anneal_steps = None
 
   @property
   def period(self) -> int:

@@ -1,7 +1,7 @@
 """Learner for a kickstarted IMPALA student (V-trace + lambda_k-weighted distillation)."""
 
 import time
-from typing import Dict, List, Mapping, Optional, Sequence, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import acme
 from acme.tf import savers as tf2_savers
@@ -14,7 +14,10 @@ import sonnet as snt
 import tensorflow as tf
 import tree
 
+from acme_kickstart.agents.kickstarting import gating
 from acme_kickstart.agents.kickstarting import losses
+from acme_kickstart.agents.kickstarting import schedules
+from acme_kickstart.agents.kickstarting import task_scores
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -45,7 +48,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       max_abs_reward: Optional[float] = None,
       max_gradient_norm: Optional[float] = None,
       reward_clipping: Optional[str] = None,
-      distillation_anneal_steps: Optional[int] = None,
+      schedule: Optional[schedules.LambdaSchedule] = None,
+      score_ranges: Optional[Mapping[str, Tuple[float, float]]] = None,
       optimizer: Union[str, snt.Optimizer] = 'adam',
       rmsprop_decay: float = 0.99,
       rmsprop_epsilon: float = 0.1,
@@ -55,6 +59,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       task_names: Optional[Sequence[str]] = None,
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
+      events_logger: Optional[loggers.Logger] = None,
   ):
     self._network = network
     # A Dataset (not just an iterator) lets the learner start a new iterator
@@ -103,7 +108,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     # As acme: a very large number, since an infinite norm gives NaNs.
     self._max_gradient_norm = tf.convert_to_tensor(
         1e10 if max_gradient_norm is None else max_gradient_norm)
-    self._anneal_steps = distillation_anneal_steps
+    self._schedule = schedule or schedules.LambdaSchedule()
+    self._gate = gating.TaskGate(self._task_names, self._schedule,
+                                 score_ranges or {}, events_logger)
     if reward_clipping not in (None, 'soft_asymmetric'):
       raise ValueError(f"reward_clipping must be None or 'soft_asymmetric', "
                        f'got {reward_clipping!r}.')
@@ -164,11 +171,15 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
 
   # ----------------------------------------------------------------- learning
   def _effective_distillation_costs(self) -> tf.Tensor:
-    """lambda_k, scaled by the optional linear anneal over real env steps."""
-    if self._anneal_steps is None:
-      return self._distillation_costs
-    return self._distillation_costs * _linear_decay(self._num_env_steps,
-                                                    self._anneal_steps)
+    """lambda_k^0 * decay(real env steps) * gate_k: see schedules.py."""
+    return schedules.effective_lambdas(
+        self._schedule, self._distillation_costs, self._num_env_steps,
+        self._gate.values())
+
+  def update_task_scores(self, counts: Mapping[str, float]):
+    """Feeds the counter's per-task return totals to the gate (gating.py)."""
+    self._gate.update(counts, int(self._num_env_steps.numpy()),
+                      int(self._num_steps.numpy()))
 
   def _learning_rate_now(self) -> tf.Tensor:
     if self._learning_rate_decay_env_steps is None:
@@ -266,7 +277,10 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     timestamp = time.time()
     elapsed = timestamp - self._timestamp if self._timestamp else 0
     self._timestamp = timestamp
-    results.update(self._counter.increment(steps=1, walltime=elapsed))
+    counts = self._counter.increment(steps=1, walltime=elapsed)
+    self.update_task_scores(counts)
+    results.update({k: v for k, v in counts.items()
+                    if not task_scores.is_score_key(k)})
     results = self._flatten(results)
     self._logger.write(results)
     return results
@@ -279,6 +293,13 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
                               results['distillation_costs']):
       flat[f'kl/{name}'] = float(kl)
       flat[f'lambda/{name}'] = float(cost)
+    # s_k (teacher-normalised) always; the gate where it is applied.
+    scores = self._gate.scores().numpy()
+    gates = self._gate.values().numpy() if self._schedule.gated else None
+    for k, name in enumerate(self._task_names):
+      flat[f'score/{name}'] = float(scores[k])
+      if gates is not None:
+        flat[f'gate/{name}'] = float(gates[k])
     flat['learning_rate'] = float(self._applied_learning_rate.numpy())
     flat['entropy_cost'] = float(self._entropy_cost.numpy())
     flat['learner_env_steps'] = int(self._num_env_steps.numpy())
@@ -331,6 +352,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         'distillation_costs': self._distillation_costs,
         'num_learner_steps': self._num_steps,
         'num_env_steps': self._num_env_steps,
+        **self._gate.state,
     }
 
 

@@ -43,7 +43,9 @@ def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
       counter=counting.Counter(counter, prefix='learner'),
       logger=loggers.make_logger(config.run_dir, 'learner',
                                  terminal_seconds=None,
-                                 min_seconds=config.progress_period_seconds))
+                                 min_seconds=config.progress_period_seconds),
+      score_ranges=builder.score_ranges(config),
+      events_logger=loggers.make_events_logger(config.run_dir))
   return checkpointing.CheckpointedLearner(
       learner, _checkpoint_dir(config), config.checkpoint_minutes)
 
@@ -81,6 +83,10 @@ def add_member(program: lp.Program, config: ProgramConfig) -> MemberHandles:
 def make_program(config: ProgramConfig) -> lp.Program:
   """Lays the experiment out as a Launchpad program."""
   builder.check_teacher_snapshots(config)
+  builder.score_ranges(config)  # A gated schedule without references fails now.
+  if config.agent.distillation_schedule.kind == 'pbt':
+    raise ValueError("The 'pbt' lambda schedule needs a PBT controller: launch "
+                     'it with launch/pbt.py, or choose another schedule kind.')
   program = lp.Program(name='kickstart')
   member = add_member(program, config)
   with program.group('stopper'):

@@ -27,6 +27,7 @@ from acme_kickstart import scoring
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting import task_scores
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
@@ -38,10 +39,8 @@ def _returns_by_task(episodes: List[acting.Episode],
   Every task has its key in every row: acme's CSVLogger fixes its columns at
   the first row, so a task whose first episode ends later would be dropped.
   """
-  by_task = collections.defaultdict(list)
-  for episode in episodes:
-    by_task[task_names[episode.task_id]].append(episode.episode_return)
-  return {f'return/{task}': (float(np.mean(by_task[task])) if by_task[task]
+  by_task = task_scores.returns_by_task(episodes, task_names)
+  return {f'return/{task}': (float(np.mean(by_task[task])) if task in by_task
                              else float('nan'))
           for task in task_names}
 
@@ -107,7 +106,12 @@ class ActorWorker:
         episodes.extend(self._actor.pop_episodes())
         now = time.time()
         if now - last_log >= self._config.progress_period_seconds:
-          counts = self._counter.increment(steps=steps_since)
+          # The per-task return totals ride on the same call: the learner's
+          # score feed for the gated lambda schedule (task_scores.py).
+          counts = self._counter.increment(
+              steps=steps_since,
+              **task_scores.increments(task_scores.returns_by_task(
+                  episodes, self._config.tasks)))
           record = {'actor_steps': counts.get('actor_steps', 0),
                     'steps_per_second': steps_since / (now - last_log),
                     'episodes': len(episodes)}
