@@ -88,7 +88,9 @@ class ActorWorker:
         network, envs, self._writer,
         teachers=teachers, variable_client=self._variable_client,
         seed=base_seed)
-    self._counter = counting.Counter(counter, prefix='actor')
+    # Synced on every increment (once per row): a row's actor_steps is then
+    # the shared counter's saved count, never a local estimate ahead of it.
+    self._counter = counting.Counter(counter, prefix='actor', time_delta=0.)
     self._logger = loggers.make_logger(
         config.run_dir, f'actor_{actor_id}',
         terminal_seconds=config.progress_period_seconds if actor_id == 0
