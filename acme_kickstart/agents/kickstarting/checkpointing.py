@@ -1,11 +1,11 @@
 """Workers that stop cleanly and checkpoint to the run directory.
 
 A Launchpad stop only sets a flag here; each worker sees it between two of its
-own steps and, for the learner and the counter, saves a last checkpoint in its
-own thread. (acme's runtime_terminator instead saves from the signal handler
-and raises SystemExit inside the worker's thread, which never arrives while the
-thread is blocked in C++, e.g. in a Reverb sampler, so a program could hang at
-its end.)
+own steps and, for the learner, saves a last checkpoint in its own thread (the
+counter saves every change as it comes). (acme's runtime_terminator instead
+saves from the signal handler and raises SystemExit inside the worker's thread,
+which never arrives while the thread is blocked in C++, e.g. in a Reverb
+sampler, so a program could hang at its end.)
 """
 
 import contextlib
