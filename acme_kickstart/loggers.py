@@ -70,5 +70,4 @@ def make_events_logger(run_dir: str,
   """Rare events (a teacher surpassed, ...) as CSV rows at
   <run_dir>/logs/<label>/logs.csv, flushed at once. CSV only: TensorBoard
   scalars cannot hold their text fields."""
-  return acme_loggers.CSVLogger(run_dir, label=label, add_uid=False,
-                                flush_every=1)
+  return CSVLogger(run_dir, label)

@@ -7,7 +7,7 @@ helpers read it back, normalise it between random play and reference scores
 """
 
 import dataclasses
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import matplotlib
 
@@ -37,14 +37,45 @@ class Curve:
             for task, values in self.returns.items()}
 
 
+def newest_launch_rows(rows: Sequence[Dict[str, str]],
+                       key: str = 'actor_steps') -> List[Dict[str, str]]:
+  """A log's rows, in file order, with each env-step range from its last launch.
+
+  A relaunched program appends to the same CSV files. Within one launch `key`
+  (the shared counter's env steps) never decreases, so a decrease marks a
+  relaunch whose counter was restored behind rows already written (a run dir
+  written before the counter saved every change). Its rows then cover again a
+  range the previous launch had logged: the newest launch's rows are the ones
+  that continue into the rest of the run, so a previous launch keeps only its
+  rows below the next launch's first. The result is monotone, and no env step
+  is counted twice.
+  """
+  launches = [[]]
+  for row in rows:
+    if launches[-1] and float(row[key]) < float(launches[-1][-1][key]):
+      launches.append([])
+    launches[-1].append(row)
+  kept, end = [], float('inf')
+  for launch in reversed(launches):
+    kept = [r for r in launch if float(r[key]) < end] + kept
+    end = min(end, float(launch[0][key]))
+  return kept
+
+
 def actor_steps(run_dir: str) -> float:
-  """The most env steps any actor of the run logged (the shared counter's)."""
+  """The shared counter's newest env-step count in any actor's log.
+
+  Each actor's log is read as `newest_launch_rows` does: a relaunch that
+  restored its counter behind a crash's rows continues from its own count.
+  """
   newest = 0.0
   logs = run_dirs.join(run_dir, 'logs')
   for label in run_dirs.listdir(logs) if run_dirs.isdir(logs) else []:
     if label.startswith('actor_'):
-      for row in run_dirs.read_csv(run_dirs.join(logs, label, 'logs.csv')):
-        newest = max(newest, float(row['actor_steps']))
+      rows = newest_launch_rows(
+          run_dirs.read_csv(run_dirs.join(logs, label, 'logs.csv')))
+      if rows:
+        newest = max(newest, float(rows[-1]['actor_steps']))
   return newest
 
 
@@ -53,7 +84,11 @@ def evaluator_csv(run_dir: str) -> str:
 
 
 def read_curve(run_dir: str, tasks: Sequence[str]) -> Curve:
-  """Reads <run_dir>/logs/evaluator/logs.csv (rounds sorted by env steps)."""
+  """Reads <run_dir>/logs/evaluator/logs.csv: one point per round, by env steps.
+
+  Rounds that a relaunch logged again keep their newest launch's values
+  (`newest_launch_rows`), so a resumed run's curve is monotone in env steps.
+  """
   path = evaluator_csv(run_dir)
   if not run_dirs.exists(path):
     raise FileNotFoundError(
@@ -63,7 +98,7 @@ def read_curve(run_dir: str, tasks: Sequence[str]) -> Curve:
   missing = [t for t in tasks if rows and f'return/{t}' not in rows[0]]
   if missing:
     raise ValueError(f'{path} has no returns for {", ".join(missing)}.')
-  rows.sort(key=lambda r: float(r['actor_steps']))
+  rows = newest_launch_rows(rows)
   return Curve(
       env_steps=np.array([float(r['actor_steps']) for r in rows]),
       returns={t: np.array([float(r[f'return/{t}'] or 'nan') for r in rows])

@@ -26,8 +26,8 @@ def _write_log(run_dir, rows):
                        'return/mean': (breakout + freeway) / 2})
 
 
-def test_curve_is_sorted_and_normalised_between_random_and_teacher(tmp_path):
-  _write_log(tmp_path, [(2000, 5.49, 2.155), (1000, 0.49, 0.155),
+def test_curve_is_normalised_between_random_and_teacher(tmp_path):
+  _write_log(tmp_path, [(1000, 0.49, 0.155), (2000, 5.49, 2.155),
                         (3000, 10.49, float('nan'))])
   curve = results.read_curve(str(tmp_path), TASKS)
   np.testing.assert_array_equal(curve.env_steps, [1000, 2000, 3000])
@@ -78,3 +78,30 @@ def test_actor_steps_is_the_newest_count_of_any_actor(tmp_path):
     with open(path / 'logs.csv', 'w') as f:
       f.write('actor_steps,episodes\n' + ''.join(f'{c},1\n' for c in counts))
   assert results.actor_steps(str(tmp_path)) == 300.0
+
+
+def test_a_resumed_runs_curve_keeps_each_range_from_its_newest_launch(
+    tmp_path):
+  # Launch 1 logged up to 4000 env steps; its counter's checkpoint held 2500,
+  # so launch 2 counted 2500..4000 again. Then a third launch, restored at
+  # 2900 (behind launch 2's last row).
+  _write_log(tmp_path, [(1000, 1.0, 0.0), (2000, 2.0, 0.0), (3000, 3.0, 0.0),
+                        (4000, 4.0, 0.0),
+                        (2600, 20.0, 0.0), (3600, 30.0, 0.0),
+                        (2950, 300.0, 0.0), (3950, 400.0, 0.0)])
+  curve = results.read_curve(str(tmp_path), TASKS)
+  np.testing.assert_array_equal(curve.env_steps, [1000, 2000, 2600, 2950,
+                                                  3950])
+  np.testing.assert_array_equal(curve.returns['breakout'],
+                                [1.0, 2.0, 20.0, 300.0, 400.0])
+  assert np.all(np.diff(curve.env_steps) > 0)
+
+
+def test_actor_steps_of_a_resumed_run_is_the_newest_launchs_count(tmp_path):
+  path = tmp_path / 'logs' / 'actor_0'
+  os.makedirs(path)
+  with open(path / 'logs.csv', 'w') as f:
+    # Killed at 4000; the relaunch restored 2500 and was killed at 3100.
+    f.write('actor_steps,episodes\n' + ''.join(
+        f'{c},1\n' for c in (1000, 2000, 3000, 4000, 2600, 3100)))
+  assert results.actor_steps(str(tmp_path)) == 3100.0

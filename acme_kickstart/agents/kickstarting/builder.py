@@ -187,20 +187,28 @@ def make_dataset(server_address: str, batch_size: int, num_streams: int,
                  timeout_ms: int) -> tf.data.Dataset:
   """Batches from the replay queue, read over `num_streams` Reverb streams.
 
-  acme's make_reverb_dataset, plus Reverb's rate-limiter timeout: a stream that
-  waits longer than `timeout_ms` for data ends, so a learner blocked on an
-  empty queue returns to Python (and can stop) instead of waiting forever.
+  Each stream has Reverb's rate-limiter timeout: a stream that waits longer
+  than `timeout_ms` for data ends, and once all have, so does an iterator of
+  this dataset, so a learner blocked on an empty queue returns to Python (and
+  can stop); its next iterator opens fresh streams. A queue item leaves the
+  table when sampled, so an ended iterator must not drop what it took: the
+  streams' items are batched after the interleave, keeping the remainder, and
+  an iterator's last batch before a timeout may be smaller (the learner trains
+  on it; the losses are means over the batch). Batching each stream with
+  drop_remainder lost up to batch_size - 1 items per stream at every timeout.
+  (Holding the remainder for the next iterator in Python, e.g. through
+  from_generator, can deadlock a program's shutdown: an iterator destroyed
+  while its generator waits for the GIL never returns.)
   """
   def stream(unused_index):
     return reverb.TrajectoryDataset.from_table_signature(
         server_address=server_address, table=adders.DEFAULT_PRIORITY_TABLE,
         max_in_flight_samples_per_worker=2 * batch_size,
-        rate_limiter_timeout_ms=timeout_ms).batch(batch_size,
-                                                  drop_remainder=True)
+        rate_limiter_timeout_ms=timeout_ms)
   dataset = tf.data.Dataset.range(num_streams).interleave(
       stream, cycle_length=num_streams, num_parallel_calls=num_streams,
       deterministic=False)
-  return dataset.prefetch(2)
+  return dataset.batch(batch_size).prefetch(2)
 
 
 def score_ranges(config: ProgramConfig) -> Dict[str, Tuple[float, float]]:

@@ -65,8 +65,7 @@ def add_member(program: lp.Program, config: ProgramConfig) -> MemberHandles:
         functools.partial(builder.make_replay_tables, config)))
   with program.group('counter'):
     counter = program.add_node(lp.CourierNode(
-        checkpointing.CheckpointedCounter, _checkpoint_dir(config),
-        config.checkpoint_minutes))
+        checkpointing.CheckpointedCounter, _checkpoint_dir(config)))
   with program.group('learner'):
     learner = program.add_node(
         lp.CourierNode(make_learner, config, replay, counter))

@@ -11,7 +11,7 @@ import collections
 import os
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from absl import logging
 from acme import specs
@@ -62,6 +62,32 @@ def write_pid(run_dir: str, label: str):
     f.write(str(os.getpid()))
 
 
+ACTOR, EVALUATOR = 0, 1  # Kinds of worker, in their seeds' spawn keys.
+
+
+def launch_seeds(seed: int, launch: int, worker: Tuple[int, ...],
+                 count: int) -> List[int]:
+  """`count` seeds for one worker (its environments, then its actor).
+
+  Drawn from np.random.SeedSequence(seed) with spawn key (launch, *worker):
+  independent streams for every worker and every launch of a run, so a
+  resumed run plays fresh episodes rather than replaying the first launch's,
+  while a run's first launch is still fixed by `seed` alone.
+  """
+  state = np.random.SeedSequence(
+      seed, spawn_key=(launch,) + tuple(worker)).generate_state(count)
+  return [int(s) >> 1 for s in state]  # Below 2**31: any simulator takes it.
+
+
+def launch_index(counter) -> int:
+  """Which launch of its run directory this is (1 for the first).
+
+  The checkpointed counter counts its launches (`launches`); a plain counter
+  (tests, single-process use) has no such count: a first launch.
+  """
+  return int(counter.get_counts().get('launches', 1))
+
+
 class ActorWorker:
   """One actor process: K environments, their teachers, and the student."""
 
@@ -70,9 +96,11 @@ class ActorWorker:
     limit_tf_threads(config.actor_tf_threads)
     self._config = config
     self._tasks = config.tasks_of_actor(actor_id)
-    base_seed = config.agent.seed * 1_000_003 + actor_id * 1_009
-    envs = [builder.make_environment(config, task, seed=base_seed + j)
-            for j, task in enumerate(self._tasks)]
+    *env_seeds, actor_seed = launch_seeds(
+        config.agent.seed, launch_index(counter), (ACTOR, actor_id),
+        len(self._tasks) + 1)
+    envs = [builder.make_environment(config, task, seed=env_seed)
+            for task, env_seed in zip(self._tasks, env_seeds)]
     spec = builder.check_environments(envs)
     num_actions = spec.actions.num_values
     network = builder.build_network(
@@ -89,8 +117,10 @@ class ActorWorker:
     self._actor = acting.BatchedActor(
         network, envs, self._writer,
         teachers=teachers, variable_client=self._variable_client,
-        seed=base_seed)
-    self._counter = counting.Counter(counter, prefix='actor')
+        seed=actor_seed)
+    # Synced on every increment (once per row): a row's actor_steps is then
+    # the shared counter's saved count, never a local estimate ahead of it.
+    self._counter = counting.Counter(counter, prefix='actor', time_delta=0.)
     self._logger = loggers.make_logger(
         config.run_dir, f'actor_{actor_id}',
         terminal_seconds=config.progress_period_seconds if actor_id == 0
@@ -132,9 +162,10 @@ class EvaluatorWorker:
     self._config = config
     per_task = config.evaluator_episodes_per_task
     tasks = [t for t in config.tasks for _ in range(per_task)]
-    seed = config.agent.seed * 7_919 + 17
-    envs = [builder.make_environment(config, task, seed=seed + j, mode='test')
-            for j, task in enumerate(tasks)]
+    *env_seeds, seed = launch_seeds(config.agent.seed, launch_index(counter),
+                                    (EVALUATOR,), len(tasks) + 1)
+    envs = [builder.make_environment(config, task, seed=env_seed, mode='test')
+            for task, env_seed in zip(tasks, env_seeds)]
     spec = builder.check_environments(envs)
     network = builder.build_network(
         builder.make_network(config, spec.actions.num_values), spec)
