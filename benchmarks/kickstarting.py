@@ -134,7 +134,17 @@ def finished(variant: str, seed: int) -> bool:
   return run_dirs.exists(run_dirs.join(run_dir_of(variant, seed), 'DONE.json'))
 
 
+def git_commit() -> str:
+  """HEAD's commit, '+dirty' if tracked files differ from it."""
+  head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, text=True,
+                        capture_output=True).stdout.strip() or 'unknown'
+  dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
+                         cwd=ROOT, text=True, capture_output=True).stdout
+  return head + ('+dirty' if dirty.strip() else '')
+
+
 def run_all(variants, seeds):
+  commit = git_commit()
   for seed in range(seeds):  # Seed by seed: early seeds give every variant.
     for variant in variants:
       if finished(variant, seed):
@@ -168,7 +178,7 @@ def run_all(variants, seeds):
             f'of {FLAGS.budget:,}: see the worker logs in {workers}.')
       with run_dirs.open(run_dirs.join(run_dir, 'DONE.json'), 'w') as f:
         json.dump({'wall_seconds': round(time.time() - start, 1),
-                   'env_steps': steps}, f)
+                   'env_steps': steps, 'git_commit': commit}, f)
       print(f'   done in {time.time() - start:.0f} s', flush=True)
 
 
@@ -233,7 +243,9 @@ def aggregate(variants, seeds) -> dict:
       run = dict(members[best], seed=seed)
       with run_dirs.open(run_dirs.join(run_dir_of(variant, seed),
                                        'DONE.json')) as f:
-        run['wall_seconds'] = json.load(f)['wall_seconds']
+        done = json.load(f)
+      run['wall_seconds'] = done['wall_seconds']
+      run['git_commit'] = done.get('git_commit', 'unrecorded')
       if variant == 'pbt':
         run['member'] = best
         run['population_final_scores'] = [m['final_score'] for m in members]
@@ -252,6 +264,14 @@ def aggregate(variants, seeds) -> dict:
         'final_returns_mean': {
             t: float(np.mean([r['final_returns'][t] for r in runs]))
             for t in tasks}}
+  commits = sorted({r['git_commit'] for v in out['variants'].values()
+                    for r in v['seeds']})
+  if len(commits) > 1:
+    raise ValueError(
+        f'The runs under {FLAGS.run_dir} come from several commits {commits}: '
+        'one table never mixes commits. Re-run the stale ones (delete their '
+        'DONE.json) or aggregate each commit from its own --run_dir.')
+  out['git_commit'] = commits[0] if commits else None
   if 'scratch' not in out['variants']:
     return out
   scratch = out['variants']['scratch']
