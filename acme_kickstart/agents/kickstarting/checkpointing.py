@@ -62,7 +62,7 @@ class CheckpointedCounter:
     self._lock = threading.Lock()  # An increment and its save, at a time.
     self._checkpointer = run_dirs.Checkpointer(
         {'counter': self._counter}, directory=directory,
-        subdirectory='counter')
+        subdirectory='counter', time_delta_minutes=0.)  # Saves are forced.
     self.increment(launches=1)
 
   def run(self):
