@@ -59,9 +59,9 @@ def test_resumed_workers_play_fresh_seeds(replay_and_learner, tmp_path,
   made = []
   make_environment = builder.make_environment
 
-  def recording_make_environment(config, task, seed=None):
+  def recording_make_environment(config, task, seed=None, **kwargs):
     made.append(seed)
-    return make_environment(config, task, seed=seed)
+    return make_environment(config, task, seed=seed, **kwargs)
   monkeypatch.setattr(builder, 'make_environment', recording_make_environment)
 
   def seeds_of_a_launch(run_dir):

@@ -103,7 +103,7 @@ def test_results_and_plots_read_and_write_a_remote_run_dir(monkeypatch,
   monkeypatch.chdir(tmp_path)
   run_dir = 'ram://results_test'
   evaluator = loggers.make_logger(run_dir, 'evaluator', terminal_seconds=None)
-  for steps, breakout in [(2000, 3.0), (1000, 1.0)]:
+  for steps, breakout in [(1000, 1.0), (2000, 3.0)]:
     evaluator.write({'actor_steps': steps, 'return/breakout': breakout})
   loggers.make_logger(run_dir, 'actor_0', terminal_seconds=None).write(
       {'actor_steps': 1500})
