@@ -6,9 +6,15 @@ One invocation measures, each for the same wall time after a warm-up:
   (c) the same program with teachers off.
 The program's rate is the shared counter's actor_steps over the window (the
 queue blocks actors when the learner falls behind, so this is the rate of the
-whole system). Repeats run in turn; medians are reported. Last line:
+whole system). Repeats run in turn; medians are reported.
 
-throughput: kickstart=<steps/s> no_teacher=<steps/s> acme_impala=<steps/s> speedup_vs_acme=<x> teacher_overhead=<fraction>
+Each repeat also measures this machine's limit for the config
+(benchmarks/machine_limit.py: env and learner cost per env step on one core;
+limit = cores / (env cost + learner cost)), and samples the program's memory:
+the RSS summed over all its processes, every second, and its peak (and the
+PSS, which counts shared library pages once). Last line:
+
+throughput: kickstart=<steps/s> no_teacher=<steps/s> acme_impala=<steps/s> speedup_vs_acme=<x> teacher_overhead=<fraction> limit=<steps/s> fraction_of_limit=<kickstart / limit> peak_rss_gb=<GB> peak_pss_gb=<GB>
 """
 
 import json
@@ -18,10 +24,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from absl import app
 from absl import flags
+import psutil
 
 from acme_kickstart import results
 
@@ -29,12 +37,65 @@ flags.DEFINE_float('seconds', 60.0, 'Measured wall time per variant.')
 flags.DEFINE_float('warmup', 45.0, 'Seconds before measuring (process start-up).')
 flags.DEFINE_integer('repeats', 3, 'Repeats per variant; medians are reported.')
 flags.DEFINE_string('config', None, 'Program config (default configs/minatar5.py).')
+flags.DEFINE_float('limit_seconds', 10.0,
+                   'Seconds for each part of the machine-limit measurement.')
+flags.DEFINE_bool('quick', False, 'Smoke test: one short repeat.')
 FLAGS = flags.FLAGS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def measure_program(teachers: bool) -> float:
+class PeakMemory:
+  """Samples the memory of a process and all its descendants, summed.
+
+  RSS counts the pages of shared libraries (TF's ~0.5 GB) once per process;
+  PSS (proportional set size) splits each shared page among its processes,
+  so its sum is the memory the program really holds. Both peaks are kept.
+  """
+
+  def __init__(self, pid: int, period: float = 1.0, pss_every: int = 5):
+    self.peak_rss = 0
+    self.peak_pss = 0
+    self._root = psutil.Process(pid)
+    self._period = period
+    self._pss_every = pss_every
+    self._stop = threading.Event()
+    self._thread = threading.Thread(target=self._run, daemon=True)
+    self._thread.start()
+
+  def _processes(self):
+    try:
+      return [self._root] + self._root.children(recursive=True)
+    except psutil.NoSuchProcess:
+      return []
+
+  def _run(self):
+    sample = 0
+    while not self._stop.wait(self._period):
+      rss = pss = 0
+      with_pss = sample % self._pss_every == 0
+      for process in self._processes():
+        try:
+          if with_pss:
+            info = process.memory_full_info()
+            pss += info.pss
+          else:
+            info = process.memory_info()
+          rss += info.rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+          pass
+      self.peak_rss = max(self.peak_rss, rss)
+      self.peak_pss = max(self.peak_pss, pss)
+      sample += 1
+
+  def stop(self):
+    self._stop.set()
+    self._thread.join()
+    return self
+
+
+def measure_program(teachers: bool):
+  """(env steps/s, PeakMemory) of the program, measured after the warm-up."""
   run_dir = tempfile.mkdtemp(prefix='throughput_')
   command = [sys.executable, os.path.join(ROOT, 'launch', 'kickstart.py'),
              '--lp_launch_type=local_mp', f'--run_dir={run_dir}',
@@ -47,14 +108,28 @@ def measure_program(teachers: bool) -> float:
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
                              start_new_session=True)
+  memory = PeakMemory(process.pid)
   try:
     time.sleep(FLAGS.warmup)
     start_steps, start = results.actor_steps(run_dir), time.time()
     time.sleep(FLAGS.seconds)
-    return (results.actor_steps(run_dir) - start_steps) / (time.time() - start)
+    rate = (results.actor_steps(run_dir) - start_steps) / (time.time() - start)
+    return rate, memory.stop()
   finally:
+    memory.stop()
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def measure_limit() -> float:
+  """This machine's env steps/s limit for the config (machine_limit.py)."""
+  script = os.path.join(ROOT, 'benchmarks', 'machine_limit.py')
+  command = [sys.executable, script, f'--seconds={FLAGS.limit_seconds}']
+  if FLAGS.config:
+    command.append(f'--config={FLAGS.config}')
+  out = subprocess.run(command, capture_output=True, text=True, check=True,
+                       timeout=20 * FLAGS.limit_seconds + 300, cwd=ROOT)
+  return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def measure_acme() -> float:
@@ -68,20 +143,39 @@ def measure_acme() -> float:
 
 
 def main(_):
-  rates = {'kickstart': [], 'no_teacher': [], 'acme_impala': []}
+  if FLAGS.quick:
+    FLAGS.seconds, FLAGS.warmup, FLAGS.repeats = 15.0, 60.0, 1
+    FLAGS.limit_seconds = 3.0
+  rates = {'kickstart': [], 'no_teacher': [], 'acme_impala': [], 'limit': []}
+  memory = []
   for repeat in range(FLAGS.repeats):
-    for name, measure in (('kickstart', lambda: measure_program(True)),
-                          ('no_teacher', lambda: measure_program(False)),
-                          ('acme_impala', measure_acme)):
-      rates[name].append(measure())
-      print(f'repeat {repeat}: {name:<12}{rates[name][-1]:9.0f} env steps/s',
-            flush=True)
+    for name in ('kickstart', 'no_teacher'):
+      rate, peak = measure_program(teachers=name == 'kickstart')
+      rates[name].append(rate)
+      if name == 'kickstart':
+        memory.append(peak)
+      print(f'repeat {repeat}: {name:<12}{rate:9.0f} env steps/s, peak '
+            f'RSS {peak.peak_rss / 1e9:.2f} GB, PSS {peak.peak_pss / 1e9:.2f} '
+            'GB (all processes)', flush=True)
+    rates['acme_impala'].append(measure_acme())
+    print(f'repeat {repeat}: acme_impala {rates["acme_impala"][-1]:9.0f} '
+          'env steps/s', flush=True)
+    limit = measure_limit()
+    rates['limit'].append(limit['limit'])
+    print(f'repeat {repeat}: limit {limit["limit"]:9.0f} env steps/s '
+          f'(env {limit["env_steps_per_second_per_core"]:.0f}/s and learner '
+          f'{limit["learner_env_steps_per_second_per_core"]:.0f}/s per core, '
+          f'{limit["cores"]} cores)', flush=True)
   med = {name: statistics.median(values) for name, values in rates.items()}
   print(f'throughput: kickstart={med["kickstart"]:.0f} '
         f'no_teacher={med["no_teacher"]:.0f} '
         f'acme_impala={med["acme_impala"]:.0f} '
         f'speedup_vs_acme={med["kickstart"] / med["acme_impala"]:.1f} '
-        f'teacher_overhead={1 - med["kickstart"] / med["no_teacher"]:.3f}')
+        f'teacher_overhead={1 - med["kickstart"] / med["no_teacher"]:.3f} '
+        f'limit={med["limit"]:.0f} '
+        f'fraction_of_limit={med["kickstart"] / med["limit"]:.2f} '
+        f'peak_rss_gb={max(m.peak_rss for m in memory) / 1e9:.2f} '
+        f'peak_pss_gb={max(m.peak_pss for m in memory) / 1e9:.2f}')
 
 
 if __name__ == '__main__':
