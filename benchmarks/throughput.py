@@ -94,7 +94,7 @@ class PeakMemory:
     return self
 
 
-def measure_program(teachers: bool):
+def measure_program(teachers: bool, extra_flags=()):
   """(env steps/s, PeakMemory) of the program, measured after the warm-up."""
   run_dir = tempfile.mkdtemp(prefix='throughput_')
   command = [sys.executable, os.path.join(ROOT, 'launch', 'kickstart.py'),
@@ -104,6 +104,7 @@ def measure_program(teachers: bool):
     command.append(f'--config={FLAGS.config}')
   if not teachers:
     command.append('--no_teachers')
+  command.extend(extra_flags)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
