@@ -17,6 +17,7 @@ PSS, which counts shared library pages once). Last line:
 throughput: kickstart=<steps/s> no_teacher=<steps/s> acme_impala=<steps/s> speedup_vs_acme=<x> teacher_overhead=<fraction> limit=<steps/s> fraction_of_limit=<kickstart / limit> peak_rss_gb=<GB> peak_pss_gb=<GB>
 """
 
+import collections
 import json
 import os
 import signal
@@ -34,12 +35,18 @@ import psutil
 from acme_kickstart import results
 
 flags.DEFINE_float('seconds', 60.0, 'Measured wall time per variant.')
-flags.DEFINE_float('warmup', 45.0, 'Seconds before measuring (process start-up).')
+flags.DEFINE_float('warmup', 20.0, 'Seconds from the first env steps the program '
+                   'logs (its start-up done) to the start of the measurement.')
+flags.DEFINE_float('startup_timeout', 600.0,
+                   'Seconds to wait for the program to log its first env steps.')
 flags.DEFINE_integer('repeats', 3, 'Repeats per variant; medians are reported.')
 flags.DEFINE_string('config', None, 'Program config (default configs/minatar5.py).')
 flags.DEFINE_float('limit_seconds', 10.0,
                    'Seconds for each part of the machine-limit measurement.')
 flags.DEFINE_bool('quick', False, 'Smoke test: one short repeat.')
+flags.DEFINE_list('layouts', [],
+                  'Instead: compare process layouts, ACTORSxENVS each (e.g. '
+                  '2x32,1x64,1x128), the program with teachers, interleaved.')
 FLAGS = flags.FLAGS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,6 +63,7 @@ class PeakMemory:
   def __init__(self, pid: int, period: float = 1.0, pss_every: int = 5):
     self.peak_rss = 0
     self.peak_pss = 0
+    self.cores_by_node = {}  # Node group -> CPU cores used while measured.
     self._root = psutil.Process(pid)
     self._period = period
     self._pss_every = pss_every
@@ -94,6 +102,27 @@ class PeakMemory:
     return self
 
 
+def cpu_seconds_by_node(pid: int) -> dict:
+  """CPU seconds (user + system) so far of each Launchpad node under `pid`.
+
+  local_mp runs every node as a child of `decorate_output <colour> <node>`.
+  """
+  seconds = collections.Counter()
+  try:
+    processes = psutil.Process(pid).children(recursive=True)
+  except psutil.NoSuchProcess:
+    return seconds
+  for process in processes:
+    try:
+      parent = process.parent().cmdline()
+      if len(parent) > 3 and parent[1].endswith('decorate_output'):
+        times = process.cpu_times()
+        seconds[parent[3].split('/')[0]] += times.user + times.system
+    except (psutil.NoSuchProcess, psutil.AccessDenied, AttributeError):
+      pass
+  return seconds
+
+
 def measure_program(teachers: bool, extra_flags=()):
   """(env steps/s, PeakMemory) of the program, measured after the warm-up."""
   run_dir = tempfile.mkdtemp(prefix='throughput_')
@@ -111,10 +140,26 @@ def measure_program(teachers: bool, extra_flags=()):
                              start_new_session=True)
   memory = PeakMemory(process.pid)
   try:
+    # Start-up (imports, teachers, tracing) takes 30-120 s on a loaded
+    # machine: wait for the first logged env steps, then for the warm-up.
+    started = time.time()
+    while results.actor_steps(run_dir) == 0:
+      if time.time() - started > FLAGS.startup_timeout:
+        raise RuntimeError(f'The program logged no env steps in '
+                           f'{FLAGS.startup_timeout:.0f} s; see {run_dir}.')
+      if process.poll() is not None:
+        raise RuntimeError(f'The program exited ({process.returncode}) before '
+                           f'its first env steps; see {run_dir}.')
+      time.sleep(1.0)
     time.sleep(FLAGS.warmup)
     start_steps, start = results.actor_steps(run_dir), time.time()
+    cpu_start = cpu_seconds_by_node(process.pid)
     time.sleep(FLAGS.seconds)
-    rate = (results.actor_steps(run_dir) - start_steps) / (time.time() - start)
+    elapsed = time.time() - start
+    rate = (results.actor_steps(run_dir) - start_steps) / elapsed
+    cpu = cpu_seconds_by_node(process.pid)
+    memory.cores_by_node = {node: (cpu[node] - cpu_start[node]) / elapsed
+                            for node in sorted(cpu)}
     return rate, memory.stop()
   finally:
     memory.stop()
@@ -143,9 +188,26 @@ def measure_acme() -> float:
   return json.loads(out.stdout.strip().splitlines()[-1])['steps_per_second']
 
 
+def compare_layouts():
+  rates = {layout: [] for layout in FLAGS.layouts}
+  for repeat in range(FLAGS.repeats):
+    for layout in FLAGS.layouts:
+      actors, envs = layout.split('x')
+      rate, peak = measure_program(
+          True, [f'--num_actors={int(actors)}', f'--envs_per_actor={int(envs)}'])
+      rates[layout].append(rate)
+      print(f'repeat {repeat}: {layout:<8}{rate:9.0f} env steps/s, peak RSS '
+            f'{peak.peak_rss / 1e9:.2f} GB', flush=True)
+  print('layouts: ' + ' '.join(f'{layout}={statistics.median(values):.0f}'
+                               for layout, values in rates.items()))
+
+
 def main(_):
+  if FLAGS.layouts:
+    compare_layouts()
+    return
   if FLAGS.quick:
-    FLAGS.seconds, FLAGS.warmup, FLAGS.repeats = 15.0, 60.0, 1
+    FLAGS.seconds, FLAGS.warmup, FLAGS.repeats = 15.0, 10.0, 1
     FLAGS.limit_seconds = 3.0
   rates = {'kickstart': [], 'no_teacher': [], 'acme_impala': [], 'limit': []}
   memory = []
@@ -157,7 +219,9 @@ def main(_):
         memory.append(peak)
       print(f'repeat {repeat}: {name:<12}{rate:9.0f} env steps/s, peak '
             f'RSS {peak.peak_rss / 1e9:.2f} GB, PSS {peak.peak_pss / 1e9:.2f} '
-            'GB (all processes)', flush=True)
+            'GB (all processes); cores used: ' + ' '.join(
+                f'{node} {cores:.2f}'
+                for node, cores in peak.cores_by_node.items()), flush=True)
     rates['acme_impala'].append(measure_acme())
     print(f'repeat {repeat}: acme_impala {rates["acme_impala"][-1]:9.0f} '
           'env steps/s', flush=True)
