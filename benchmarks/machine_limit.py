@@ -11,8 +11,10 @@ step). Measured on one core each, in this process (TF held to one thread):
             batch of the config's shape, held in memory (no Reverb): every row
             real, so a step consumes B * (T - 1) env steps.
 
-On `cores` cores the system can make at most cores / (env + learner cost) env
-steps/s; the actors' policy calls and the writer come on top. Run as a script
+Costs are CPU time (time.process_time), not wall time, so a machine shared
+with other work still gives the cost of a core's second. On `cores` cores the
+system can make at most cores / (env + learner cost) env steps/s; the actors'
+policy calls and the writer come on top. Run as a script
 it prints one JSON line (benchmarks/throughput.py reads it):
 
   {"env_steps_per_second_per_core": ..., "learner_env_steps_per_second_per_core": ..., ...}
@@ -25,7 +27,7 @@ import time
 
 from absl import flags
 
-flags.DEFINE_float('seconds', 10.0, 'Measured wall time for env and learner each.')
+flags.DEFINE_float('seconds', 10.0, 'Measured CPU time for env and learner each.')
 flags.DEFINE_string('config', None, 'Program config (default configs/minatar5.py).')
 flags.DEFINE_bool('compare_xla', False,
                   'Also time the learner update on a batch passed in, with and '
@@ -51,13 +53,13 @@ def env_seconds_per_step(config, seconds: float) -> float:
     num_actions = env.action_spec().num_values
     actions = rng.integers(num_actions, size=4096)
     env.reset()
-    steps, start = 0, time.perf_counter()
+    steps, start = 0, time.process_time()
     deadline = start + seconds / len(config.tasks)
     while True:
       for action in actions[:256]:
         env.step(action)  # A LAST step's successor is the next FIRST.
       steps += 256
-      now = time.perf_counter()
+      now = time.process_time()
       if now >= deadline:
         break
       actions = np.roll(actions, 1)
@@ -122,11 +124,11 @@ def _learner(config):
 def _seconds_per_env_step(config, step, seconds: float) -> float:
   for _ in range(3):  # Trace and warm up.
     step()
-  steps, start = 0, time.perf_counter()
-  while time.perf_counter() - start < seconds or steps < 3:
+  steps, start = 0, time.process_time()
+  while time.process_time() - start < seconds or steps < 3:
     step()
     steps += 1
-  elapsed = time.perf_counter() - start
+  elapsed = time.process_time() - start
   agent = config.agent
   return elapsed / (steps * agent.batch_size * (agent.sequence_length - 1))
 
@@ -184,6 +186,7 @@ def measure(config, seconds: float, xla: bool = False) -> dict:
             'learner_env_steps_per_second_per_core': 1.0 / learner,
             'cores': len(os.sched_getaffinity(0))}
   result['limit'] = result['cores'] / (env + learner)
+  result['seconds_per_env_step'] = env + learner
   if xla:
     result.update(compare_xla(config, 2 * seconds))
   return result

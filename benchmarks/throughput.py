@@ -14,7 +14,12 @@ limit = cores / (env cost + learner cost)), and samples the program's memory:
 the RSS summed over all its processes, every second, and its peak (and the
 PSS, which counts shared library pages once). Last line:
 
-throughput: kickstart=<steps/s> no_teacher=<steps/s> acme_impala=<steps/s> speedup_vs_acme=<x> teacher_overhead=<fraction> limit=<steps/s> fraction_of_limit=<kickstart / limit> peak_rss_gb=<GB> peak_pss_gb=<GB>
+throughput: kickstart=<steps/s> no_teacher=<steps/s> acme_impala=<steps/s> speedup_vs_acme=<x> teacher_overhead=<fraction> limit=<steps/s> fraction_of_limit=<kickstart / limit> kickstart_per_cpu_second=<steps> no_teacher_per_cpu_second=<steps> cpu_fraction_of_limit=<fraction> peak_rss_gb=<GB> peak_pss_gb=<GB>
+
+On a machine shared with other work the wall-clock rates depend on the load;
+the per-CPU-second rates (env steps / CPU seconds of all the program's nodes
+in the window) and cpu_fraction_of_limit (the share of that CPU the env steps
+and the learner alone would need) do not, much.
 """
 
 import collections
@@ -64,6 +69,7 @@ class PeakMemory:
     self.peak_rss = 0
     self.peak_pss = 0
     self.cores_by_node = {}  # Node group -> CPU cores used while measured.
+    self.steps_per_cpu_second = 0.0  # Env steps per CPU second, all nodes.
     self._root = psutil.Process(pid)
     self._period = period
     self._pss_every = pss_every
@@ -160,6 +166,8 @@ def measure_program(teachers: bool, extra_flags=()):
     cpu = cpu_seconds_by_node(process.pid)
     memory.cores_by_node = {node: (cpu[node] - cpu_start[node]) / elapsed
                             for node in sorted(cpu)}
+    memory.steps_per_cpu_second = rate / max(
+        sum(memory.cores_by_node.values()), 1e-9)
     return rate, memory.stop()
   finally:
     memory.stop()
@@ -209,24 +217,31 @@ def main(_):
   if FLAGS.quick:
     FLAGS.seconds, FLAGS.warmup, FLAGS.repeats = 15.0, 10.0, 1
     FLAGS.limit_seconds = 3.0
-  rates = {'kickstart': [], 'no_teacher': [], 'acme_impala': [], 'limit': []}
+  rates = {'kickstart': [], 'no_teacher': [], 'acme_impala': [], 'limit': [],
+           'kickstart_cpu': [], 'no_teacher_cpu': [], 'efficiency': []}
   memory = []
   for repeat in range(FLAGS.repeats):
     for name in ('kickstart', 'no_teacher'):
       rate, peak = measure_program(teachers=name == 'kickstart')
       rates[name].append(rate)
+      rates[f'{name}_cpu'].append(peak.steps_per_cpu_second)
       if name == 'kickstart':
         memory.append(peak)
       print(f'repeat {repeat}: {name:<12}{rate:9.0f} env steps/s, peak '
             f'RSS {peak.peak_rss / 1e9:.2f} GB, PSS {peak.peak_pss / 1e9:.2f} '
             'GB (all processes); cores used: ' + ' '.join(
                 f'{node} {cores:.2f}'
-                for node, cores in peak.cores_by_node.items()), flush=True)
+                for node, cores in peak.cores_by_node.items()) +
+            f'; {peak.steps_per_cpu_second:.0f} env steps per CPU second',
+            flush=True)
     rates['acme_impala'].append(measure_acme())
     print(f'repeat {repeat}: acme_impala {rates["acme_impala"][-1]:9.0f} '
           'env steps/s', flush=True)
     limit = measure_limit()
     rates['limit'].append(limit['limit'])
+    # The share of the program's CPU that env steps and learning alone need.
+    rates['efficiency'].append(rates['kickstart_cpu'][-1] *
+                               limit['seconds_per_env_step'])
     print(f'repeat {repeat}: limit {limit["limit"]:9.0f} env steps/s '
           f'(env {limit["env_steps_per_second_per_core"]:.0f}/s and learner '
           f'{limit["learner_env_steps_per_second_per_core"]:.0f}/s per core, '
@@ -239,6 +254,9 @@ def main(_):
         f'teacher_overhead={1 - med["kickstart"] / med["no_teacher"]:.3f} '
         f'limit={med["limit"]:.0f} '
         f'fraction_of_limit={med["kickstart"] / med["limit"]:.2f} '
+        f'kickstart_per_cpu_second={med["kickstart_cpu"]:.0f} '
+        f'no_teacher_per_cpu_second={med["no_teacher_cpu"]:.0f} '
+        f'cpu_fraction_of_limit={med["efficiency"]:.2f} '
         f'peak_rss_gb={max(m.peak_rss for m in memory) / 1e9:.2f} '
         f'peak_pss_gb={max(m.peak_pss for m in memory) / 1e9:.2f}')
 
