@@ -49,6 +49,10 @@ flags.DEFINE_string('config', None, 'Program config (default configs/minatar5.py
 flags.DEFINE_float('limit_seconds', 10.0,
                    'Seconds for each part of the machine-limit measurement.')
 flags.DEFINE_bool('quick', False, 'Smoke test: one short repeat.')
+flags.DEFINE_string('baseline_root', None,
+                    'Instead: compare the default program (teachers on) of '
+                    'this repository with that of another checkout (e.g. a '
+                    'commit before a change), interleaved.')
 flags.DEFINE_list('layouts', [],
                   'Instead: compare process layouts, ACTORSxENVS each (e.g. '
                   '2x32,1x64,1x128), the program with teachers, interleaved.')
@@ -129,10 +133,13 @@ def cpu_seconds_by_node(pid: int) -> dict:
   return seconds
 
 
-def measure_program(teachers: bool, extra_flags=()):
-  """(env steps/s, PeakMemory) of the program, measured after the warm-up."""
+def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
+  """(env steps/s, PeakMemory) of the program, measured after the warm-up.
+
+  `root`: the repository whose launch/kickstart.py (and default config) runs.
+  """
   run_dir = tempfile.mkdtemp(prefix='throughput_')
-  command = [sys.executable, os.path.join(ROOT, 'launch', 'kickstart.py'),
+  command = [sys.executable, os.path.join(root, 'launch', 'kickstart.py'),
              '--lp_launch_type=local_mp', f'--run_dir={run_dir}',
              '--max_env_steps=1000000000', '--terminal=current_terminal']
   if FLAGS.config:
@@ -140,9 +147,9 @@ def measure_program(teachers: bool, extra_flags=()):
   if not teachers:
     command.append('--no_teachers')
   command.extend(extra_flags)
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=root)
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
+                             stderr=subprocess.DEVNULL, env=env, cwd=root,
                              start_new_session=True)
   memory = PeakMemory(process.pid)
   try:
@@ -210,7 +217,31 @@ def compare_layouts():
                                for layout, values in rates.items()))
 
 
+def compare_with_baseline():
+  roots = {'baseline': os.path.abspath(FLAGS.baseline_root), 'this': ROOT}
+  rates = {name: [] for name in roots}
+  per_cpu = {name: [] for name in roots}
+  for repeat in range(FLAGS.repeats):
+    for name, root in roots.items():
+      rate, peak = measure_program(True, root=root)
+      rates[name].append(rate)
+      per_cpu[name].append(peak.steps_per_cpu_second)
+      print(f'repeat {repeat}: {name:<9}{rate:9.0f} env steps/s, '
+            f'{peak.steps_per_cpu_second:.0f} per CPU second, peak RSS '
+            f'{peak.peak_rss / 1e9:.2f} GB ({root})', flush=True)
+  med = {name: statistics.median(values) for name, values in rates.items()}
+  cpu = {name: statistics.median(values) for name, values in per_cpu.items()}
+  print(f'baseline: this={med["this"]:.0f} baseline={med["baseline"]:.0f} '
+        f'this_per_cpu_second={cpu["this"]:.0f} '
+        f'baseline_per_cpu_second={cpu["baseline"]:.0f} '
+        f'speedup={med["this"] / med["baseline"]:.2f} '
+        f'speedup_per_cpu_second={cpu["this"] / cpu["baseline"]:.2f}')
+
+
 def main(_):
+  if FLAGS.baseline_root:
+    compare_with_baseline()
+    return
   if FLAGS.layouts:
     compare_layouts()
     return
