@@ -124,3 +124,42 @@ def test_sampled_actions_are_gumbel_max_with_each_envs_own_generator():
     for action, logits in recorder.steps:
       expected = np.argmax(logits + rng.gumbel(size=minatar.NUM_ACTIONS))
       assert action == expected
+
+
+def test_inactive_environments_are_not_stepped():
+  """step(actions, active) steps only the active games (an evaluator's
+  unfinished episodes); an inactive game resumes where it stopped."""
+  rng = np.random.default_rng(1)
+  actions = rng.integers(minatar.NUM_ACTIONS, size=[40, len(GAMES)])
+  active = rng.random([40, len(GAMES)]) < 0.6
+  reference = _envs()
+  timesteps = [env.reset() for env in reference]
+  vector = VectorEnvironment(_envs())
+  for step_actions, step_active in zip(actions, active):
+    before = vector.observations['pixels'].copy()
+    result = vector.step(step_actions, step_active)
+    for i, env in enumerate(reference):
+      if not step_active[i]:
+        np.testing.assert_array_equal(vector.observations['pixels'][i],
+                                      before[i])
+        assert result.rewards[i] == 0.0 and not result.last[i]
+        continue
+      timestep = env.step(step_actions[i])
+      assert result.rewards[i] == timestep.reward
+      assert result.last[i] == timestep.last()
+      if timestep.last():
+        timestep = env.reset()
+      np.testing.assert_array_equal(vector.observations['pixels'][i],
+                                    timestep.observation['pixels'])
+
+
+def test_actor_counts_only_active_steps_and_episodes():
+  envs = [minatar.make_environment('breakout', seed=s, max_episode_steps=5)
+          for s in range(3)]
+  actor = acting.BatchedActor(built_network('student'), envs, seed=0)
+  active = np.array([True, False, True])
+  for _ in range(10):
+    assert actor.step(active) == 2
+  episodes = actor.pop_episodes()
+  assert {e.env_index for e in episodes} <= {0, 2}
+  assert all(e.length <= 5 for e in episodes) and len(episodes) >= 4

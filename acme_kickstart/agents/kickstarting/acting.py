@@ -157,17 +157,24 @@ class BatchedActor:
     self._noise_step += 1
     return np.argmax(logits + noise, axis=-1).astype(np.int32)
 
-  def step(self) -> int:
-    """Steps every environment once; returns the number of env steps taken."""
+  def step(self, active: Optional[np.ndarray] = None) -> int:
+    """Steps every environment once; returns the number of env steps taken.
+
+    `active` ([K] bool), for actors that only play: step only those
+    environments (an evaluator whose other episodes are done).
+    """
+    if active is not None and self._adders is not None:
+      raise ValueError('step(active) would leave gaps in the trajectories '
+                       'being written; it is for actors without adders.')
     observations = self._vector.observations
     logits, teacher_logits, state, self._state, self._teacher_states = (
         self._policy(observations, self._first, self._state,
                      self._teacher_states))
     logits = logits.numpy()
     actions = self._sample(logits)
-    result = self._vector.step(actions)
+    result = self._vector.step(actions, active)
     self._returns += result.rewards
-    self._lengths += 1
+    self._lengths += 1 if active is None else active
 
     if self._adders is not None:
       extras = {'logits': logits,
@@ -192,7 +199,7 @@ class BatchedActor:
 
     if self._variable_client is not None:
       self._variable_client.update()
-    return self._vector.num_envs
+    return self._vector.num_envs if active is None else int(np.sum(active))
 
   def _row(self, observations, i: int):
     return tree.map_structure(lambda x: np.copy(x[i]), observations)

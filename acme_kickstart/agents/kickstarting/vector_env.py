@@ -81,33 +81,44 @@ class VectorEnvironment:
       self._write_row(leaves, i, env.reset().observation)
     return self.observations
 
-  def step(self, actions: np.ndarray) -> VectorStep:
-    """Steps every environment; resets those whose episode ended."""
+  def step(self, actions: np.ndarray, active=None) -> VectorStep:
+    """Steps every environment (or those where `active`); resets those whose
+    episode ended. An inactive one keeps its observation, reward 0, not last."""
     source = self._buffers[self._current]
     self._current = 1 - self._current
     target = self._buffers[self._current]
+    rows = range(len(self._envs))
+    if active is not None:
+      rows = np.flatnonzero(active).tolist()
+      for leaf, source_leaf in zip(target, source):
+        leaf[:] = source_leaf
+      self._rewards[:] = 0.0
+      self._discounts[:] = 1.0
+      self._last[:] = False
     if self._fast:
-      self._step_fast(actions, source, target)
+      self._step_fast(actions, target, rows)
     else:
-      self._step_generic(actions, target)
+      self._step_generic(actions, target, rows)
     return VectorStep(self._rewards.copy(), self._discounts.copy(),
                       self._last.copy(), self._nests[2])
 
-  def _step_fast(self, actions, source, target):
-    del source  # Only pixels change: other leaves (the task id) are constant.
+  def _step_fast(self, actions, target, rows):
+    # Only pixels change: other leaves (the task id) are constant.
     pixels = target[self._pixels_leaf]
     rewards, discounts, last = self._rewards, self._discounts, self._last
-    for i, (env, action) in enumerate(zip(self._envs, actions.tolist())):
-      rewards[i], terminal, last[i] = env.act_into(action, pixels, i)
+    envs, actions = self._envs, actions.tolist()
+    for i in rows:
+      rewards[i], terminal, last[i] = envs[i].act_into(actions[i], pixels, i)
       discounts[i] = 0.0 if terminal else 1.0
     for i in np.flatnonzero(last).tolist():
       for final, leaf in zip(self._final, target):
         final[i] = leaf[i]
       self._envs[i].reset_into(pixels, i)
 
-  def _step_generic(self, actions, target):
-    for i, (env, action) in enumerate(zip(self._envs, actions)):
-      timestep = env.step(action)
+  def _step_generic(self, actions, target, rows):
+    for i in rows:
+      env = self._envs[i]
+      timestep = env.step(actions[i])
       self._rewards[i] = timestep.reward
       self._discounts[i] = timestep.discount
       self._last[i] = timestep.last()
