@@ -1,7 +1,11 @@
 """MinAtar-5 kickstarting: one multi-task student, one shipped teacher per game.
 
-Sized for a 2-core machine: 2 actor processes of 32 environments each (every
-actor plays all five games), batch 32 of 20-step sequences. On a big machine
+Sized for a 2-core machine: one actor process of 128 environments (it plays
+all five games), batch 32 of 20-step sequences. Measured on 2 cores
+(benchmarks/throughput.py, README "Throughput"): 1 x 128 made more env steps/s
+than 1 x 64 and than 2 x 32 in each of two interleaved repeats; one actor
+process leaves a core to the learner, and a bigger K spreads each policy
+call's fixed cost (~150 us per teacher) over more env steps. On a big machine
 the paper's layout (5 actors per task) is `actor_tasks`, e.g.
 `num_actors=25, actor_tasks=[[g] for g in GAMES for _ in range(5)]`.
 """
@@ -36,7 +40,7 @@ def get_config() -> ProgramConfig:
           entropy_cost=0.01,
           batch_size=32,
           sequence_length=20,
-          num_envs_per_actor=32,
+          num_envs_per_actor=128,
           distillation_costs=(1.0,),
           # Constant lambda = 1 until the benchmark shows another schedule
           # is better here; e.g. LambdaSchedule('linear',
@@ -53,7 +57,7 @@ def get_config() -> ProgramConfig:
                 for game in minatar.GAMES},
       network='minatar',
       network_kwargs=dict(conv_channels=16, hidden_size=128, lstm_size=128),
-      num_actors=2,
+      num_actors=1,
       max_env_steps=1_000_000,
       evaluator_episodes_per_task=4,
       evaluator_period_seconds=20.0,

@@ -75,6 +75,26 @@ class MinAtarEnvironment(base.SuiteEnvironment):
     pixels[:, :, :self._num_channels] = self._env.state()
     return {'pixels': pixels, 'task_id': self._task_id}
 
+  # A vector environment (agents/kickstarting/vector_env.py) steps many games
+  # through these two, writing each observation into its row of one
+  # preallocated [K, 10, 10, 10] array: no TimeStep, no new array per step.
+  # The channels past this game's are never written: they stay zero.
+  def reset_into(self, pixels: np.ndarray, row: int):
+    self._env.reset()
+    self._episode_steps = 0
+    self._reset_next_step = False
+    pixels[row, :, :, :self._num_channels] = self._env.state()
+
+  def act_into(self, action, pixels: np.ndarray, row: int):
+    """Steps the game; returns (reward, terminal, last)."""
+    reward, terminal = self._env.act(action)
+    pixels[row, :, :, :self._num_channels] = self._env.state()
+    self._episode_steps += 1
+    last = terminal or (self._max_episode_steps is not None and
+                        self._episode_steps >= self._max_episode_steps)
+    self._reset_next_step = last
+    return reward, terminal, last
+
   def reset(self) -> dm_env.TimeStep:
     self._env.reset()
     self._episode_steps = 0
@@ -85,17 +105,13 @@ class MinAtarEnvironment(base.SuiteEnvironment):
   def step(self, action) -> dm_env.TimeStep:
     if self._reset_next_step:
       return self.reset()
-    reward, terminal = self._env.act(int(action))
-    self._episode_steps += 1
-    truncated = (self._max_episode_steps is not None and
-                 self._episode_steps >= self._max_episode_steps)
-    self._reset_next_step = terminal or truncated
+    pixels = np.zeros((1,) + OBSERVATION_SHAPE, np.uint8)
+    reward, terminal, last = self.act_into(int(action), pixels, 0)
     return dm_env.TimeStep(
-        step_type=(dm_env.StepType.LAST if self._reset_next_step
-                   else dm_env.StepType.MID),
+        step_type=dm_env.StepType.LAST if last else dm_env.StepType.MID,
         reward=np.float32(reward),
         discount=_ZERO if terminal else _ONE,
-        observation=self._observation())
+        observation={'pixels': pixels[0], 'task_id': self._task_id})
 
 
 def make_environment(game: str, task_id: Optional[int] = None,

@@ -1,11 +1,14 @@
 """Batched actor: K environments per policy call, each with its task's teacher.
 
-One TF call a step runs the student on all K observations and each teacher on
-the environments of its task, so the ~1.3 ms a TF call costs is paid once per K
-env steps instead of once per env step. Every environment keeps its own episode:
-its student and teacher core states reset exactly at its episode starts, it has
-its own action-sampling generator, and it writes its own trajectory through its
-own acme `SequenceAdder`.
+The K environments are one vector environment (vector_env.py): actions go in
+as one array, observations, rewards, discounts and episode ends come out as
+arrays. One TF call a step runs the student on all K observations and each
+teacher on the environments of its task, so the ~1.3 ms a TF call costs is
+paid once per K env steps instead of once per env step. Every environment
+keeps its own episode: its student and teacher core states reset exactly at
+its episode starts, it has its own action-sampling generator, and its
+trajectory is what its own acme `SequenceAdder` would write (one
+BatchedSequenceAdder writes all K as whole columns, or one acme Adder each).
 """
 
 from typing import Dict, List, NamedTuple, Optional, Sequence
@@ -17,6 +20,7 @@ import sonnet as snt
 import tensorflow as tf
 import tree
 
+from acme_kickstart.agents.kickstarting import vector_env
 from acme_kickstart.teachers import TeacherSet
 
 
@@ -51,7 +55,11 @@ def _reset_where(first: tf.Tensor, state, initial_state):
 
 
 class BatchedActor:
-  """Steps K environments with one batched policy call per step."""
+  """Steps K environments, as one vector environment, with one policy call."""
+
+  # Steps of Gumbel noise drawn at once from each environment's generator:
+  # the same numbers, in the same order, as one draw per step.
+  NOISE_BLOCK = 64
 
   def __init__(self,
                network: snt.RNNCore,
@@ -64,29 +72,30 @@ class BatchedActor:
                greedy: bool = False,
                jit_compile: bool = False):
     # `adders`: one acme Adder per environment, or one BatchedSequenceAdder
-    # for all of them (the fast path: one call per step for all extras).
+    # for all of them (the fast path: whole columns, one call per step).
     self._batched_adder = hasattr(adders, 'add_batch')
     if (adders is not None and not self._batched_adder and
         len(adders) != len(environments)):
       raise ValueError(f'Need one adder per environment: {len(adders)} adders '
                        f'for {len(environments)} environments.')
     self._network = network
-    self._envs = list(environments)
+    self._vector = vector_env.VectorEnvironment(environments)
     self._adders = adders
     self._variable_client = variable_client
     self._greedy = greedy
-    num_envs = len(self._envs)
+    num_envs = self._vector.num_envs
     if action_seeds is None:
       action_seeds = [seed * 100_003 + i for i in range(num_envs)]
     self._rngs = [np.random.default_rng(s) for s in action_seeds]
+    self._num_actions = int(environments[0].action_spec().num_values)
+    self._noise = np.zeros([0, num_envs, self._num_actions])
+    self._noise_step = 0
 
-    # Each environment's first timestep tells its task.
-    self._timesteps = [env.reset() for env in self._envs]
-    self._task_ids = np.array(
-        [int(ts.observation['task_id']) for ts in self._timesteps], np.int32)
-    if adders is not None:
-      for i, ts in enumerate(self._timesteps):
-        self._add_first(i, ts)
+    # Each environment's first observation tells its task.
+    self._task_ids = np.array(self._vector.observations['task_id'], np.int32)
+    if adders is not None and not self._batched_adder:
+      for i in range(num_envs):
+        self._adders[i].add_first(self._first_timestep(i))
 
     # Teachers: env indices of each task that has one.
     self._teachers = teachers
@@ -100,7 +109,6 @@ class BatchedActor:
     self._teacher_mask = np.zeros([num_envs], np.float32)
     for indices in self._teacher_groups.values():
       self._teacher_mask[indices] = 1.0
-    self._num_actions = int(self._envs[0].action_spec().num_values)
 
     self._state = network.initial_state(num_envs)
     self._teacher_states = {
@@ -114,11 +122,11 @@ class BatchedActor:
 
   @property
   def num_envs(self) -> int:
-    return len(self._envs)
+    return self._vector.num_envs
 
   def _policy_step(self, observations, first, state, teacher_states):
     """Student and teachers on one batch; resets states where first is set."""
-    num_envs = len(self._envs)
+    num_envs = self._vector.num_envs
     state = _reset_where(first, state, self._network.initial_state(num_envs))
     (logits, _), new_state = self._network(observations, state)
     teacher_logits = tf.zeros([num_envs, self._num_actions], tf.float32)
@@ -140,25 +148,33 @@ class BatchedActor:
       return np.argmax(logits, axis=-1).astype(np.int32)
     # Gumbel-max with each environment's own generator: the same seeds give the
     # same actions whatever the batch an environment is stepped in.
-    noise = np.stack([rng.gumbel(size=self._num_actions) for rng in self._rngs])
+    if self._noise_step == len(self._noise):
+      self._noise = np.stack(
+          [rng.gumbel(size=(self.NOISE_BLOCK, self._num_actions))
+           for rng in self._rngs], axis=1)
+      self._noise_step = 0
+    noise = self._noise[self._noise_step]
+    self._noise_step += 1
     return np.argmax(logits + noise, axis=-1).astype(np.int32)
 
-  def step(self) -> int:
-    """Steps every environment once; returns the number of env steps taken."""
-    observations = tree.map_structure(
-        lambda *xs: np.stack(xs), *[ts.observation for ts in self._timesteps])
+  def step(self, active: Optional[np.ndarray] = None) -> int:
+    """Steps every environment once; returns the number of env steps taken.
+
+    `active` ([K] bool), for actors that only play: step only those
+    environments (an evaluator whose other episodes are done).
+    """
+    if active is not None and self._adders is not None:
+      raise ValueError('step(active) would leave gaps in the trajectories '
+                       'being written; it is for actors without adders.')
+    observations = self._vector.observations
     logits, teacher_logits, state, self._state, self._teacher_states = (
         self._policy(observations, self._first, self._state,
                      self._teacher_states))
     logits = logits.numpy()
     actions = self._sample(logits)
-
-    timesteps = []
-    for i, env in enumerate(self._envs):
-      timestep = env.step(actions[i])
-      self._returns[i] += timestep.reward
-      self._lengths[i] += 1
-      timesteps.append(timestep)
+    result = self._vector.step(actions, active)
+    self._returns += result.rewards
+    self._lengths += 1 if active is None else active
 
     if self._adders is not None:
       extras = {'logits': logits,
@@ -167,43 +183,51 @@ class BatchedActor:
                 'teacher_mask': self._teacher_mask,
                 'valid': self._valid}
       if self._batched_adder:
-        self._adders.add_batch(observations, self._first.copy(), actions,
-                               timesteps, extras)
+        self._adders.add_batch(observations, self._first, actions,
+                               result.rewards, result.discounts, result.last,
+                               result.final_observations, extras)
       else:
-        for i, adder in enumerate(self._adders):
-          adder.add(actions[i], timesteps[i],
-                    tree.map_structure(lambda x: x[i], extras))  # pylint: disable=cell-var-from-loop
+        self._add_each(actions, result, extras)
 
-    for i, timestep in enumerate(timesteps):
-      self._first[i] = timestep.last()
-      if timestep.last():
-        self._episodes.append(Episode(int(self._task_ids[i]), i,
-                                      float(self._returns[i]),
-                                      int(self._lengths[i])))
-        self._returns[i] = 0.0
-        self._lengths[i] = 0
-        timestep = self._envs[i].reset()
-        if self._adders is not None:
-          self._add_first(i, timestep)
-      self._timesteps[i] = timestep
+    for i in np.flatnonzero(result.last).tolist():
+      self._episodes.append(Episode(int(self._task_ids[i]), i,
+                                    float(self._returns[i]),
+                                    int(self._lengths[i])))
+      self._returns[i] = 0.0
+      self._lengths[i] = 0
+    self._first = result.last
 
     if self._variable_client is not None:
       self._variable_client.update()
-    return len(self._envs)
+    return self._vector.num_envs if active is None else int(np.sum(active))
 
-  def _add_first(self, i: int, timestep: dm_env.TimeStep):
-    if self._batched_adder:
-      self._adders.add_first(i, timestep)
-    else:
-      self._adders[i].add_first(timestep)
+  def _row(self, observations, i: int):
+    return tree.map_structure(lambda x: np.copy(x[i]), observations)
+
+  def _first_timestep(self, i: int) -> dm_env.TimeStep:
+    return dm_env.restart(self._row(self._vector.observations, i))
+
+  def _add_each(self, actions, result: vector_env.VectorStep, extras):
+    """One acme Adder per environment: a TimeStep each, as an EnvironmentLoop."""
+    for i, adder in enumerate(self._adders):
+      last = bool(result.last[i])
+      timestep = dm_env.TimeStep(
+          dm_env.StepType.LAST if last else dm_env.StepType.MID,
+          result.rewards[i], result.discounts[i],
+          self._row(result.final_observations if last
+                    else self._vector.observations, i))
+      adder.add(actions[i], timestep,
+                tree.map_structure(lambda x: x[i], extras))  # pylint: disable=cell-var-from-loop
+      if last:
+        adder.add_first(self._first_timestep(i))
 
   def reset(self):
     """Starts a new episode in every environment (for actors that only play)."""
     if self._adders is not None:
       raise ValueError('reset() would cut the trajectories being written; it '
                        'is for actors without adders (evaluation).')
-    self._timesteps = [env.reset() for env in self._envs]
-    self._first[:] = True
+    self._vector.reset()
+    self._first = np.ones([self._vector.num_envs], bool)
     self._returns[:] = 0.0
     self._lengths[:] = 0
 

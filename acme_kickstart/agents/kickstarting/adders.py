@@ -44,7 +44,10 @@ class _Env:
     self._parent.add_batch(
         observations=tree.map_structure(batch, self._observation),
         starts=np.array([self._start]), actions=batch(action),
-        next_timesteps=[next_timestep],
+        rewards=batch(next_timestep.reward),
+        discounts=batch(next_timestep.discount),
+        last=np.array([next_timestep.last()]),
+        final_observations=tree.map_structure(batch, next_timestep.observation),
         extras=tree.map_structure(batch, extras), indices=[self._index])
     self._observation, self._start = next_timestep.observation, False
     if next_timestep.last():
@@ -87,40 +90,56 @@ class BatchedSequenceAdder:
     self.reset(index)
 
   def add_batch(self, observations, starts: np.ndarray, actions: np.ndarray,
-                next_timesteps: Sequence[dm_env.TimeStep], extras,
+                rewards: np.ndarray, discounts: np.ndarray, last: np.ndarray,
+                final_observations, extras,
                 indices: Optional[Sequence[int]] = None):
-    """Adds one step of N environments (all K by default).
+    """Adds one step of N environments (all K by default), as whole columns.
 
     Args:
       observations: nest of [N, ...]: the observations the actions were taken on.
       starts: [N] bool, whether each observation starts an episode.
       actions: [N] actions.
-      next_timesteps: the N timesteps that followed (rewards, discounts, ends).
+      rewards, discounts: [N], of the timesteps that followed.
+      last: [N] bool, whether that timestep ended the episode.
+      final_observations: nest of [N, ...]: on rows where `last`, the
+        episode's final observation (other rows are not read).
       extras: nest of [N, ...] extras of each step (logits, core state, ...).
       indices: which environments the N rows are (defaults to all, in order).
     """
-    rewards = np.array([ts.reward for ts in next_timesteps])
-    discounts = np.array([ts.discount for ts in next_timesteps])
     step = acme_base.Step(observation=observations, action=actions,
                           reward=rewards, discount=discounts,
-                          start_of_episode=np.asarray(starts, bool),
-                          extras=extras)
+                          start_of_episode=starts, extras=extras)
     leaves = tree.flatten(step)
     if self._structure is None:
       self._allocate(step, leaves)
-    rows = (np.arange(self._num_envs) if indices is None
-            else np.asarray(indices))
-    positions = self._positions[rows]
-    for column, leaf in zip(self._columns, leaves):
-      column[rows, positions] = leaf
-    self._positions[rows] += 1
+    if indices is None:
+      positions = self._positions
+      for column, leaf in zip(self._columns, leaves):
+        column[self._all_rows, positions] = leaf
+      self._positions += 1
+      rows = self._all_rows
+    else:
+      rows = np.asarray(indices)
+      positions = self._positions[rows]
+      for column, leaf in zip(self._columns, leaves):
+        column[rows, positions] = leaf
+      self._positions[rows] += 1
 
-    for n, row in enumerate(rows):
-      if self._positions[row] == self._length:
+    full = self._positions[rows] == self._length
+    last = np.asarray(last, bool)
+    if not (full.any() or last.any()):
+      return
+    final_leaves = None
+    for n in np.flatnonzero(full | last).tolist():
+      row = int(rows[n])
+      if full[n]:
         self._write(row)
         self._shift(row)
-      if next_timesteps[n].last():
-        self._end_episode(row, next_timesteps[n].observation)
+      if last[n]:
+        if final_leaves is None:
+          final_leaves = tree.flatten(final_observations)
+        self._end_episode(row, [leaf[n] for leaf in final_leaves])
+    self._writer.flush(self._max_in_flight_items)
 
   def _allocate(self, step, leaves):
     self._structure = tree.map_structure(lambda x: None, step)
@@ -128,12 +147,12 @@ class BatchedSequenceAdder:
     self._columns = [
         np.zeros((self._num_envs, self._length) + np.shape(leaf)[1:],
                  np.asarray(leaf).dtype) for leaf in leaves]
+    self._all_rows = np.arange(self._num_envs)
 
-  def _end_episode(self, row: int, last_observation):
+  def _end_episode(self, row: int, observation_leaves):
     """The last observation with zero action, reward, discount and extras;
     then zeros up to the window's end (acme's ZERO_PAD); then one item."""
     position = self._positions[row]
-    observation_leaves = tree.flatten(last_observation)
     for c, column in enumerate(self._columns):
       column[row, position:] = 0
       if c < self._num_observation_leaves:
@@ -153,7 +172,6 @@ class BatchedSequenceAdder:
     self._writer.append(sequence)
     item = tree.map_structure(lambda column: column[-1], self._writer.history)
     self._writer.create_item(self._table, priority=1.0, trajectory=item)
-    self._writer.flush(self._max_in_flight_items)
     self.num_items += 1
 
   def reset(self, index: int):

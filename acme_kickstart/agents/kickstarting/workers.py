@@ -214,14 +214,16 @@ class EvaluatorWorker:
     self._variable_client.update_and_wait()
     self._actor.pop_episodes()
     self._actor.reset()
-    finished, seen = [], set()
-    while len(seen) < self._num_episodes:
+    finished, playing = [], np.ones([self._num_episodes], bool)
+    while playing.any():
       if stop is not None and stop.is_set():
         return None
-      self._actor.step()
+      # Only environments still in their episode step: the others' next
+      # episodes would not be counted (a long game would keep them going).
+      self._actor.step(playing)
       for episode in self._actor.pop_episodes():
-        if episode.env_index not in seen:
-          seen.add(episode.env_index)
+        if playing[episode.env_index]:
+          playing[episode.env_index] = False
           finished.append(episode)
     round_returns = collections.defaultdict(list)
     for episode in finished:

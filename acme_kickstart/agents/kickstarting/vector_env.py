@@ -1,0 +1,133 @@
+"""K dm_env environments as one vector environment: arrays in, arrays out.
+
+A batched actor spends its time per env step, so the vector environment keeps
+the per-step Python work to the one call each game needs: observations live
+in preallocated [K, ...] arrays (two sets, alternating, so the observations
+an action was taken on stay readable after the step), and rewards,
+discounts and episode ends come back as [K] arrays. An environment whose
+episode ends is reset at once: its final observation is kept in
+`final_observations` and its row of `observations` holds the next episode's
+first observation.
+
+Environments with `act_into` / `reset_into` (MinAtar) write their pixels
+straight into their row; any other dm_env goes through `step` and `reset`
+and its TimeStep is copied in.
+"""
+
+from typing import NamedTuple, Sequence
+
+import dm_env
+import numpy as np
+import tree
+
+
+class VectorStep(NamedTuple):
+  """What one step of all K environments gave."""
+  rewards: np.ndarray  # [K] float32.
+  discounts: np.ndarray  # [K] float32.
+  last: np.ndarray  # [K] bool: the step ended the environment's episode.
+  # Nest of [K, ...]: on rows where `last`, the episode's final observation
+  # (other rows hold stale data).
+  final_observations: object
+
+
+class VectorEnvironment:
+  """Steps K environments with one array of actions."""
+
+  def __init__(self, environments: Sequence[dm_env.Environment]):
+    self._envs = list(environments)
+    self._fast = all(hasattr(env, 'act_into') and hasattr(env, 'reset_into')
+                     for env in self._envs)
+    first = [env.reset() for env in self._envs]
+    self._structure = first[0].observation
+    stacked = [np.stack(leaves) for leaves in zip(
+        *[tree.flatten(ts.observation) for ts in first])]
+    # Two observation buffers: the one the actions were taken on, and the
+    # one the step writes. `final` holds the last observation of an episode.
+    self._buffers = [stacked, [np.copy(x) for x in stacked]]
+    self._final = [np.copy(x) for x in stacked]
+    self._nests = [tree.unflatten_as(self._structure, leaves)
+                   for leaves in self._buffers + [self._final]]
+    self._current = 0
+    if self._fast:
+      leaves = tree.flatten_with_path(self._structure)
+      self._pixels_leaf = [i for i, (path, _) in enumerate(leaves)
+                           if path == ('pixels',)]
+      if len(self._pixels_leaf) != 1:
+        self._fast = False  # act_into writes 'pixels' only.
+      else:
+        self._pixels_leaf = self._pixels_leaf[0]
+    self._rewards = np.zeros([len(self._envs)], np.float32)
+    self._discounts = np.ones([len(self._envs)], np.float32)
+    self._last = np.zeros([len(self._envs)], bool)
+
+  @property
+  def num_envs(self) -> int:
+    return len(self._envs)
+
+  @property
+  def environments(self):
+    return self._envs
+
+  @property
+  def observations(self):
+    """Nest of [K, ...]: what the next actions are taken on."""
+    return self._nests[self._current]
+
+  def reset(self):
+    """Starts a new episode in every environment."""
+    leaves = self._buffers[self._current]
+    for i, env in enumerate(self._envs):
+      self._write_row(leaves, i, env.reset().observation)
+    return self.observations
+
+  def step(self, actions: np.ndarray, active=None) -> VectorStep:
+    """Steps every environment (or those where `active`); resets those whose
+    episode ended. An inactive one keeps its observation, reward 0, not last."""
+    source = self._buffers[self._current]
+    self._current = 1 - self._current
+    target = self._buffers[self._current]
+    rows = range(len(self._envs))
+    if active is not None:
+      rows = np.flatnonzero(active).tolist()
+      for leaf, source_leaf in zip(target, source):
+        leaf[:] = source_leaf
+      self._rewards[:] = 0.0
+      self._discounts[:] = 1.0
+      self._last[:] = False
+    if self._fast:
+      self._step_fast(actions, target, rows)
+    else:
+      self._step_generic(actions, target, rows)
+    return VectorStep(self._rewards.copy(), self._discounts.copy(),
+                      self._last.copy(), self._nests[2])
+
+  def _step_fast(self, actions, target, rows):
+    # Only pixels change: other leaves (the task id) are constant.
+    pixels = target[self._pixels_leaf]
+    rewards, discounts, last = self._rewards, self._discounts, self._last
+    envs, actions = self._envs, actions.tolist()
+    for i in rows:
+      rewards[i], terminal, last[i] = envs[i].act_into(actions[i], pixels, i)
+      discounts[i] = 0.0 if terminal else 1.0
+    for i in np.flatnonzero(last).tolist():
+      for final, leaf in zip(self._final, target):
+        final[i] = leaf[i]
+      self._envs[i].reset_into(pixels, i)
+
+  def _step_generic(self, actions, target, rows):
+    for i in rows:
+      env = self._envs[i]
+      timestep = env.step(actions[i])
+      self._rewards[i] = timestep.reward
+      self._discounts[i] = timestep.discount
+      self._last[i] = timestep.last()
+      if timestep.last():
+        self._write_row(self._final, i, timestep.observation)
+        timestep = env.reset()
+      self._write_row(target, i, timestep.observation)
+
+  @staticmethod
+  def _write_row(leaves, row: int, observation):
+    for leaf, value in zip(leaves, tree.flatten(observation)):
+      leaf[row] = value
