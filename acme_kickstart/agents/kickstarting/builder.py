@@ -235,16 +235,13 @@ def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
                  score_ranges=None,
                  events_logger=None) -> learning.KickstartingLearner:
   num_tasks = len(task_names)
-  costs = list(config.distillation_costs)
-  if len(costs) == 1:
-    costs = costs * num_tasks
   return learning.KickstartingLearner(
       network=network,
       dataset=dataset,
       num_tasks=num_tasks,
       task_names=task_names,
       learning_rate=config.learning_rate,
-      distillation_costs=costs,
+      distillation_costs=config.distillation_costs,
       entropy_cost=config.entropy_cost,
       baseline_cost=config.baseline_cost,
       discount=config.discount,

@@ -16,6 +16,7 @@ import tree
 
 from acme_kickstart.agents.kickstarting import gating
 from acme_kickstart.agents.kickstarting import losses
+from acme_kickstart.agents.kickstarting import optimizers
 from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.agents.kickstarting import task_scores
 
@@ -73,7 +74,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
                        f'{num_tasks} tasks.')
 
     # Hyperparameters that may change while training (PBT): tf.Variables.
-    costs = _per_task(distillation_costs, num_tasks)
+    costs = schedules.per_task_lambdas(distillation_costs, num_tasks)
     self._learning_rate = tf.Variable(
         learning_rate, dtype=tf.float32, trainable=False, name='learning_rate')
     self._entropy_cost = tf.Variable(
@@ -116,28 +117,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
                        f'got {reward_clipping!r}.')
     self._reward_clipping = reward_clipping
 
-    if optimizer == 'adam':
-      optimizer = snt.optimizers.Adam(learning_rate=self._applied_learning_rate)
-    elif optimizer == 'rmsprop':
-      optimizer = snt.optimizers.RMSProp(
-          learning_rate=self._applied_learning_rate, decay=rmsprop_decay,
-          epsilon=rmsprop_epsilon)
-    elif isinstance(optimizer, str):
-      raise ValueError(f"optimizer must be 'adam', 'rmsprop' or an "
-                       f'snt.Optimizer, got {optimizer!r}.')
-    self._optimizer = optimizer
-    # Create the optimizer's slots now, eagerly. Sonnet creates them on the
-    # first apply, here inside a tf.cond in the traced step, where a retrace
-    # can later reach a handle of the dead first graph. Early slots also give
-    # every learner the same state from the start (PBT copies it).
-    if hasattr(optimizer, '_initialize'):
-      optimizer._initialize(network.trainable_variables)  # pylint: disable=protected-access
-    if isinstance(optimizer, snt.optimizers.RMSProp):
-      # TF1's RMSPropOptimizer (IMPALA's) starts the mean square at 1, Sonnet's
-      # at 0: with epsilon 0.1 the first steps then differ by up to ~3x.
-      for mean_square in optimizer.ms:
-        mean_square.assign(tf.fill(mean_square.shape,
-                                   rmsprop_initial_mean_square))
+    self._optimizer = optimizers.make_optimizer(
+        optimizer, self._applied_learning_rate, network.trainable_variables,
+        rmsprop_decay, rmsprop_epsilon, rmsprop_initial_mean_square)
 
     self._counter = counter or counting.Counter()
     self._logger = logger or loggers.TerminalLogger('learner', time_delta=1.)
@@ -160,7 +142,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       self._entropy_cost.assign(entropy_cost)
     if distillation_costs is not None:
       self._distillation_costs.assign(
-          _per_task(distillation_costs, self._num_tasks))
+          schedules.per_task_lambdas(distillation_costs, self._num_tasks))
 
   def get_hyperparameters(self) -> Dict[str, Union[float, List[float]]]:
     return {
@@ -369,18 +351,3 @@ def _valid_rows(data) -> tf.Tensor:
 def _linear_decay(env_steps: tf.Variable, horizon: int) -> tf.Tensor:
   """max(0, 1 - env_steps / horizon)."""
   return tf.maximum(0.0, 1.0 - tf.cast(env_steps, tf.float32) / float(horizon))
-
-
-def _per_task(costs: Union[float, Sequence[float]], num_tasks: int) -> np.ndarray:
-  """Broadcasts lambda to one value per task and checks lambda_k >= 0."""
-  costs = np.asarray(costs, dtype=np.float32)
-  if costs.ndim == 0:
-    costs = np.full([num_tasks], costs, np.float32)
-  if costs.shape != (num_tasks,):
-    raise ValueError(f'Expected one distillation cost per task ({num_tasks}), '
-                     f'got {costs.tolist()}.')
-  if not np.all(np.isfinite(costs)) or np.any(costs < 0):
-    raise ValueError(
-        f'Distillation costs (lambda_k) must be finite and >= 0, got '
-        f'{costs.tolist()}. Use 0 to switch a teacher off.')
-  return costs

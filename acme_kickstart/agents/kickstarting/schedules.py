@@ -30,8 +30,9 @@ or lambda^0 never retraces.
 """
 
 import dataclasses
-from typing import Optional
+from typing import Optional, Sequence, Union
 
+import numpy as np
 import tensorflow as tf
 
 KINDS = ('constant', 'linear', 'exponential', 'gated', 'pbt')
@@ -154,3 +155,20 @@ def parse(spec: str) -> LambdaSchedule:
       f"Bad lambda schedule {spec!r}: use 'constant', 'gated', 'pbt', "
       "'linear:ENV_STEPS[:FINAL_FRACTION]' or 'exponential:RATE[:FINAL_FRACTION]'"
       ", optionally followed by '+gated'.")
+
+
+def per_task_lambdas(costs: Union[float, Sequence[float]],
+                     num_tasks: int) -> np.ndarray:
+  """lambda^0 as one value per task (a scalar or a 1-sequence is broadcast);
+  checks lambda_k >= 0. The one place where lambda is broadcast."""
+  costs = np.asarray(costs, dtype=np.float32)
+  if costs.ndim == 0 or costs.shape == (1,):
+    costs = np.full([num_tasks], costs.reshape(()), np.float32)
+  if costs.shape != (num_tasks,):
+    raise ValueError(f'Expected one distillation cost per task ({num_tasks}), '
+                     f'got {costs.tolist()}.')
+  if not np.all(np.isfinite(costs)) or np.any(costs < 0):
+    raise ValueError(
+        f'Distillation costs (lambda_k) must be finite and >= 0, got '
+        f'{costs.tolist()}. Use 0 to switch a teacher off.')
+  return costs
