@@ -113,3 +113,36 @@ def teacher_set(teacher: Teacher, game: str) -> TeacherSet:
 def build(network):
   tf2_utils.create_variables(network, [minatar.observation_spec()])
   return network
+
+
+def distil_on_breakout(teacher_spec, env_steps: int) -> List[Dict[str, float]]:
+  """A short single-process kickstarting run on breakout from `teacher_spec`
+  (a TeacherSpec), lambda = 1 and no entropy bonus, so the curve shows
+  distillation alone. One row per learner step: env steps, KL to the teacher,
+  distillation loss. (benchmarks/acme_q_teacher.py and its test.)"""
+  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.agents.kickstarting.config import ProgramConfig  # pylint: disable=g-import-not-at-top
+  config = ProgramConfig(teachers={'breakout': teacher_spec})
+  spec = builder.environment_spec(config)
+  teachers = builder.load_teachers(config, spec.actions.num_values,
+                                   spec.observations)
+  agent_config = KickstartingConfig(batch_size=8, sequence_length=10,
+                                    entropy_cost=0.0, learning_rate=2e-3,
+                                    distillation_costs=(1.0,),
+                                    num_envs_per_actor=8, seed=0)
+  rows = []
+  with KickstartingAgent(make_envs('breakout', 8, seed=0),
+                         MinAtarNetwork(6, hidden_size=32, lstm_size=32),
+                         agent_config, minatar.GAMES,
+                         teachers=teachers) as agent:
+    learner_step = agent.learner.step
+
+    def logged_step():
+      metrics = learner_step()
+      rows.append(dict(env_steps=agent.env_steps,
+                       kl=float(metrics['kl/breakout']),
+                       distillation_loss=float(metrics['distillation_loss'])))
+      return metrics
+    agent.learner.step = logged_step
+    agent.run(env_steps)
+  return rows

@@ -5,7 +5,8 @@ channels) with breakout's minimal action set (noop, left, right), snapshotted
 the acme way and loaded through a TeacherSpec (raw_channels, action_map
 'minimal', q_temperature). A single-process student (MinAtarNetwork, 6 actions)
 is kickstarted on breakout with lambda = 1 and no entropy bonus, so the curve
-shows distillation alone; the test test_acme_teachers.py runs a shorter copy.
+shows distillation alone (experiments.distil_on_breakout, which
+test_acme_teachers.py runs for fewer steps).
 
   python benchmarks/acme_q_teacher.py --env_steps=8000 \
       --output=results/teachers_from_anywhere
@@ -13,6 +14,7 @@ shows distillation alone; the test test_acme_teachers.py runs a shorter copy.
 
 import json
 import os
+import subprocess
 import tempfile
 
 from absl import app
@@ -33,42 +35,17 @@ def main(_):
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
   from acme_kickstart import stock_acme  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting import KickstartingAgent  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting import KickstartingConfig  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting.config import ProgramConfig  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.environments import minatar  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.networks import MinAtarNetwork  # pylint: disable=g-import-not-at-top
+  from acme_kickstart import experiments  # pylint: disable=g-import-not-at-top
   from acme_kickstart.teacher_specs import TeacherSpec  # pylint: disable=g-import-not-at-top
 
   tf.random.set_seed(0)
   snapshot = stock_acme.write_snapshot(
       acme_networks.DQNAtariNetwork(3),
       stock_acme.raw_observation_spec('breakout'), tempfile.mkdtemp())
-  config = ProgramConfig(teachers={'breakout': TeacherSpec(
-      snapshot, observation_fn='raw_channels', action_map='minimal',
-      q_temperature=FLAGS.q_temperature)})
-  spec = builder.environment_spec(config)
-  teachers = builder.load_teachers(config, 6, spec.observations)
-  agent_config = KickstartingConfig(batch_size=8, sequence_length=10,
-                                    entropy_cost=0.0, learning_rate=2e-3,
-                                    distillation_costs=(1.0,),
-                                    num_envs_per_actor=8, seed=0)
-  envs = [minatar.make_environment('breakout', seed=i) for i in range(8)]
-  rows = []
-  with KickstartingAgent(envs, MinAtarNetwork(6, hidden_size=32, lstm_size=32),
-                         agent_config, minatar.GAMES,
-                         teachers=teachers) as agent:
-    learner_step = agent.learner.step
-
-    def logged_step():
-      metrics = learner_step()
-      rows.append(dict(env_steps=agent.env_steps,
-                       kl=float(metrics['kl/breakout']),
-                       distillation_loss=float(metrics['distillation_loss'])))
-      return metrics
-    agent.learner.step = logged_step
-    agent.run(FLAGS.env_steps)
+  rows = experiments.distil_on_breakout(
+      TeacherSpec(snapshot, observation_fn='raw_channels',
+                  action_map='minimal', q_temperature=FLAGS.q_temperature),
+      FLAGS.env_steps)
 
   os.makedirs(FLAGS.output, exist_ok=True)
   steps = np.array([r['env_steps'] for r in rows])
@@ -83,6 +60,12 @@ def main(_):
       kl_first=float(kl[:window].mean()), kl_last=float(kl[-window:].mean()),
       distillation_first=float(distillation[:window].mean()),
       distillation_last=float(distillation[-window:].mean()),
+      git_commit=subprocess.run(
+          ['git', 'rev-parse', 'HEAD'], capture_output=True, text=True,
+          cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip(),
+      command=f'python benchmarks/acme_q_teacher.py '
+              f'--env_steps={FLAGS.env_steps} '
+              f'--q_temperature={FLAGS.q_temperature}',
       curve=rows)
   with open(os.path.join(FLAGS.output, 'acme_q_teacher.json'), 'w') as f:
     json.dump(summary, f, indent=1)

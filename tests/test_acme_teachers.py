@@ -10,12 +10,10 @@ import pytest
 import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import builder
-from acme_kickstart.agents.kickstarting import KickstartingAgent
-from acme_kickstart.agents.kickstarting import KickstartingConfig
 from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.environments import minatar
-from acme_kickstart.networks import MinAtarNetwork
+from acme_kickstart import experiments
 from acme_kickstart import stock_acme
 from acme_kickstart.teacher_specs import TeacherSpec
 
@@ -137,22 +135,10 @@ def test_short_run_from_an_acme_q_network_teacher_distils_it(tmp_path):
   config = ProgramConfig(teachers={'breakout': TeacherSpec(
       path, observation_fn='raw_channels', action_map='minimal',
       q_temperature=TAU)})
-  spec = builder.environment_spec(config)
-  teachers = builder.load_teachers(config, 6, spec.observations)
-  agent_config = KickstartingConfig(batch_size=8, sequence_length=10,
-                                    entropy_cost=0.0, learning_rate=2e-3,
-                                    distillation_costs=(1.0,),
-                                    num_envs_per_actor=8, seed=0)
-  student = MinAtarNetwork(6, hidden_size=32, lstm_size=32)
-  envs = [minatar.make_environment('breakout', seed=i) for i in range(8)]
-  metrics = []
-  with KickstartingAgent(envs, student, agent_config, minatar.GAMES,
-                         teachers=teachers) as agent:
-    learner_step = agent.learner.step
-    agent.learner.step = lambda: metrics.append(learner_step())
-    while len(metrics) < 40:
-      agent.run(8)
-  kl = np.array([m['kl/breakout'] for m in metrics])
+  # ~40 learner steps (each takes 8 sequences of 9 new env steps).
+  metrics = experiments.distil_on_breakout(config.teachers['breakout'], 3_000)
+  assert len(metrics) >= 40
+  kl = np.array([m['kl'] for m in metrics])
   distillation = np.array([m['distillation_loss'] for m in metrics])
   assert np.all(np.isfinite(kl)) and np.all(np.isfinite(distillation))
   # The student starts uniform over 6 actions, the teacher on 3 of them.
