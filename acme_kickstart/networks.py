@@ -276,3 +276,11 @@ class LargeImpalaNetwork(ImpalaNetwork):
                name: str = 'large_impala_network', **kwargs):
     super().__init__(LargeImpalaTorso(channels, hidden_size=hidden_size),
                      num_actions, lstm_size=lstm_size, name=name, **kwargs)
+
+
+# The student networks an experiment config names (ExperimentConfig.network).
+BY_NAME = {
+    'minatar': MinAtarNetwork,
+    'small_impala': SmallImpalaNetwork,
+    'large_impala': LargeImpalaNetwork,
+}

@@ -12,16 +12,14 @@ DMLab-30 ones: scalable_agent README, "Distributed Training on DMLab-30"
 gradient clipping), https://github.com/deepmind/scalable_agent.
 """
 
-import dataclasses
 import os
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-from acme_kickstart import networks
 from acme_kickstart.agents.kickstarting import KickstartingConfig
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.environments import dmlab30
-from acme_kickstart.environments import wrappers
-from acme_kickstart.teachers import Teacher, TeacherSet
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
+from acme_kickstart.experiments.config import Topology
 
 # scalable_agent README (DMLab-30 learner command line).
 IMPALA_DMLAB30_LEARNING_RATE = 0.00031866995608948655
@@ -32,7 +30,7 @@ IMPALA_UNROLL_LENGTH = 100
 IMPALA_NUM_ACTION_REPEATS = 4
 
 
-def impala_dmlab30_agent_config(seed: int = 0) -> KickstartingConfig:
+def impala_dmlab30_agent_config() -> KickstartingConfig:
   """IMPALA's published DMLab-30 hyperparameters as a KickstartingConfig.
 
   An unroll of 100 agent steps is 100 transitions; acme sequences carry one
@@ -65,129 +63,63 @@ def impala_dmlab30_agent_config(seed: int = 0) -> KickstartingConfig:
       sequence_length=IMPALA_UNROLL_LENGTH + 1,
       sequence_period=IMPALA_UNROLL_LENGTH,
       reward_clipping='soft_asymmetric',
-      num_envs_per_actor=1,
-      seed=seed)
+      num_envs_per_actor=1)
 
 
-@dataclasses.dataclass
-class DMLab30Experiment:
-  """Topology, environments, teachers and agent of the DMLab-30 experiment.
+def make_experiment(levels: Sequence[str] = dmlab30.LEVELS,
+                    network: str = 'large',
+                    teacher_snapshot_dir: str = '~/kickstart/dmlab30_teachers',
+                    level_cache_dir: Optional[str] = '/tmp/dmlab_level_cache',
+                    dataset_path: Optional[str] = None,
+                    run_dir: str = 'runs/dmlab30',
+                    seed: int = 0) -> ExperimentConfig:
+  """The paper's DMLab-30 experiment on `levels` (all 30 by default).
 
-  Teachers: one acme snapshot per level, at `<teacher_snapshot_dir>/<level>`
-  (the directory holding saved_model.pb, i.e. a copy or link of a teacher
-  run's `snapshots/network`), named by the training level name in LEVELS.
+  Student: IMPALA's 'large' (15-conv ResNet) or 'small' (2 convs) network,
+  with the previous action and reward as inputs. Teachers: one acme snapshot
+  per level, at `<teacher_snapshot_dir>/<level>` (the directory holding
+  saved_model.pb, e.g. a copy or link of a teacher run's
+  `snapshots/network`). Rewards: the agent config's 'soft_asymmetric'
+  clipping. The run lasts IMPALA's 10^10 frames (4 frames an agent step),
+  over which the learning rate decays to 0.
   """
-  # Topology: one learner; actors assigned to levels round robin.
-  num_learners: int = 1
-  num_actors: int = 150
-  actors_per_level: int = 5
-  levels: Tuple[str, ...] = dmlab30.LEVELS
-  # Student network: 'large' (15-conv ResNet) or 'small' (2 convs), with
-  # IMPALA's previous action and reward inputs.
-  network: str = 'large'
-  use_previous_action_reward: bool = True
-  # IMPALA's published hyperparameters (see impala_dmlab30_agent_config).
-  agent: KickstartingConfig = dataclasses.field(
-      default_factory=impala_dmlab30_agent_config)
-  # IMPALA's DMLab-30 run squashed rewards with 'soft_asymmetric' clipping
-  # (5 tanh(r / 5), negative rewards scaled by 0.3): agent.reward_clipping,
-  # applied by the learner.
-  # The run's length; the agent's learning rate decays linearly to 0 over it
-  # (agent.learning_rate_decay_env_steps, in agent steps of 4 frames).
-  total_environment_frames: int = IMPALA_DMLAB30_TOTAL_FRAMES
-  # Environments.
-  action_repeat: int = dmlab30.ACTION_REPEAT
-  level_cache_dir: Optional[str] = '/tmp/dmlab_level_cache'
-  dataset_path: Optional[str] = None  # psychlab_* levels' image dataset.
-  # Teachers.
-  teacher_snapshot_dir: str = '~/kickstart/dmlab30_teachers'
-
-  def __post_init__(self):
-    self.levels = tuple(self.levels)
-    for level in self.levels:
-      dmlab30.check_level(level)
-    if self.num_actors != self.actors_per_level * len(self.levels):
-      raise ValueError(
-          f'num_actors ({self.num_actors}) must be actors_per_level '
-          f'({self.actors_per_level}) x the number of levels '
-          f'({len(self.levels)}).')
-    if self.network not in ('large', 'small'):
-      raise ValueError(f"network must be 'large' or 'small', got "
-                       f'{self.network!r}.')
-    if self.num_learners != 1:
-      raise ValueError('The paper\'s setup has exactly one learner.')
-
-  @property
-  def task_names(self) -> Tuple[str, ...]:
-    return self.levels
-
-  def actor_levels(self) -> Sequence[str]:
-    """The level each actor plays: round robin, actors_per_level each."""
-    return dmlab30.actor_levels(self.num_actors, self.levels)
-
-  def make_network(self):
-    network_class = (networks.LargeImpalaNetwork if self.network == 'large'
-                     else networks.SmallImpalaNetwork)
-    return network_class(
-        dmlab30.NUM_ACTIONS, pixel_scale=1.0 / 255.0,
-        use_previous_action_reward=self.use_previous_action_reward)
-
-  def make_environment(self, actor_index: int, seed: Optional[int] = None):
-    """Actor `actor_index`'s environment (with previous action and reward)."""
-    level = self.actor_levels()[actor_index]
-    env = dmlab30.make_environment(
-        level, task_id=self.levels.index(level),
-        seed=actor_index + 1 if seed is None else seed,
-        level_cache_dir=self.level_cache_dir, dataset_path=self.dataset_path,
-        action_repeat=self.action_repeat)
-    if self.use_previous_action_reward:
-      env = wrappers.PreviousActionReward(env)
-    return env
-
-  def observation_spec(self) -> dict:
-    spec = dmlab30.observation_spec()
-    if self.use_previous_action_reward:
-      spec = wrappers.with_previous_action_reward(spec, dmlab30.NUM_ACTIONS)
-    return spec
-
-  def teacher_snapshot(self, level: str) -> str:
-    return os.path.join(os.path.expanduser(self.teacher_snapshot_dir), level)
-
-  def load_teachers(self) -> TeacherSet:
-    """One teacher per level, from `teacher_snapshot_dir/<level>`."""
-    teachers = {task_id: Teacher.from_snapshot(self.teacher_snapshot(level),
-                                               name=level)
-                for task_id, level in enumerate(self.levels)}
-    return TeacherSet(teachers, len(self.levels), dmlab30.NUM_ACTIONS,
-                      self.observation_spec(), self.levels)
+  if network not in ('large', 'small'):
+    raise ValueError(f"network must be 'large' or 'small', got {network!r}.")
+  for level in levels:
+    dmlab30.check_level(level)
+  snapshots = os.path.expanduser(teacher_snapshot_dir)
+  return ExperimentConfig(
+      agent=impala_dmlab30_agent_config(),
+      suite='dmlab30',
+      suite_kwargs=dict(level_cache_dir=level_cache_dir,
+                        dataset_path=dataset_path,
+                        action_repeat=dmlab30.ACTION_REPEAT),
+      tasks=tuple(levels),
+      teachers={level: os.path.join(snapshots, level) for level in levels},
+      network=f'{network}_impala',
+      network_kwargs=dict(pixel_scale=1.0 / 255.0,
+                          use_previous_action_reward=True),
+      previous_action_reward=True,
+      seed=seed,
+      run=RunConfig(max_env_steps=(IMPALA_DMLAB30_TOTAL_FRAMES //
+                                   dmlab30.ACTION_REPEAT),
+                    run_dir=run_dir))
 
 
-  def to_program_config(self, run_dir: str = 'runs/dmlab30') -> ProgramConfig:
-    """The experiment as the Launchpad program's config (make_program)."""
-    return ProgramConfig(
-        agent=self.agent,
-        suite='dmlab30',
-        tasks=self.levels,
-        teachers={level: self.teacher_snapshot(level) for level in self.levels},
-        network=f'{self.network}_impala',
-        network_kwargs=dict(
-            pixel_scale=1.0 / 255.0,
-            use_previous_action_reward=self.use_previous_action_reward),
-        env_kwargs=dict(level_cache_dir=self.level_cache_dir,
-                        dataset_path=self.dataset_path,
-                        action_repeat=self.action_repeat),
-        previous_action_reward=self.use_previous_action_reward,
-        num_actors=self.num_actors,
-        actor_tasks=[[level] for level in self.actor_levels()],
-        max_env_steps=self.total_environment_frames // self.action_repeat,
-        run_dir=run_dir)
+def make_topology(levels: Sequence[str] = dmlab30.LEVELS,
+                  actors_per_level: int = 5) -> Topology:
+  """One learner and `actors_per_level` single-level actors per level,
+  assigned round robin as scalable_agent's --level_name=dmlab30 does."""
+  num_actors = actors_per_level * len(levels)
+  return Topology(
+      num_actors=num_actors,
+      actor_tasks=[[level] for level in dmlab30.actor_levels(num_actors,
+                                                             levels)])
 
 
-def get_config() -> ProgramConfig:
-  """For launch/kickstart.py --config=configs/dmlab30.py."""
-  return make_config().to_program_config()
-
-
-def make_config(**overrides) -> DMLab30Experiment:
-  """The paper's DMLab-30 experiment, with optional field overrides."""
-  return DMLab30Experiment(**overrides)
+def get_config(part: str = 'experiment'):
+  """`--config=configs/dmlab30.py` the experiment; `:topology` its layout."""
+  parts = {'experiment': make_experiment, 'topology': make_topology}
+  if part not in parts:
+    raise ValueError(f'Unknown config part {part!r}: use one of {sorted(parts)}.')
+  return parts[part]()

@@ -14,9 +14,11 @@ import json
 import os
 
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
+from acme_kickstart.experiments.config import Topology
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEACHERS_DIR = os.path.join(REPO, 'teachers', 'minatar5')
@@ -33,8 +35,8 @@ def teacher_scores() -> dict:
   return scores
 
 
-def get_config() -> ProgramConfig:
-  return ProgramConfig(
+def get_experiment() -> ExperimentConfig:
+  return ExperimentConfig(
       agent=KickstartingConfig(
           learning_rate=1e-3,
           entropy_cost=0.01,
@@ -43,11 +45,10 @@ def get_config() -> ProgramConfig:
           num_envs_per_actor=128,
           distillation_costs=(1.0,),
           # Constant lambda = 1 until the benchmark shows another schedule
-          # is better here; e.g. LambdaSchedule('linear',
-          # decay_env_steps=200_000) (the paper's 1 -> 0 by 20% of the
-          # budget) or LambdaSchedule('gated') (off once the student reaches
-          # its teacher's reference score, below). launch/kickstart.py
-          # --lambda_schedule overrides it.
+          # is better here; e.g. --config.agent.distillation_schedule.kind=
+          # linear --config.agent.distillation_schedule.decay_env_steps=
+          # 200000 (the paper's 1 -> 0 by 20% of the budget) or kind=gated
+          # (off once the student reaches its teacher's reference score).
           distillation_schedule=LambdaSchedule('constant'),
           max_queue_size=256,
       ),
@@ -55,13 +56,35 @@ def get_config() -> ProgramConfig:
       tasks=minatar.GAMES,
       teachers={game: os.path.join(TEACHERS_DIR, game)
                 for game in minatar.GAMES},
-      network='minatar',
-      network_kwargs=dict(conv_channels=16, hidden_size=128, lstm_size=128),
-      num_actors=1,
-      max_env_steps=1_000_000,
-      evaluator_episodes_per_task=4,
-      evaluator_period_seconds=20.0,
       # The teachers' scores: 100% of the fitness, and s_k^T of the gate.
       reference_scores=teacher_scores(),
-      run_dir='runs/minatar5',
+      network='minatar',
+      network_kwargs=dict(conv_channels=16, hidden_size=128, lstm_size=128),
+      run=RunConfig(
+          max_env_steps=1_000_000,
+          evaluator_episodes_per_task=4,
+          evaluator_period_seconds=20.0,
+          run_dir='runs/minatar5'),
   )
+
+
+def get_topology() -> Topology:
+  return Topology(num_actors=1)
+
+
+def get_demo() -> ExperimentConfig:
+  """`make demo`'s run: the experiment for 2.5M env steps in runs/demo."""
+  experiment = get_experiment()
+  experiment.run.max_env_steps = 2_500_000
+  experiment.run.run_dir = 'runs/demo'
+  return experiment
+
+
+def get_config(part: str = 'experiment'):
+  """`--config=configs/minatar5.py` the experiment; `:topology` its layout;
+  `:demo` the demo's run of it."""
+  parts = {'experiment': get_experiment, 'topology': get_topology,
+           'demo': get_demo}
+  if part not in parts:
+    raise ValueError(f'Unknown config part {part!r}: use one of {sorted(parts)}.')
+  return parts[part]()

@@ -17,29 +17,44 @@ lambda <= 2) exclude the corners the committed run collapsed into.
 
 import dataclasses
 import os
+import sys
 
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
-from acme_kickstart.config_files import load_config
+from acme_kickstart.experiments.config import Topology
 from acme_kickstart.pbt.config import PBTConfig
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import minatar5  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
-def get_config() -> PBTConfig:
-  member = load_config(os.path.join(_HERE, 'minatar5.py'))
+def get_pbt() -> PBTConfig:
+  member = minatar5.get_experiment()
   member = dataclasses.replace(
       member,
       agent=dataclasses.replace(member.agent, batch_size=16,
                                 num_envs_per_actor=16,
                                 distillation_schedule=LambdaSchedule('pbt')),
-      num_actors=1,
-      max_env_steps=400_000,
-      evaluator_period_seconds=30.0,
-      evaluator_episodes_per_task=4,
-      fitness_rounds=5,
-      run_dir='runs/minatar5_pbt')
+      run=dataclasses.replace(member.run, max_env_steps=400_000,
+                              evaluator_period_seconds=30.0,
+                              evaluator_episodes_per_task=4,
+                              evaluator_rounds_kept=5,
+                              run_dir='runs/minatar5_pbt'))
   return PBTConfig(member=member, population_size=4,
                    run_dir='runs/minatar5_pbt', ready_env_steps=100_000,
-                   controller_period_seconds=20.0,
+                   controller_period_seconds=20.0, fitness_rounds=5,
                    # lambdas='factorised' searches lambda_k = alpha * rho_k.
                    search_space=dict(lambdas='independent'))
+
+
+def get_topology() -> Topology:
+  """Each member's layout: one actor."""
+  return Topology(num_actors=1)
+
+
+def get_config(part: str = 'pbt'):
+  """`--config=configs/minatar5_pbt.py` the population; `:topology` the
+  layout of each member."""
+  parts = {'pbt': get_pbt, 'topology': get_topology}
+  if part not in parts:
+    raise ValueError(f'Unknown config part {part!r}: use one of {sorted(parts)}.')
+  return parts[part]()

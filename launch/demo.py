@@ -2,40 +2,46 @@
 
   make demo        # = python launch/demo.py --lp_launch_type=local_mp
 
-Launches configs/minatar5.py's program as processes: a Reverb queue, a counter,
-the learner, 2 actors that each play all five games (every environment's
-teacher is the shipped snapshot in teachers/minatar5/<game>) and an evaluator,
-for 2.5M env steps. It prints progress while the student trains, then a table
+Launches configs/minatar5.py's program (its `demo` config and its topology) as
+processes: a Reverb queue, a counter, the learner, one actor of 128
+environments playing all five games (every environment's teacher is the
+shipped snapshot in teachers/minatar5/<game>) and an evaluator, for 2.5M env
+steps (--config.run.max_env_steps). It prints progress while the student trains, then a table
 per game (teacher, student, normalised score) and writes
 <run_dir>/learning_curve.png and <run_dir>/results.json. About 10 minutes on 2
 CPU cores.
 """
 
-import dataclasses
 import json
 import os
+import sys
 import threading
 import time
 
 from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
+from ml_collections import config_flags
 import numpy as np
 
-from acme_kickstart import plotting
-from acme_kickstart import results
-from acme_kickstart import run_dirs
-from acme_kickstart import scoring
-from acme_kickstart.agents.kickstarting import program as program_lib
-from acme_kickstart.config_files import load_config
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from acme_kickstart import plotting  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart import results  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart import scoring  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-flags.DEFINE_string('config', os.path.join(_REPO, 'configs', 'minatar5.py'),
-                    'Python file defining get_config() -> ProgramConfig.')
-flags.DEFINE_string('run_dir', 'runs/demo', 'Run directory of the demo.')
-flags.DEFINE_integer('max_env_steps', 2_500_000,
-                     'Env steps of the student (all five games together).')
-flags.DEFINE_integer('seed', 0, 'Seed of the student.')
+_DEFAULT = os.path.join(_REPO, 'configs', 'minatar5.py')
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', _DEFAULT + ':demo', 'Config file (and part) whose get_config() '
+    'is the demo\'s ExperimentConfig; e.g. --config.run.max_env_steps=1000000.')
+config_flags.DEFINE_config_file(
+    'topology', _DEFAULT + ':topology', "The layout; default: the --config "
+    "file's get_config('topology').")
+flags.DEFINE_integer('final_rounds', 3, 'Evaluation rounds averaged into the '
+                     "final table's student column.")
 flags.DEFINE_boolean('resume', False, 'Continue the run in run_dir instead of '
                      'moving it aside and starting afresh.')
 flags.DEFINE_float('progress_seconds', 15.0, 'Seconds between progress lines.')
@@ -54,11 +60,11 @@ def _last_row(path: str) -> dict:
 
 def _progress_line(config, start: float) -> str:
   actor = _last_row(
-      run_dirs.join(config.run_dir, 'logs', 'actor_0', 'logs.csv'))
-  evaluation = _last_row(results.evaluator_csv(config.run_dir))
+      run_dirs.join(config.run.run_dir, 'logs', 'actor_0', 'logs.csv'))
+  evaluation = _last_row(results.evaluator_csv(config.run.run_dir))
   steps = float(actor.get('actor_steps', 0) or 0)
   line = (f'[demo {time.time() - start:5.0f}s] {steps:>10,.0f} / '
-          f'{config.max_env_steps:,} env steps')
+          f'{config.run.max_env_steps:,} env steps')
   if evaluation:
     returns = {t: float(evaluation.get(f'return/{t}', 'nan') or 'nan')
                for t in config.tasks}
@@ -77,7 +83,7 @@ def _print_progress(config, stop: threading.Event):
 
 
 def _table(config, curve: results.Curve):
-  student = curve.final_returns(rounds=config.fitness_rounds)
+  student = curve.final_returns(rounds=FLAGS.final_rounds)
   normalised = scoring.normalized_task_scores(
       student, {t: scoring.MINATAR_RANDOM_SCORES[t] for t in config.tasks},
       config.reference_scores)
@@ -92,56 +98,55 @@ def _table(config, curve: results.Curve):
 
 
 def main(_):
-  config = load_config(FLAGS.config)
-  config = dataclasses.replace(
-      config, run_dir=run_dirs.resolve(FLAGS.run_dir),
-      max_env_steps=FLAGS.max_env_steps,
-      agent=dataclasses.replace(config.agent, seed=FLAGS.seed))
-  if run_dirs.exists(config.run_dir) and not FLAGS.resume:
-    if run_dirs.is_remote(config.run_dir):
-      raise SystemExit(f'{config.run_dir} exists: pass --resume to continue '
-                       'it, or another --run_dir.')
-    aside = f'{config.run_dir}.{time.strftime("%Y%m%d-%H%M%S")}'
-    os.rename(config.run_dir, aside)
+  config = _CONFIG.value.validate()
+  run = config.run
+  run.run_dir = run_dirs.resolve(run.run_dir)
+  if run_dirs.exists(run.run_dir) and not FLAGS.resume:
+    if run_dirs.is_remote(run.run_dir):
+      raise SystemExit(f'{run.run_dir} exists: pass --resume to continue '
+                       'it, or another --config.run.run_dir.')
+    aside = f'{run.run_dir}.{time.strftime("%Y%m%d-%H%M%S")}'
+    os.rename(run.run_dir, aside)
     print(f'Moved the previous demo run to {aside} (--resume continues it).')
   missing = [t for t in config.tasks if t not in config.reference_scores]
   if missing:
     raise SystemExit(f'No teacher score for {", ".join(missing)}: the shipped '
                      'teachers/minatar5/<game>/teacher.json are missing; '
                      'restore them (git checkout teachers) or `make teachers`.')
-  program = program_lib.make_program(config)
+  topology = launching.topology_from_flags()
+  program = program_lib.make_program(config, topology)
   print(f'Kickstarting one student on {", ".join(config.tasks)} from the '
-        f'shipped teachers: {config.num_actors} actors x '
-        f'{config.agent.num_envs_per_actor} envs, {config.max_env_steps:,} env '
-        f'steps, lambda schedule {config.agent.distillation_schedule.name} '
-        f'(from {os.path.basename(FLAGS.config)}). Run dir {config.run_dir}.')
+        f'shipped teachers: {topology.num_actors} actors x '
+        f'{config.agent.num_envs_per_actor} envs, {run.max_env_steps:,} env '
+        f'steps, lambda schedule {config.agent.distillation_schedule.name}. '
+        f'Run dir {run.run_dir}.')
   stop = threading.Event()
   threading.Thread(target=_print_progress, args=(config, stop),
                    daemon=True).start()
-  program_lib.launch_and_wait(
+  launching.launch_and_wait(
       program, FLAGS.lp_launch_type,
-      local_resources=program_lib.make_local_resources(config),
+      local_resources=launching.make_local_resources(topology),
       terminal='output_to_files')
   stop.set()
 
-  curve = results.read_curve(config.run_dir, config.tasks)
+  curve = results.read_curve(run.run_dir, config.tasks)
   table, student, normalised = _table(config, curve)
   png = results.plot_curve(
       curve, config.reference_scores,
-      run_dirs.join(config.run_dir, 'learning_curve.png'),
+      run_dirs.join(run.run_dir, 'learning_curve.png'),
       title='Kickstarted MinAtar-5 student (evaluation returns)')
   print(f'\nAfter {curve.env_steps[-1]:,.0f} env steps (student: mean of the '
-        f'last {config.fitness_rounds} evaluation rounds, '
-        f'{config.evaluator_episodes_per_task} episodes per game each; '
+        f'last {FLAGS.final_rounds} evaluation rounds, '
+        f'{run.evaluator_episodes_per_task} episodes per game each; '
         'normalised: 0% = random, 100% = teacher):')
   print(table)
   print(f'Learning curve: {png}')
   try:
     print('lambda_k over env steps: '
-          f'{plotting.plot_learner_lambdas(config.run_dir)}')
+          f'{plotting.plot_learner_lambdas(run.run_dir)}')
   except (FileNotFoundError, ValueError) as e:  # No learner row was logged.
     print(f'No lambda_k plot: {e}')
-  with run_dirs.open(run_dirs.join(config.run_dir, 'results.json'), 'w') as f:
+  with run_dirs.open(run_dirs.join(run.run_dir, 'results.json'), 'w') as f:
     json.dump({'env_steps': float(curve.env_steps[-1]),
                'teacher': config.reference_scores, 'student': student,
                'normalised': normalised,

@@ -2,10 +2,20 @@
 
   python launch/kickstart.py --lp_launch_type=local_mp              # processes
   python launch/kickstart.py --lp_launch_type=local_mt              # threads
-  python launch/kickstart.py --config=configs/dmlab30.py --lp_launch_type=vertex_ai
+  python launch/kickstart.py --config=configs/dmlab30.py \
+      --topology=configs/dmlab30.py:topology --lp_launch_type=vertex_ai
 
---config names a Python file with `get_config() -> ProgramConfig`; the flags
-below override its fields. The program stops by itself after max_env_steps.
+--config is an ml_collections config file whose `get_config()` returns an
+ExperimentConfig; --topology (default: the same file's `get_config('topology')`)
+gives the layout. Any field can be overridden on the command line:
+
+  --config.agent.learning_rate=3e-4 --config.run.max_env_steps=500000
+  --config.run.run_dir=runs/x --config.agent.num_envs_per_actor=64
+  --config.agent.distillation_schedule.kind=linear \
+      --config.agent.distillation_schedule.decay_env_steps=200000
+  --topology.num_actors=2
+
+The program stops by itself after run.max_env_steps.
 
 Teachers from the command line, each flag TASK:VALUE and repeatable:
 
@@ -24,29 +34,26 @@ Every teacher is loaded and checked against the suite before anything starts.
 
 import dataclasses
 import os
+import sys
 
 from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
+from ml_collections import config_flags
 
-from acme_kickstart import run_dirs
-from acme_kickstart import teacher_specs
-from acme_kickstart.agents.kickstarting import program as program_lib
-from acme_kickstart.agents.kickstarting import schedules
-from acme_kickstart.config_files import load_config
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart import teacher_specs  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-flags.DEFINE_string('config', os.path.join(_REPO, 'configs', 'minatar5.py'),
-                    'Python file defining get_config().')
-flags.DEFINE_string('run_dir', None, 'Run directory (logs, checkpoints).')
-flags.DEFINE_integer('max_env_steps', None, 'Stop after this many env steps.')
-flags.DEFINE_integer('num_actors', None, 'Actor processes.')
-flags.DEFINE_integer('envs_per_actor', None, 'Environments per actor.')
-flags.DEFINE_string('lambda_schedule', None,
-                    "Overrides the config's lambda schedule: 'constant', "
-                    "'gated', 'linear:ENV_STEPS', 'exponential:RATE', "
-                    "optionally with '+gated' (schedules.parse).")
+_DEFAULT = os.path.join(_REPO, 'configs', 'minatar5.py')
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', _DEFAULT, 'Config file whose get_config() is an ExperimentConfig.')
+_TOPOLOGY = config_flags.DEFINE_config_file(
+    'topology', _DEFAULT + ':topology', 'Config file and part giving the '
+    "Topology; default: the --config file's get_config('topology').")
 flags.DEFINE_boolean('no_teachers', False, 'Train without teachers (lambda=0).')
 flags.DEFINE_multi_string('teacher', [], 'TASK:SNAPSHOT_DIR, a teacher.')
 flags.DEFINE_multi_string(
@@ -64,46 +71,35 @@ flags.DEFINE_string('terminal', 'current_terminal',
 FLAGS = flags.FLAGS
 
 
-def apply_flags(config: ProgramConfig) -> ProgramConfig:
-  agent = config.agent
-  if FLAGS.envs_per_actor:
-    agent = dataclasses.replace(agent, num_envs_per_actor=FLAGS.envs_per_actor)
-  if FLAGS.lambda_schedule:
-    agent = dataclasses.replace(
-        agent, distillation_schedule=schedules.parse(FLAGS.lambda_schedule))
-  overrides = {'agent': agent}
-  if FLAGS.run_dir:
-    overrides['run_dir'] = FLAGS.run_dir
-  if FLAGS.max_env_steps:
-    overrides['max_env_steps'] = FLAGS.max_env_steps
-  if FLAGS.num_actors:
-    overrides['num_actors'] = FLAGS.num_actors
-    overrides['actor_tasks'] = None
+def with_teacher_flags(experiment):
+  """The experiment with the --teacher* flags applied."""
   try:
-    overrides['teachers'] = teacher_specs.parse_teacher_flags(
-        config.tasks, {} if FLAGS.no_teachers else config.teachers,
+    teachers = teacher_specs.parse_teacher_flags(
+        experiment.tasks, {} if FLAGS.no_teachers else experiment.teachers,
         FLAGS.teacher, FLAGS.teacher_observation_fn, FLAGS.teacher_action_map,
         FLAGS.teacher_q_temperature)
   except ValueError as e:
     raise SystemExit(f'kickstart.py: {e}') from e
-  return dataclasses.replace(config, **overrides)
+  return dataclasses.replace(experiment, teachers=teachers)
 
 
 def main(_):
-  config = apply_flags(load_config(FLAGS.config))
-  config.run_dir = run_dirs.resolve(config.run_dir)  # gs:// stays gs://.
+  topology = launching.topology_from_flags()
   try:
-    program = program_lib.make_program(config)
+    experiment = with_teacher_flags(_CONFIG.value).validate()
+    experiment.run.run_dir = run_dirs.resolve(experiment.run.run_dir)
+    program = program_lib.make_program(experiment, topology)
   except (FileNotFoundError, ValueError) as e:
     raise SystemExit(f'kickstart.py: {e}') from e
-  print(f'Launching {config.num_actors} actors x '
-        f'{config.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}), '
-        f'lambda schedule {config.agent.distillation_schedule.name}; '
-        f'run dir {config.run_dir}; stops after {config.max_env_steps} steps.')
-  program_lib.launch_and_wait(
+  print(f'Launching {topology.num_actors} actors x '
+        f'{experiment.agent.num_envs_per_actor} envs ({FLAGS.lp_launch_type}), '
+        f'lambda schedule {experiment.agent.distillation_schedule.name}; '
+        f'run dir {experiment.run.run_dir}; stops after '
+        f'{experiment.run.max_env_steps} steps.')
+  launching.launch_and_wait(
       program, FLAGS.lp_launch_type,
-      local_resources=program_lib.make_local_resources(config),
-      xm_resources=program_lib.make_xm_resources(config),
+      local_resources=launching.make_local_resources(topology),
+      xm_resources=launching.make_xm_resources(topology),
       terminal=FLAGS.terminal)
 
 

@@ -2,55 +2,55 @@
 
   python launch/pbt.py --lp_launch_type=local_mt            # threads
   python launch/pbt.py --lp_launch_type=local_mp            # processes
-  python launch/pbt.py --plot_only --run_dir=runs/minatar5_pbt
+  python launch/pbt.py --plot_only --config.run_dir=runs/minatar5_pbt
 
---config names a Python file with `get_config() -> PBTConfig`
-(default configs/minatar5_pbt.py).
+--config is an ml_collections config file whose `get_config()` returns a
+PBTConfig (default configs/minatar5_pbt.py); --topology (default: the same
+file's `get_config('topology')`) lays out each member. Override any field:
+--config.population_size=2 --config.member.run.max_env_steps=100000
+--config.run_dir=runs/x --topology.num_actors=2.
 """
 
-import dataclasses
 import os
+import sys
 
 from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
+from ml_collections import config_flags
 
-from acme_kickstart import plotting
-from acme_kickstart import run_dirs
-from acme_kickstart.config_files import load_config
-from acme_kickstart.pbt import program as pbt_program
-from acme_kickstart.agents.kickstarting import program as program_lib
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from acme_kickstart import plotting  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.pbt import program as pbt_program  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-flags.DEFINE_string('config', os.path.join(_REPO, 'configs', 'minatar5_pbt.py'),
-                    'Python file defining get_config() -> PBTConfig.')
-flags.DEFINE_string('run_dir', None, 'Run directory of the population.')
-flags.DEFINE_integer('max_env_steps', None, 'Env steps of each member.')
-flags.DEFINE_integer('population_size', None, 'Members.')
+_DEFAULT = os.path.join(_REPO, 'configs', 'minatar5_pbt.py')
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', _DEFAULT, 'Config file whose get_config() is a PBTConfig.')
+config_flags.DEFINE_config_file(
+    'topology', _DEFAULT + ':topology', 'Config file and part giving each '
+    "member's Topology; default: the --config file's get_config('topology').")
 flags.DEFINE_boolean('plot_only', False, 'Only draw the lambda plot of run_dir.')
 flags.DEFINE_string('terminal', 'current_terminal', 'local_mp output.')
 FLAGS = flags.FLAGS
 
 
 def main(_):
-  config = load_config(FLAGS.config)
-  overrides = {}
-  if FLAGS.run_dir:
-    overrides['run_dir'] = FLAGS.run_dir
-  if FLAGS.population_size:
-    overrides['population_size'] = FLAGS.population_size
-  if FLAGS.max_env_steps:
-    overrides['member'] = dataclasses.replace(
-        config.member, max_env_steps=FLAGS.max_env_steps)
-  config = dataclasses.replace(config, **overrides)
+  config = _CONFIG.value
   config.run_dir = run_dirs.resolve(config.run_dir)  # gs:// stays gs://.
   if not FLAGS.plot_only:
-    program = pbt_program.make_pbt_program(config)
+    try:
+      topology = launching.topology_from_flags()
+      program = pbt_program.make_pbt_program(config, topology)
+    except (FileNotFoundError, ValueError) as e:
+      raise SystemExit(f'pbt.py: {e}') from e
     print(f'Launching a population of {config.population_size} '
           f'({FLAGS.lp_launch_type}); run dir {config.run_dir}.')
-    program_lib.launch_and_wait(
+    launching.launch_and_wait(
         program, FLAGS.lp_launch_type,
-        local_resources=pbt_program.make_local_resources(config),
+        local_resources=pbt_program.make_local_resources(topology),
         terminal=FLAGS.terminal)
   print(f'λ evolution: {plotting.plot_lambdas(config.run_dir)}')
 

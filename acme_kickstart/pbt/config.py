@@ -3,20 +3,21 @@
 import dataclasses
 from typing import Dict, Optional
 
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.experiments.config import ExperimentConfig
 
 
 @dataclasses.dataclass
 class PBTConfig:
   """A population of `population_size` students, each laid out as `member`.
 
-  Member i runs in <run_dir>/member_<i> with seed member.agent.seed + i. The
+  Member i runs in <run_dir>/member_<i> with the i-th seed spawned from
+  member.seed (seeding.spawn_seeds). The
   controller writes <run_dir>/pbt: controller.json (its state, for resuming),
   lineage.jsonl (every exploit) and hyperparameters.csv (every member's
   hyperparameters over env steps). The program stops once every member has
-  taken `member.max_env_steps` env steps.
+  taken `member.run.max_env_steps` env steps.
   """
-  member: ProgramConfig = dataclasses.field(default_factory=ProgramConfig)
+  member: ExperimentConfig = dataclasses.field(default_factory=ExperimentConfig)
   population_size: int = 4
   run_dir: str = 'runs/pbt'
   seed: int = 0
@@ -28,7 +29,7 @@ class PBTConfig:
   fraction: float = 0.2
   # ... once it has taken this many env steps since its last change. Why
   # 100k: (1) the loser's fitness must be measured on its new weights only, so
-  # the period must hold a whole fitness window (member.fitness_rounds
+  # the period must hold a whole fitness window (fitness_rounds
   # evaluator rounds; on MinAtar-5 a member takes ~30k env steps per round on
   # 2 cores, results/kickstarting.json), and (2) an exploit must rank members
   # whose scores differ by more than the noise: one round of 4 episodes per
@@ -45,6 +46,22 @@ class PBTConfig:
   # hyperparameters (a known-good point) unless this is False.
   anchor_first_member: bool = True
 
+  # The fitness: the suite's score (pbt/fitness.py) of the last
+  # `fitness_rounds` evaluation rounds, each task capped at `fitness_cap`.
+  fitness_rounds: int = 3
+  fitness_cap: Optional[float] = 200.0
+
   def __post_init__(self):
+    self.validate()
+
+  def validate(self) -> 'PBTConfig':
+    self.member.validate()
     if self.population_size < 2:
       raise ValueError('A PBT population needs at least 2 members.')
+    if not 1 <= self.fitness_rounds <= self.member.run.evaluator_rounds_kept:
+      raise ValueError(
+          f'fitness_rounds ({self.fitness_rounds}) must be in [1, '
+          f'member.run.evaluator_rounds_kept '
+          f'({self.member.run.evaluator_rounds_kept})]: the evaluator keeps '
+          'only that many rounds.')
+    return self

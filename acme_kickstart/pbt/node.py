@@ -10,6 +10,7 @@ import launchpad as lp
 
 from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.pbt import fitness as pbt_fitness
 from acme_kickstart.pbt.config import PBTConfig
 from acme_kickstart.pbt.controller import PopulationController
 from acme_kickstart.pbt.search_space import Hyperparameters
@@ -104,7 +105,9 @@ class PBTControllerNode:
     self._push_hyperparameters()
     env_steps = [int(c.get_counts().get('actor_steps', 0))
                  for c in self._counters]
-    fitness = [e.fitness() for e in self._evaluators]
+    fitness = [pbt_fitness.member_fitness(
+        self._config.member, e, self._config.fitness_rounds,
+        self._config.fitness_cap) for e in self._evaluators]
     self._log_hyperparameters(env_steps, fitness)
     applied = []
     for decision in self._controller.step(fitness, env_steps,
@@ -120,7 +123,7 @@ class PBTControllerNode:
         continue
       applied.append(decision)
       # Its evaluator's past rounds measured the weights it no longer has.
-      self._evaluators[decision.loser].reset_fitness()
+      self._evaluators[decision.loser].reset_returns()
       with run_dirs.open(run_dirs.join(self._dir, 'lineage.jsonl'), 'a') as f:
         f.write(json.dumps({
             'time': time.time(), 'env_steps': decision.env_steps,
@@ -140,7 +143,7 @@ class PBTControllerNode:
       while not stop.is_set():
         self.step()
         if all(int(c.get_counts().get('actor_steps', 0)) >=
-               self._config.member.max_env_steps for c in self._counters):
+               self._config.member.run.max_env_steps for c in self._counters):
           lp.stop()
           return
         checkpointing.sleep_unless_stopped(

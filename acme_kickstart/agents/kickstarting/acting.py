@@ -20,6 +20,7 @@ import sonnet as snt
 import tensorflow as tf
 import tree
 
+from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting import vector_env
 from acme_kickstart.teachers import TeacherSet
 
@@ -85,7 +86,7 @@ class BatchedActor:
     self._greedy = greedy
     num_envs = self._vector.num_envs
     if action_seeds is None:
-      action_seeds = [seed * 100_003 + i for i in range(num_envs)]
+      action_seeds = seeding.spawn_seeds(seed, num_envs)
     self._rngs = [np.random.default_rng(s) for s in action_seeds]
     self._num_actions = int(environments[0].action_spec().num_values)
     self._noise = np.zeros([0, num_envs, self._num_actions])

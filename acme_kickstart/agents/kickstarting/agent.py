@@ -9,7 +9,6 @@ writer's own threads, and the queue has room for all of them.
 
 from typing import List, Optional, Sequence
 
-from acme import datasets
 from acme.tf import savers as tf2_savers
 from acme.tf import utils as tf2_utils
 from acme.utils import counting
@@ -20,10 +19,10 @@ import sonnet as snt
 import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import acting
-from acme_kickstart.agents.kickstarting import builder
-from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting import task_scores
+from acme_kickstart.agents.kickstarting import vector_env
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.teachers import TeacherSet
 
@@ -39,29 +38,28 @@ class KickstartingAgent:
                teachers: Optional[TeacherSet] = None,
                logger: Optional[loggers.Logger] = None,
                score_ranges=None,
-               events_logger: Optional[loggers.Logger] = None):
+               events_logger: Optional[loggers.Logger] = None,
+               seed: int = 0):
     """`score_ranges` (task -> (random, teacher reference) returns) feed the
-    gated lambda schedule, as builder.score_ranges does in the program."""
+    gated lambda schedule, as experiments/factories.py does for an experiment;
+    `seed` seeds the actor's action sampling."""
     self._config = config
     self._task_names = list(task_names)
-    spec = builder.check_environments(environments)
+    spec = vector_env.check_environments(environments)
     self._network = network
     tf2_utils.create_variables(network, [spec.observations])
+    builder = KickstartingBuilder(config)
 
-    batch_size = config.batch_size
     num_envs = len(environments)
     # Room for a whole batch plus one item per environment per actor step, so
     # an insert never blocks on a full queue before the learner drains it.
-    self._queue = builder.make_queue(spec, network, config,
-                             min_size=batch_size + 2 * num_envs)
-    self._server = reverb.Server([self._queue], port=None)
+    self._server = reverb.Server(
+        builder.make_replay_tables(spec, network,
+                                   min_size=config.batch_size + 2 * num_envs),
+        port=None)
     address = f'localhost:{self._server.port}'
-    self._writer = BatchedSequenceAdder(
-        reverb.Client(address), num_envs, config.sequence_length,
-        config.period)
-    dataset = datasets.make_reverb_dataset(
-        server_address=address, batch_size=batch_size, num_parallel_calls=1,
-        max_in_flight_samples_per_worker=batch_size)
+    self._writer = builder.make_adder(reverb.Client(address), num_envs)
+    dataset = builder.make_dataset_iterator(address)
 
     # As in the program: episode returns per task reach the learner through
     # the counter (task_scores.py); here one in-process Counter, read at once.
@@ -70,14 +68,13 @@ class KickstartingAgent:
                                            prefix=task_scores.PREFIX,
                                            time_delta=0.0)
     self._learner = builder.make_learner(
-        network, dataset, config, task_names,
+        network, dataset, task_names,
         logger=logger or loggers.NoOpLogger(),
         counter=counting.Counter(self._counter, prefix='learner',
                                  time_delta=0.0),
         score_ranges=score_ranges, events_logger=events_logger)
-    self._actor = acting.BatchedActor(
-        network, environments, self._writer,
-        teachers=teachers, seed=config.seed)
+    self._actor = builder.make_actor(network, environments, self._writer,
+                                     teachers=teachers, seed=seed)
     self._batches_consumed = 0
     self.env_steps = 0
     self.episodes: List[acting.Episode] = []

@@ -81,14 +81,16 @@ class CheckpointedCounter:
       return self._counter.get_counts()
 
 
-class CheckpointedLearner:
-  """Runs a learner's steps; checkpoints its state periodically and at the end.
+class LearnerNode:
+  """The learner's Launchpad node: trains, checkpoints, serves its state.
 
-  Every public method of the learner (get_variables, set_hyperparameters, ...)
-  is reachable through this wrapper, so courier clients call them directly.
-  `get_state`/`set_state` copy a whole learner (network, optimizer state,
-  hyperparameters) between two of its steps, for PBT's exploit; `set_state`
-  checkpoints at once, so a restarted learner keeps what it copied.
+  Its methods are what other nodes call through courier: actors and the
+  evaluator `get_variables`; PBT reads `get_num_steps`, `has_checkpoint` and
+  `get_hyperparameters`, and changes the learner with `set_hyperparameters`
+  and, for an exploit, `get_state`/`set_state`, which copy a whole learner
+  (network, optimizer state, hyperparameters) between two of its steps.
+  Whatever changes the learner's state checkpoints at once, so a restarted
+  learner keeps it.
   """
 
   def __init__(self, learner, directory: str, period_minutes: float,
@@ -187,11 +189,17 @@ class CheckpointedLearner:
         self._learner.set_hyperparameters(**hyperparameters)
       self._checkpointer.save(force=True)
 
-  def __dir__(self):
-    own = ['run', 'save', 'get_state', 'set_state', 'has_checkpoint',
-           'set_hyperparameters']
-    return sorted(set(own) | {n for n in dir(self._learner)
-                              if not n.startswith('_')})
+  def get_variables(self, names: List[str]) -> List[List[np.ndarray]]:
+    """The latest weights, for actors' and evaluators' variable clients."""
+    return self._learner.get_variables(names)
 
-  def __getattr__(self, name):
-    return getattr(self._learner, name)
+  def get_num_steps(self) -> int:
+    return self._learner.get_num_steps()
+
+  def get_hyperparameters(self) -> Dict[str, Any]:
+    return self._learner.get_hyperparameters()
+
+  @property
+  def learner(self):
+    """The wrapped learner (in-process use: tests, single-process tools)."""
+    return self._learner

@@ -1,7 +1,7 @@
 """Configuration of the kickstarted IMPALA agent."""
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Optional, Sequence
 
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 
@@ -53,9 +53,15 @@ class KickstartingConfig:
   max_queue_size: int = 2_000
   # Acting: environments stepped per policy call in one batched actor.
   num_envs_per_actor: int = 32
-  seed: int = 0
 
   def __post_init__(self):
+    self.validate()
+
+  def validate(self) -> 'KickstartingConfig':
+    """Checks every field once (config files call it after overrides)."""
+    self.distillation_costs = tuple(self.distillation_costs)
+    # Re-runs the schedule's own checks on overridden fields.
+    self.distillation_schedule = dataclasses.replace(self.distillation_schedule)
     if any(c < 0 for c in self.distillation_costs):
       raise ValueError(
           f'distillation_costs must be >= 0 (they weight a cross-entropy), got '
@@ -82,106 +88,12 @@ class KickstartingConfig:
       self.distillation_schedule = LambdaSchedule(
           'linear', decay_env_steps=self.distillation_anneal_steps)
       self.distillation_anneal_steps = None
+    if self.num_envs_per_actor < 1 or self.batch_size < 1:
+      raise ValueError('num_envs_per_actor and batch_size must be >= 1, got '
+                       f'{self.num_envs_per_actor} and {self.batch_size}.')
+    return self
 
   @property
   def period(self) -> int:
     """Steps between sequence starts (sequence_length - 1 by default)."""
     return self.sequence_period or self.sequence_length - 1
-
-
-@dataclasses.dataclass
-class GroupResources:
-  """Where and how one Launchpad group runs.
-
-  `gpus` 0 hides every GPU from the group's processes (CUDA_VISIBLE_DEVICES="");
-  None leaves the visible GPUs alone. `env` and `args` go to Launchpad's
-  PythonProcess for local_mp; `xm` is the group's XManager resource dict
-  (e.g. {'cpu': 8, 'ram': '16GiB', 'gpu': 1, 'gpu_type': 'v100'}) for a
-  multi-host launch.
-  """
-  gpus: Optional[int] = 0
-  env: Dict[str, str] = dataclasses.field(default_factory=dict)
-  args: Dict[str, str] = dataclasses.field(default_factory=dict)
-  xm: Dict[str, Any] = dataclasses.field(default_factory=dict)
-
-
-def default_topology() -> Dict[str, GroupResources]:
-  """Learner on a GPU where there is one; everything else on CPU."""
-  return {
-      'learner': GroupResources(gpus=None, xm={'cpu': 4, 'ram': '16GiB',
-                                               'gpu': 1}),
-      'actor': GroupResources(gpus=0, xm={'cpu': 2, 'ram': '4GiB'}),
-      'evaluator': GroupResources(gpus=0, xm={'cpu': 2, 'ram': '4GiB'}),
-      'replay': GroupResources(gpus=0, xm={'cpu': 2, 'ram': '8GiB'}),
-      'counter': GroupResources(gpus=0, xm={'cpu': 1, 'ram': '2GiB'}),
-      'stopper': GroupResources(gpus=0, xm={'cpu': 1, 'ram': '1GiB'}),
-  }
-
-
-@dataclasses.dataclass
-class ProgramConfig:
-  """A distributed kickstarting experiment: what runs, where, and for how long.
-
-  Tasks are the suite's games; actor i steps `agent.num_envs_per_actor`
-  environments, environment j of actor i playing task (i * K + j) mod num_tasks,
-  unless `actor_tasks` lists the tasks of each actor (the paper's layout, 5
-  actors per task, is `actor_tasks=[[k]] * 5 for each k`).
-  """
-  agent: KickstartingConfig = dataclasses.field(
-      default_factory=KickstartingConfig)
-  suite: str = 'minatar5'
-  tasks: Sequence[str] = ('breakout', 'asterix', 'freeway', 'seaquest',
-                          'space_invaders')
-  # Task name -> its teacher: an acme snapshot directory, or a
-  # teacher_specs.TeacherSpec (snapshot plus observation_fn, action_map,
-  # q_temperature). Tasks not listed have no teacher (lambda = 0 there).
-  teachers: Dict[str, Any] = dataclasses.field(default_factory=dict)
-  network: str = 'minatar'
-  network_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
-  env_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
-  # Adds the previous action and reward to observations (IMPALA's core inputs).
-  previous_action_reward: bool = False
-  num_actors: int = 2
-  actor_tasks: Optional[Sequence[Sequence[str]]] = None
-  variable_update_period: int = 20  # Actor steps between weight fetches.
-  max_env_steps: int = 2_000_000
-  run_dir: str = 'runs/kickstart'
-  checkpoint_minutes: float = 1.0
-  num_dataset_streams: int = 4
-  # The fitness PBT reads from the evaluator: for MinAtar-5 the mean over tasks
-  # of 100 * (return - random) / (reference - random), each task capped at
-  # `fitness_cap`; reference scores are e.g. the teachers'. Without reference
-  # scores, the mean over tasks of the raw return.
-  reference_scores: Dict[str, float] = dataclasses.field(default_factory=dict)
-  fitness_cap: Optional[float] = 200.0
-  fitness_rounds: int = 3  # Evaluation rounds averaged into the fitness.
-  evaluator_episodes_per_task: int = 2
-  evaluator_period_seconds: float = 60.0
-  # TF threads in each actor and evaluator process: one, on small machines
-  # where many processes share few cores.
-  actor_tf_threads: int = 1
-  progress_period_seconds: float = 5.0
-  topology: Dict[str, GroupResources] = dataclasses.field(
-      default_factory=default_topology)
-
-  def __post_init__(self):
-    unknown = set(self.teachers) - set(self.tasks)
-    if unknown:
-      raise ValueError(f'Teachers given for unknown tasks {sorted(unknown)}; '
-                       f'the tasks are {list(self.tasks)}.')
-    if self.actor_tasks is not None:
-      if len(self.actor_tasks) != self.num_actors:
-        raise ValueError(f'actor_tasks lists {len(self.actor_tasks)} actors '
-                         f'but num_actors is {self.num_actors}.')
-      for tasks in self.actor_tasks:
-        for task in tasks:
-          if task not in self.tasks:
-            raise ValueError(f'actor_tasks names unknown task {task!r}.')
-
-  def tasks_of_actor(self, actor_id: int) -> List[str]:
-    """The task of each environment of actor `actor_id`."""
-    k = self.agent.num_envs_per_actor
-    if self.actor_tasks is not None:
-      own = list(self.actor_tasks[actor_id])
-      return [own[j % len(own)] for j in range(k)]
-    return [self.tasks[(actor_id * k + j) % len(self.tasks)] for j in range(k)]

@@ -4,12 +4,14 @@ Groups: `replay` (a Reverb queue), `counter` (checkpointed), `learner`
 (checkpointed courier node; actors fetch its weights), `actor` (N processes,
 each stepping K environments of one or several tasks with their teachers),
 `evaluator`, and `stopper`, which ends the program once the actors have taken
-`max_env_steps` env steps.
+`run.max_env_steps` env steps. It takes the same `ExperimentConfig` as the
+single-process runner (experiments/run_experiment.py), and the `Topology`
+given at launch. Launching is launching.py's.
 """
 
 import dataclasses
 import functools
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from acme.utils import counting
 from acme.utils import lp_utils
@@ -18,36 +20,53 @@ import reverb
 
 from acme_kickstart import loggers
 from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import workers
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import Topology
+
+# How long a learner's dataset streams wait for data before they end and the
+# learner returns to Python (so it can stop): builder.make_dataset.
+DATASET_TIMEOUT_MS = 2_000
 
 
-def _checkpoint_dir(config: ProgramConfig) -> str:
+def _checkpoint_dir(experiment: ExperimentConfig) -> str:
   """The Checkpointer adds 'checkpoints/<subdirectory>' to this."""
-  return run_dirs.resolve(config.run_dir)
+  return run_dirs.resolve(experiment.run.run_dir)
 
 
-def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
-  """The learner, wrapped to checkpoint network, optimizer and hyperparameters."""
-  workers.write_pid(config.run_dir, 'learner')
-  spec = builder.environment_spec(config)
-  network = builder.build_network(
-      builder.make_network(config, spec.actions.num_values), spec)
-  dataset = builder.make_dataset(
-      replay.server_address, config.agent.batch_size,
-      config.num_dataset_streams, timeout_ms=2_000)
+def make_replay_tables(experiment: ExperimentConfig):
+  """The replay node's tables (known from the suite's spec alone)."""
+  spec = factories.environment_spec(experiment)
+  return KickstartingBuilder(experiment.agent).make_replay_tables(
+      spec, factories.make_network(experiment, spec.actions.num_values))
+
+
+def make_learner_node(experiment: ExperimentConfig, topology: Topology,
+                      replay: reverb.Client,
+                      counter) -> checkpointing.LearnerNode:
+  """The learner, checkpointing network, optimizer and hyperparameters."""
+  run = experiment.run
+  workers.write_pid(run.run_dir, 'learner')
+  builder = KickstartingBuilder(experiment.agent)
+  spec = factories.environment_spec(experiment)
+  network = factories.build_network(
+      factories.make_network(experiment, spec.actions.num_values), spec)
+  dataset = builder.make_dataset(replay.server_address,
+                                 topology.num_dataset_streams,
+                                 timeout_ms=DATASET_TIMEOUT_MS)
   learner = builder.make_learner(
-      network, dataset, config.agent, config.tasks,
+      network, dataset, experiment.tasks,
       counter=counting.Counter(counter, prefix='learner'),
-      logger=loggers.make_logger(config.run_dir, 'learner',
+      logger=loggers.make_logger(run.run_dir, 'learner',
                                  terminal_seconds=None,
-                                 min_seconds=config.progress_period_seconds),
-      score_ranges=builder.score_ranges(config),
-      events_logger=loggers.make_events_logger(config.run_dir))
-  return checkpointing.CheckpointedLearner(
-      learner, _checkpoint_dir(config), config.checkpoint_minutes)
+                                 min_seconds=run.progress_period_seconds),
+      score_ranges=factories.score_ranges(experiment),
+      events_logger=loggers.make_events_logger(run.run_dir))
+  return checkpointing.LearnerNode(learner, _checkpoint_dir(experiment),
+                                   run.checkpoint_minutes)
 
 
 class MemberHandles(NamedTuple):
@@ -57,91 +76,52 @@ class MemberHandles(NamedTuple):
   counter: Any
 
 
-def add_member(program: lp.Program, config: ProgramConfig) -> MemberHandles:
+def add_member(program: lp.Program, experiment: ExperimentConfig,
+               topology: Topology) -> MemberHandles:
   """Adds one student's nodes (replay, counter, learner, actors, evaluator)."""
-  config = dataclasses.replace(config, run_dir=run_dirs.resolve(config.run_dir))
+  experiment = dataclasses.replace(
+      experiment, run=dataclasses.replace(
+          experiment.run, run_dir=run_dirs.resolve(experiment.run.run_dir)))
   with program.group('replay'):
     replay = program.add_node(lp.ReverbNode(
-        functools.partial(builder.make_replay_tables, config)))
+        functools.partial(make_replay_tables, experiment)))
   with program.group('counter'):
     counter = program.add_node(lp.CourierNode(
-        checkpointing.CheckpointedCounter, _checkpoint_dir(config)))
+        checkpointing.CheckpointedCounter, _checkpoint_dir(experiment)))
   with program.group('learner'):
-    learner = program.add_node(
-        lp.CourierNode(make_learner, config, replay, counter))
+    learner = program.add_node(lp.CourierNode(
+        make_learner_node, experiment, topology, replay, counter))
   with program.group('actor'):
-    for actor_id in range(config.num_actors):
+    for actor_id in range(topology.num_actors):
       program.add_node(lp.CourierNode(
-          workers.ActorWorker, config, actor_id, replay, learner, counter))
+          workers.ActorWorker, experiment, topology, actor_id, replay,
+          learner, counter))
   with program.group('evaluator'):
     evaluator = program.add_node(lp.CourierNode(
-        workers.EvaluatorWorker, config, learner, counter))
+        workers.EvaluatorWorker, experiment, learner, counter,
+        topology.actor_tf_threads))
   return MemberHandles(learner, evaluator, counter)
 
 
-def make_program(config: ProgramConfig) -> lp.Program:
+def check_experiment(experiment: ExperimentConfig, topology: Topology):
+  """Everything that can fail before launch fails here, with one message."""
+  experiment.validate()
+  topology.validate(experiment.tasks)
+  factories.check_teacher_snapshots(experiment)
+  factories.score_ranges(experiment)  # A gated schedule needs references.
+
+
+def make_program(experiment: ExperimentConfig,
+                 topology: Topology) -> lp.Program:
   """Lays the experiment out as a Launchpad program."""
-  builder.check_teacher_snapshots(config)
-  builder.score_ranges(config)  # A gated schedule without references fails now.
-  if config.agent.distillation_schedule.kind == 'pbt':
+  check_experiment(experiment, topology)
+  if experiment.agent.distillation_schedule.kind == 'pbt':
     raise ValueError("The 'pbt' lambda schedule needs a PBT controller: launch "
                      'it with launch/pbt.py, or choose another schedule kind.')
   program = lp.Program(name='kickstart')
-  member = add_member(program, config)
+  member = add_member(program, experiment, topology)
   with program.group('stopper'):
     program.add_node(lp.CourierNode(
-        lp_utils.StepsLimiter, member.counter, config.max_env_steps,
+        lp_utils.StepsLimiter, member.counter, experiment.run.max_env_steps,
         'actor_steps'))
   return program
-
-
-def launch_and_wait(program: lp.Program, launch_type: str,
-                    local_resources: Optional[Dict[str, Any]] = None,
-                    xm_resources: Optional[Dict[str, Any]] = None,
-                    terminal: str = 'current_terminal',
-                    termination_notice_secs: int = 60):
-  """Launches `program` and returns when it has ended.
-
-  Resources go to the launch types that take them (`local_resources` and
-  `terminal` to local_mp, `xm_resources` to vertex_ai). Workers get
-  `termination_notice_secs` (Launchpad's default is 10) to stop: on a loaded
-  machine a learner still tracing its first step, or saving its last
-  checkpoint, can take longer, and Launchpad then SIGKILLs the whole runtime,
-  this launcher included, losing its work after the run (the demo's table).
-  An explicit --lp_termination_notice_secs still wins.
-  """
-  from absl import flags  # pylint: disable=g-import-not-at-top
-  flags.FLAGS.set_default('lp_termination_notice_secs', termination_notice_secs)
-  launch_type = lp.LaunchType(launch_type)
-  kwargs = {}
-  if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
-    kwargs = dict(local_resources=local_resources or {}, terminal=terminal)
-  elif launch_type == lp.LaunchType.VERTEX_AI:
-    kwargs = dict(xm_resources=xm_resources or {})
-  manager = lp.launch(program, launch_type=launch_type, **kwargs)
-  if manager is not None and hasattr(manager, 'wait'):
-    manager.wait()
-
-
-def make_local_resources(config: ProgramConfig) -> Dict[str, Any]:
-  """Launchpad local_mp resources: per-group environment and arguments."""
-  from launchpad.nodes.python import local_multi_processing  # pylint: disable=g-import-not-at-top
-  resources = {}
-  for group, group_resources in config.topology.items():
-    env = dict(group_resources.env)
-    if group_resources.gpus == 0:
-      env['CUDA_VISIBLE_DEVICES'] = ''
-    resources[group] = local_multi_processing.PythonProcess(
-        env=env, args=dict(group_resources.args))
-  return resources
-
-
-def make_xm_resources(config: ProgramConfig) -> Dict[str, Dict[str, Any]]:
-  """Per-group XManager resources for a multi-host (Vertex AI) launch."""
-  resources = {}
-  for group, group_resources in config.topology.items():
-    xm = dict(group_resources.xm)
-    if group_resources.gpus == 0:
-      xm.pop('gpu', None)
-    resources[group] = xm
-  return resources

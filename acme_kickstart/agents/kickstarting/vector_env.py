@@ -16,9 +16,22 @@ and its TimeStep is copied in.
 
 from typing import NamedTuple, Sequence
 
+from acme import specs
 import dm_env
 import numpy as np
 import tree
+
+
+def check_environments(
+    environments: Sequence[dm_env.Environment]) -> specs.EnvironmentSpec:
+  """Their one spec: the K rows of a vector environment must share it (each
+  suite pads its tasks to one)."""
+  spec = specs.make_environment_spec(environments[0])
+  for env in environments[1:]:
+    if specs.make_environment_spec(env) != spec:
+      raise ValueError('All environments of one actor must share one spec; '
+                       f'{env} differs from {environments[0]}.')
+  return spec
 
 
 class VectorStep(NamedTuple):

@@ -11,10 +11,9 @@ import collections
 import os
 import threading
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 from absl import logging
-from acme import specs
 from acme.tf import variable_utils as tf2_variable_utils
 from acme.utils import counting
 import numpy as np
@@ -23,13 +22,15 @@ import tensorflow as tf
 
 from acme_kickstart import loggers
 from acme_kickstart import run_dirs
-from acme_kickstart import scoring
+from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting import acting
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import task_scores
-from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.agents.kickstarting import vector_env
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import Topology
 
 
 def _returns_by_task(episodes: List[acting.Episode],
@@ -62,23 +63,6 @@ def write_pid(run_dir: str, label: str):
     f.write(str(os.getpid()))
 
 
-ACTOR, EVALUATOR = 0, 1  # Kinds of worker, in their seeds' spawn keys.
-
-
-def launch_seeds(seed: int, launch: int, worker: Tuple[int, ...],
-                 count: int) -> List[int]:
-  """`count` seeds for one worker (its environments, then its actor).
-
-  Drawn from np.random.SeedSequence(seed) with spawn key (launch, *worker):
-  independent streams for every worker and every launch of a run, so a
-  resumed run plays fresh episodes rather than replaying the first launch's,
-  while a run's first launch is still fixed by `seed` alone.
-  """
-  state = np.random.SeedSequence(
-      seed, spawn_key=(launch,) + tuple(worker)).generate_state(count)
-  return [int(s) >> 1 for s in state]  # Below 2**31: any simulator takes it.
-
-
 def launch_index(counter) -> int:
   """Which launch of its run directory this is (1 for the first).
 
@@ -91,61 +75,58 @@ def launch_index(counter) -> int:
 class ActorWorker:
   """One actor process: K environments, their teachers, and the student."""
 
-  def __init__(self, config: ProgramConfig, actor_id: int,
-               replay: reverb.Client, variable_source, counter):
-    limit_tf_threads(config.actor_tf_threads)
-    self._config = config
-    self._tasks = config.tasks_of_actor(actor_id)
-    *env_seeds, actor_seed = launch_seeds(
-        config.agent.seed, launch_index(counter), (ACTOR, actor_id),
-        len(self._tasks) + 1)
-    envs = [builder.make_environment(config, task, seed=env_seed)
-            for task, env_seed in zip(self._tasks, env_seeds)]
-    spec = builder.check_environments(envs)
-    num_actions = spec.actions.num_values
-    network = builder.build_network(
-        builder.make_network(config, num_actions), spec)
-    teachers = builder.load_teachers(config, num_actions, spec.observations,
-                                     tasks=self._tasks)
-    self._variable_client = tf2_variable_utils.VariableClient(
-        variable_source, {'policy': network.variables},
-        update_period=config.variable_update_period)
-    self._variable_client.update_and_wait()
-    self._writer = BatchedSequenceAdder(
-        replay, len(envs), config.agent.sequence_length,
-        config.agent.period)
-    self._actor = acting.BatchedActor(
+  def __init__(self, experiment: ExperimentConfig, topology: Topology,
+               actor_id: int, replay: reverb.Client, variable_source, counter):
+    limit_tf_threads(topology.actor_tf_threads)
+    self._experiment = experiment
+    self._run = experiment.run
+    builder = KickstartingBuilder(experiment.agent)
+    tasks = topology.tasks_of_actor(experiment.tasks, actor_id,
+                                    experiment.agent.num_envs_per_actor)
+    *env_seeds, actor_seed = seeding.launch_seeds(
+        experiment.seed, launch_index(counter), (seeding.ACTOR, actor_id),
+        len(tasks) + 1)
+    envs = [factories.make_environment(experiment, task, seed=env_seed)
+            for task, env_seed in zip(tasks, env_seeds)]
+    spec = vector_env.check_environments(envs)
+    network = factories.build_network(
+        factories.make_network(experiment, spec.actions.num_values), spec)
+    self._writer = builder.make_adder(replay, len(envs))
+    self._actor = builder.make_actor(
         network, envs, self._writer,
-        teachers=teachers, variable_client=self._variable_client,
+        teachers=factories.load_teachers(experiment, tasks),
+        variable_source=variable_source,
+        variable_update_period=topology.variable_update_period,
         seed=actor_seed)
     # Synced on every increment (once per row): a row's actor_steps is then
     # the shared counter's saved count, never a local estimate ahead of it.
     self._counter = counting.Counter(counter, prefix='actor', time_delta=0.)
     self._logger = loggers.make_logger(
-        config.run_dir, f'actor_{actor_id}',
-        terminal_seconds=config.progress_period_seconds if actor_id == 0
+        self._run.run_dir, f'actor_{actor_id}',
+        terminal_seconds=self._run.progress_period_seconds if actor_id == 0
         else None)
     self._label = f'actor_{actor_id}'
 
   def run(self):
-    write_pid(self._config.run_dir, self._label)
+    write_pid(self._run.run_dir, self._label)
+    tasks = self._experiment.tasks
     episodes, steps_since, last_log = [], 0, time.time()
     with checkpointing.stop_requested() as stop:
       while not stop.is_set():
         steps_since += self._actor.step()
         episodes.extend(self._actor.pop_episodes())
         now = time.time()
-        if now - last_log >= self._config.progress_period_seconds:
+        if now - last_log >= self._run.progress_period_seconds:
           # The per-task return totals ride on the same call: the learner's
           # score feed for the gated lambda schedule (task_scores.py).
           counts = self._counter.increment(
               steps=steps_since,
               **task_scores.increments(task_scores.returns_by_task(
-                  episodes, self._config.tasks)))
+                  episodes, tasks)))
           record = {'actor_steps': counts.get('actor_steps', 0),
                     'steps_per_second': steps_since / (now - last_log),
                     'episodes': len(episodes)}
-          record.update(_returns_by_task(episodes, self._config.tasks))
+          record.update(_returns_by_task(episodes, tasks))
           self._logger.write(record)
           episodes, steps_since, last_log = [], 0, now
 
@@ -153,50 +134,59 @@ class ActorWorker:
 class EvaluatorWorker:
   """Plays every task with the latest weights and logs the returns.
 
-  PBT calls `fitness` and `reset_fitness` through courier, from other threads
-  than the one running `evaluate_once`; a lock guards the rounds they share.
+  It keeps the returns of its last few rounds for PBT, which scores them
+  (pbt/fitness.py). PBT calls `recent_returns` and `reset_returns` through
+  courier, from other threads than the one running `evaluate_once`; a lock
+  guards the rounds they share.
   """
 
-  def __init__(self, config: ProgramConfig, variable_source, counter):
-    limit_tf_threads(config.actor_tf_threads)
-    self._config = config
-    per_task = config.evaluator_episodes_per_task
-    tasks = [t for t in config.tasks for _ in range(per_task)]
-    *env_seeds, seed = launch_seeds(config.agent.seed, launch_index(counter),
-                                    (EVALUATOR,), len(tasks) + 1)
-    envs = [builder.make_environment(config, task, seed=env_seed, mode='test')
+  def __init__(self, experiment: ExperimentConfig, variable_source, counter,
+               tf_threads: int = 1):
+    limit_tf_threads(tf_threads)
+    self._experiment = experiment
+    self._run = experiment.run
+    per_task = self._run.evaluator_episodes_per_task
+    tasks = [t for t in experiment.tasks for _ in range(per_task)]
+    *env_seeds, seed = seeding.launch_seeds(
+        experiment.seed, launch_index(counter), (seeding.EVALUATOR,),
+        len(tasks) + 1)
+    envs = [factories.make_environment(experiment, task, seed=env_seed,
+                                       mode='test')
             for task, env_seed in zip(tasks, env_seeds)]
-    spec = builder.check_environments(envs)
-    network = builder.build_network(
-        builder.make_network(config, spec.actions.num_values), spec)
+    spec = vector_env.check_environments(envs)
+    network = factories.build_network(
+        factories.make_network(experiment, spec.actions.num_values), spec)
+    # Its own variable client, not the actor's: an actor's fetches weights
+    # in the background as it steps, but a round must play one set of weights.
     self._variable_client = tf2_variable_utils.VariableClient(
         variable_source, {'policy': network.variables})
-    self._actor = acting.BatchedActor(network, envs, seed=seed)
+    self._actor = KickstartingBuilder(experiment.agent).make_actor(
+        network, envs, seed=seed)
     self._num_episodes = len(envs)
     self._counter = counting.Counter(counter, prefix='evaluator')
-    self._logger = loggers.make_logger(config.run_dir, 'evaluator',
+    self._logger = loggers.make_logger(self._run.run_dir, 'evaluator',
                                        terminal_seconds=0.0)
-    self._recent = collections.deque(maxlen=config.fitness_rounds)
+    self._recent = collections.deque(maxlen=self._run.evaluator_rounds_kept)
     # Bumped by every exploit: a round counts only if none came after it began.
     self._generation = 0
     self._lock = threading.Lock()
 
-  def fitness(self) -> Optional[float]:
-    """The suite's score over the last few rounds (None before the first)."""
+  def recent_returns(self, rounds: Optional[int] = None
+                     ) -> Optional[Dict[str, List[float]]]:
+    """Task -> returns of the last `rounds` rounds kept (None before one)."""
     with self._lock:
       recent = list(self._recent)
+    if rounds is not None:
+      recent = recent[-rounds:]
     if not recent:
       return None
     returns = collections.defaultdict(list)
     for round_returns in recent:
       for task, values in round_returns.items():
         returns[task].extend(values)
-    return scoring.suite_fitness(
-        self._config.suite, returns, self._config.reference_scores,
-        self._config.fitness_cap,
-        self._config.env_kwargs.get('distribution_mode', 'easy'))
+    return dict(returns)
 
-  def reset_fitness(self):
+  def reset_returns(self):
     """Forgets every round begun so far: an exploit replaced their weights."""
     with self._lock:
       self._generation += 1
@@ -206,8 +196,8 @@ class EvaluatorWorker:
     """One round: a fresh episode in every environment, latest weights.
 
     Returns None, logging nothing, if `stop` is set before the round ends.
-    The round is logged but left out of the fitness if `reset_fitness` was
-    called after it began: it may have played the replaced weights.
+    The round is logged but not kept if `reset_returns` was called after it
+    began: it may have played the replaced weights.
     """
     with self._lock:
       generation = self._generation  # Before the fetch: strict on purpose.
@@ -225,24 +215,23 @@ class EvaluatorWorker:
         if playing[episode.env_index]:
           playing[episode.env_index] = False
           finished.append(episode)
+    tasks = self._experiment.tasks
     round_returns = collections.defaultdict(list)
     for episode in finished:
-      round_returns[self._config.tasks[episode.task_id]].append(
-          episode.episode_return)
+      round_returns[tasks[episode.task_id]].append(episode.episode_return)
     with self._lock:
       current = generation == self._generation
       if current:
         self._recent.append(dict(round_returns))
     if not current:
       logging.info('Evaluator: an exploit replaced the weights during this '
-                   'round; its returns are left out of the fitness.')
+                   'round; its returns are not kept for the fitness.')
     counts = self._counter.increment(episodes=len(finished))
     record = {'actor_steps': counts.get('actor_steps', 0),
               'evaluator_episodes': counts.get('evaluator_episodes', 0)}
-    record.update(_returns_by_task(finished, self._config.tasks))
+    record.update(_returns_by_task(finished, tasks))
     record['return/mean'] = float(np.nanmean(
-        [record[f'return/{t}'] for t in self._config.tasks]))
-    record['fitness'] = self.fitness()
+        [record[f'return/{t}'] for t in tasks]))
     self._logger.write(record)
     return record
 
@@ -252,4 +241,4 @@ class EvaluatorWorker:
         start = time.time()
         self.evaluate_once(stop)
         checkpointing.sleep_unless_stopped(
-            self._config.evaluator_period_seconds - (time.time() - start), stop)
+            self._run.evaluator_period_seconds - (time.time() - start), stop)

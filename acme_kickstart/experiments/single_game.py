@@ -1,6 +1,7 @@
-"""Small MinAtar experiments: train a teacher, then kickstarted vs scratch students.
+"""Single-game, single-process MinAtar runs: a teacher, or a student of one.
 
-Used by `make demo` (launch/demo.py) and by the slow learning test.
+launch/train_teacher.py trains the shipped teachers with `train`; the slow
+learning test compares kickstarted and scratch students with it.
 """
 
 import dataclasses
@@ -11,10 +12,12 @@ from acme.tf import utils as tf2_utils
 import numpy as np
 import tensorflow as tf
 
-from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting.agent import KickstartingAgent
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.networks import MinAtarNetwork
 from acme_kickstart.teachers import Teacher, TeacherSet
 
@@ -31,8 +34,9 @@ class RunResult:
 
 
 def make_envs(game: str, num_envs: int, seed: int, **env_kwargs):
-  return [minatar.make_environment(game, seed=seed * 1000 + i, **env_kwargs)
-          for i in range(num_envs)]
+  """`num_envs` environments of `game`, seeded from `seed`'s spawned streams."""
+  return [minatar.make_environment(game, seed=env_seed, **env_kwargs)
+          for env_seed in seeding.spawn_seeds(seed, num_envs)]
 
 
 def train(name: str,
@@ -41,14 +45,15 @@ def train(name: str,
           num_env_steps: int,
           network_factory: Callable[[], MinAtarNetwork],
           teachers: Optional[TeacherSet] = None,
+          seed: int = 0,
           report_every: int = 20_000,
           final_episodes: int = 100,
           printer: Optional[Callable[[str], None]] = print) -> RunResult:
   """Trains one student on one game in this process; keeps a return curve."""
-  tf.random.set_seed(config.seed)
-  envs = make_envs(game, config.num_envs_per_actor, config.seed)
+  tf.random.set_seed(seed)
+  envs = make_envs(game, config.num_envs_per_actor, seed)
   agent = KickstartingAgent(envs, network_factory(), config, minatar.GAMES,
-                            teachers=teachers)
+                            teachers=teachers, seed=seed)
   curve, returns = [], []
   start = time.time()
   while agent.env_steps < num_env_steps:
@@ -67,43 +72,6 @@ def train(name: str,
                    agent)
 
 
-def episode_quotas(num_episodes: int, num_envs: int) -> List[int]:
-  """Episodes each environment must finish: fixed in advance, they sum up."""
-  if num_episodes < 1 or num_envs < 1:
-    raise ValueError(f'Need num_episodes >= 1 and num_envs >= 1, got '
-                     f'{num_episodes} and {num_envs}.')
-  base, extra = divmod(num_episodes, num_envs)
-  return [base + (i < extra) for i in range(num_envs)]
-
-
-def evaluate(network, game: str, num_episodes: int = 50, seed: int = 12345,
-             num_envs: int = 16) -> float:
-  """Mean return of the network's (sampled) policy on fresh environments."""
-  return float(np.mean(evaluate_returns(network, game, num_episodes, seed,
-                                        num_envs)))
-
-
-def evaluate_returns(network, game: str, num_episodes: int, seed: int,
-                     num_envs: int = 16) -> List[float]:
-  """Returns of `num_episodes` complete episodes of the sampled policy.
-
-  Every environment plays a quota of episodes fixed before the first step,
-  and all of them count. Taking the first `num_episodes` to finish across
-  parallel environments instead would favour short episodes (in most games,
-  the bad ones) and score the policy low.
-  """
-  quotas = episode_quotas(num_episodes, min(num_envs, num_episodes))
-  envs = make_envs(game, len(quotas), seed)
-  actor = acting.BatchedActor(network, envs, seed=seed)
-  returns = [[] for _ in quotas]
-  while any(len(r) < q for r, q in zip(returns, quotas)):
-    actor.step()
-    for episode in actor.pop_episodes():
-      if len(returns[episode.env_index]) < quotas[episode.env_index]:
-        returns[episode.env_index].append(episode.episode_return)
-  return [r for env_returns in returns for r in env_returns]
-
-
 def teacher_set(teacher: Teacher, game: str) -> TeacherSet:
   return TeacherSet({minatar.GAMES.index(game): teacher}, len(minatar.GAMES),
                     minatar.NUM_ACTIONS, minatar.observation_spec(),
@@ -120,16 +88,12 @@ def distil_on_breakout(teacher_spec, env_steps: int) -> List[Dict[str, float]]:
   (a TeacherSpec), lambda = 1 and no entropy bonus, so the curve shows
   distillation alone. One row per learner step: env steps, KL to the teacher,
   distillation loss. (benchmarks/acme_q_teacher.py and its test.)"""
-  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting.config import ProgramConfig  # pylint: disable=g-import-not-at-top
-  config = ProgramConfig(teachers={'breakout': teacher_spec})
-  spec = builder.environment_spec(config)
-  teachers = builder.load_teachers(config, spec.actions.num_values,
-                                   spec.observations)
+  teachers = factories.load_teachers(
+      ExperimentConfig(teachers={'breakout': teacher_spec}))
   agent_config = KickstartingConfig(batch_size=8, sequence_length=10,
                                     entropy_cost=0.0, learning_rate=2e-3,
                                     distillation_costs=(1.0,),
-                                    num_envs_per_actor=8, seed=0)
+                                    num_envs_per_actor=8)
   rows = []
   with KickstartingAgent(make_envs('breakout', 8, seed=0),
                          MinAtarNetwork(6, hidden_size=32, lstm_size=32),

@@ -1,0 +1,89 @@
+"""Launching a program: the topology's resources, and waiting for the end.
+
+`make_local_resources` and `make_xm_resources` turn a `Topology`'s groups
+into Launchpad's local_mp and XManager (multi-host) resources;
+`launch_and_wait` launches and returns once the program has ended.
+"""
+
+import os
+import sys
+from typing import Any, Dict, Optional
+
+from absl import flags
+import launchpad as lp
+
+from acme_kickstart.experiments.config import Topology
+
+
+def topology_from_flags(config_flag: str = 'config',
+                        topology_flag: str = 'topology') -> Topology:
+  """The launchers' --topology config; without one, the --config file's.
+
+  Both are ml_collections config files; a config file's
+  `get_config('topology')` is its layout, so `--config=configs/dmlab30.py`
+  alone launches DMLab-30's 150 actors.
+  """
+  values = flags.FLAGS
+  if values[topology_flag].present:
+    return values[topology_flag].value
+  config_file = values[config_flag].config_filename
+  default_file = values[topology_flag].config_filename.split(':')[0]
+  if os.path.abspath(config_file) == os.path.abspath(default_file):
+    return values[topology_flag].value  # With any --topology.FIELD overrides.
+  if any(arg.startswith(f'--{topology_flag}.') for arg in sys.argv):
+    raise ValueError(f'Give --{topology_flag}={config_file}:topology with '
+                     f'--{topology_flag}.FIELD overrides: the default '
+                     f'--{topology_flag} is another file\'s.')
+  return values[config_flag].parser.parse(f'{config_file}:topology')
+
+
+def make_local_resources(topology: Topology) -> Dict[str, Any]:
+  """Launchpad local_mp resources: per-group environment and arguments."""
+  from launchpad.nodes.python import local_multi_processing  # pylint: disable=g-import-not-at-top
+  resources = {}
+  for group, group_resources in topology.groups.items():
+    env = dict(group_resources.env)
+    if group_resources.gpus == 0:
+      env['CUDA_VISIBLE_DEVICES'] = ''
+    resources[group] = local_multi_processing.PythonProcess(
+        env=env, args=dict(group_resources.args))
+  return resources
+
+
+def make_xm_resources(topology: Topology) -> Dict[str, Dict[str, Any]]:
+  """Per-group XManager resources for a multi-host (Vertex AI) launch."""
+  resources = {}
+  for group, group_resources in topology.groups.items():
+    xm = dict(group_resources.xm)
+    if group_resources.gpus == 0:
+      xm.pop('gpu', None)
+    resources[group] = xm
+  return resources
+
+
+def launch_and_wait(program: lp.Program, launch_type: str,
+                    local_resources: Optional[Dict[str, Any]] = None,
+                    xm_resources: Optional[Dict[str, Any]] = None,
+                    terminal: str = 'current_terminal',
+                    termination_notice_secs: int = 60):
+  """Launches `program` and returns when it has ended.
+
+  Resources go to the launch types that take them (`local_resources` and
+  `terminal` to local_mp, `xm_resources` to vertex_ai). Workers get
+  `termination_notice_secs` (Launchpad's default is 10) to stop: on a loaded
+  machine a learner still tracing its first step, or saving its last
+  checkpoint, can take longer, and Launchpad then SIGKILLs the whole runtime,
+  this launcher included, losing its work after the run (the demo's table).
+  An explicit --lp_termination_notice_secs still wins.
+  """
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flags.FLAGS.set_default('lp_termination_notice_secs', termination_notice_secs)
+  launch_type = lp.LaunchType(launch_type)
+  kwargs = {}
+  if launch_type == lp.LaunchType.LOCAL_MULTI_PROCESSING:
+    kwargs = dict(local_resources=local_resources or {}, terminal=terminal)
+  elif launch_type == lp.LaunchType.VERTEX_AI:
+    kwargs = dict(xm_resources=xm_resources or {})
+  manager = lp.launch(program, launch_type=launch_type, **kwargs)
+  if manager is not None and hasattr(manager, 'wait'):
+    manager.wait()
