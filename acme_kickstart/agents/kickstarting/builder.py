@@ -20,8 +20,7 @@ from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
-from acme_kickstart.environments import base as suite_base
-from acme_kickstart.environments import minatar
+from acme_kickstart.environments import get_suite
 from acme_kickstart import teacher_specs
 from acme_kickstart.teachers import Teacher, TeacherSet
 
@@ -61,29 +60,11 @@ def make_environment(config: ProgramConfig, task: str,
   return env
 
 
-def _suite_module(suite: str):
-  """The suite's environment module (imports no simulator)."""
-  if suite == 'minatar5':
-    return minatar
-  if suite == 'dmlab30':
-    from acme_kickstart.environments import dmlab30  # pylint: disable=g-import-not-at-top
-    return dmlab30
-  if suite == 'procgen':
-    from acme_kickstart.environments import procgen  # pylint: disable=g-import-not-at-top
-    return procgen
-  raise ValueError(f"Unknown suite {suite!r}: use 'minatar5', 'dmlab30' or "
-                   "'procgen'.")
-
-
 def _make_suite_environment(config: ProgramConfig, task: str,
                             seed: Optional[int],
                             mode: str) -> dm_env.Environment:
-  task_id = list(config.tasks).index(task)
-  module = _suite_module(config.suite)
-  make = module.make_environment
-  if mode == 'test':
-    make = getattr(module, 'make_test_environment', make)
-  return make(task, task_id=task_id, seed=seed, **config.env_kwargs)
+  return get_suite(config.suite, **config.env_kwargs).make_environment(
+      task, task_id=list(config.tasks).index(task), seed=seed, mode=mode)
 
 
 def environment_spec(config: ProgramConfig) -> specs.EnvironmentSpec:
@@ -93,16 +74,12 @@ def environment_spec(config: ProgramConfig) -> specs.EnvironmentSpec:
   simulator (no deepmind_lab on a DMLab-30 learner). A test checks it equals
   every suite's real environment spec.
   """
-  module = _suite_module(config.suite)
-  observations = module.observation_spec()
+  spec = get_suite(config.suite, **config.env_kwargs).environment_spec()
   if config.previous_action_reward:
     from acme_kickstart.environments import wrappers  # pylint: disable=g-import-not-at-top
-    observations = wrappers.with_previous_action_reward(observations,
-                                                        module.NUM_ACTIONS)
-  return specs.EnvironmentSpec(
-      observations=observations,
-      actions=suite_base.action_spec(module.NUM_ACTIONS),
-      rewards=suite_base.reward_spec(), discounts=suite_base.discount_spec())
+    spec = spec._replace(observations=wrappers.with_previous_action_reward(
+        spec.observations, spec.actions.num_values))
+  return spec
 
 
 def check_environments(
@@ -214,11 +191,9 @@ def make_dataset(server_address: str, batch_size: int, num_streams: int,
 def score_ranges(config: ProgramConfig) -> Dict[str, Tuple[float, float]]:
   """Per task with a teacher and a reference score: (random, reference)
   returns, the 0 and 1 of the gate's teacher-normalised score s_k."""
-  from acme_kickstart import scoring  # pylint: disable=g-import-not-at-top
-  low = scoring.random_scores(
-      config.suite, config.tasks,
-      config.env_kwargs.get('distribution_mode', 'easy'))
-  ranges = {task: (float(low[task]), float(config.reference_scores[task]))
+  suite = get_suite(config.suite, **config.env_kwargs)
+  ranges = {task: (suite.random_score(task),
+                   float(config.reference_scores[task]))
             for task in config.tasks
             if task in config.teachers and task in config.reference_scores}
   gated_tasks = [t for t in config.teachers if t not in ranges]

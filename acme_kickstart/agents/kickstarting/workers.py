@@ -23,13 +23,13 @@ import tensorflow as tf
 
 from acme_kickstart import loggers
 from acme_kickstart import run_dirs
-from acme_kickstart import scoring
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import task_scores
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.environments import get_suite
 
 
 def _returns_by_task(episodes: List[acting.Episode],
@@ -160,6 +160,7 @@ class EvaluatorWorker:
   def __init__(self, config: ProgramConfig, variable_source, counter):
     limit_tf_threads(config.actor_tf_threads)
     self._config = config
+    self._suite = get_suite(config.suite, **config.env_kwargs)
     per_task = config.evaluator_episodes_per_task
     tasks = [t for t in config.tasks for _ in range(per_task)]
     *env_seeds, seed = launch_seeds(config.agent.seed, launch_index(counter),
@@ -191,10 +192,8 @@ class EvaluatorWorker:
     for round_returns in recent:
       for task, values in round_returns.items():
         returns[task].extend(values)
-    return scoring.suite_fitness(
-        self._config.suite, returns, self._config.reference_scores,
-        self._config.fitness_cap,
-        self._config.env_kwargs.get('distribution_mode', 'easy'))
+    return self._suite.score(returns, self._config.reference_scores,
+                             self._config.fitness_cap)
 
   def reset_fitness(self):
     """Forgets every round begun so far: an exploit replaced their weights."""
