@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from acme_kickstart import scoring
+from acme_kickstart import teacher_specs
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.environments import get_suite
 from acme_kickstart.environments import minatar
@@ -46,8 +47,9 @@ def test_procgen_static_spec_and_distribution_mode_reach_the_games():
   assert suite.tasks == procgen.SUITES['dense5']
   _check_static_spec(suite, ('coinrun', 'maze', 'bigfish'))
   env = suite.make_environment('coinrun', seed=0)
-  assert env._kwargs['distribution_mode'] == 'hard'  # pylint: disable=protected-access
-  assert env._kwargs['num_levels'] == 5  # pylint: disable=protected-access
+  game_kwargs = env._kwargs  # pylint: disable=protected-access
+  assert game_kwargs['distribution_mode'] == 'hard'
+  assert game_kwargs['num_levels'] == 5
   with pytest.raises(ValueError, match='distribution_mode'):
     get_suite('procgen', distribution_mode='memory')
 
@@ -162,3 +164,20 @@ def test_procgen_score_is_min_max_normalised_for_its_mode():
   with pytest.raises(ValueError, match="Suite 'procgen' has no task pong"):
     hard.score({'pong': [1.0]})
   assert np.isfinite(hard.score({g: [0.0] for g in procgen.GAMES}))
+
+
+def test_only_minatar_has_raw_channels_and_minimal_action_sets():
+  minatar5 = get_suite('minatar5')
+  assert minatar5.num_raw_channels('freeway') == 7
+  assert list(minatar5.minimal_action_set('freeway')) == [0, 2, 4]
+  for name in ('dmlab30', 'procgen'):
+    suite = get_suite(name)
+    task = suite.tasks[0]
+    with pytest.raises(ValueError, match=f"'minimal' is for minatar5; for "
+                       f"suite '{name}' give the indices"):
+      teacher_specs.teacher_options(
+          teacher_specs.TeacherSpec('/s', action_map='minimal'), suite, task)
+    with pytest.raises(ValueError, match=f"suite '{name}' is not padded"):
+      teacher_specs.teacher_options(
+          teacher_specs.TeacherSpec('/s', observation_fn='raw_channels'),
+          suite, task)

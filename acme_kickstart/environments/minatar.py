@@ -6,7 +6,7 @@ all of them. The task id travels with the observation, as `observation['task_id'
 which is how the learner knows which teacher's weight applies to each step.
 """
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import dm_env
 from dm_env import specs
@@ -137,6 +137,21 @@ def make_environment(game: str, task_id: Optional[int] = None,
   return MinAtarEnvironment(game, task_id=task_id, **kwargs)
 
 
+def num_raw_channels(game: str) -> int:
+  """The game's own channels, before the suite pads them to NUM_CHANNELS."""
+  check_game(game)
+  return int(minatar.Environment(game).state_shape()[2])
+
+
+def minimal_action_set(game: str) -> Sequence[int]:
+  """The game's minimal action set, as indices into the suite's actions.
+
+  The suite's actions are MinAtar's full set, in MinAtar's order.
+  """
+  check_game(game)
+  return [int(a) for a in minatar.Environment(game).minimal_action_set()]
+
+
 def make_suite(**env_kwargs) -> base.Suite:
   """MinAtar-5; `env_kwargs` (e.g. max_episode_steps) go to every game."""
   return base.Suite(
@@ -144,4 +159,6 @@ def make_suite(**env_kwargs) -> base.Suite:
       observation_spec_fn=observation_spec,
       make_train_environment=make_environment,
       make_test_environment=make_environment,
-      random_scores=RANDOM_SCORES, max_scores=None, env_kwargs=env_kwargs)
+      random_scores=RANDOM_SCORES, max_scores=None, env_kwargs=env_kwargs,
+      num_raw_channels=num_raw_channels,
+      minimal_action_set=minimal_action_set)

@@ -152,7 +152,8 @@ def load_teachers(config: ProgramConfig, num_actions: int, observation_spec,
     try:
       teachers[list(config.tasks).index(task)] = Teacher.from_snapshot(
           spec.snapshot, name=f'{task}_teacher',
-          **teacher_specs.teacher_options(spec, config.suite, task))
+          **teacher_specs.teacher_options(
+              spec, get_suite(config.suite, **config.env_kwargs), task))
     except ValueError as e:
       raise ValueError(f'The teacher of task {task!r} ({spec.snapshot}): '
                        f'{e}') from e
