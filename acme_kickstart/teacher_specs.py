@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
 from acme.wrappers import observation_action_reward
 import tensorflow as tf
 
+from acme_kickstart.environments import base
 from acme_kickstart.teachers import check_action_map
 
 
@@ -96,13 +97,12 @@ class ObservationActionReward:
         reward=tf.cast(observation['prev_reward'], tf.float32))
 
 
-def _num_channels(suite: str, task: str) -> int:
-  if suite != 'minatar5':
+def _num_channels(suite: base.Suite, task: str) -> int:
+  if suite.num_raw_channels is None:
     raise ValueError(f"observation_fn 'raw_channels' is for minatar5, whose "
-                     f'games are zero-padded; suite {suite!r} is not padded: '
-                     "use 'pixels'.")
-  import minatar  # pylint: disable=g-import-not-at-top
-  return int(minatar.Environment(task).state_shape()[2])
+                     f'games are zero-padded; suite {suite.name!r} is not '
+                     "padded: use 'pixels'.")
+  return suite.num_raw_channels(task)
 
 
 OBSERVATION_FNS: Dict[str, str] = {
@@ -113,7 +113,7 @@ OBSERVATION_FNS: Dict[str, str] = {
 }
 
 
-def make_observation_fn(name: str, suite: str, task: str,
+def make_observation_fn(name: str, suite: base.Suite, task: str,
                         action_map: Optional[Sequence[int]] = None):
   """The named observation function for `task`'s teacher."""
   if name == 'pixels':
@@ -131,18 +131,18 @@ def make_observation_fn(name: str, suite: str, task: str,
                        f'{k} ({v})' for k, v in OBSERVATION_FNS.items()) + '.')
 
 
-def minimal_action_set(suite: str, task: str) -> Sequence[int]:
+def minimal_action_set(suite: base.Suite, task: str) -> Sequence[int]:
   """The game's minimal action set, as indices into the suite's actions."""
-  if suite != 'minatar5':
+  if suite.minimal_action_set is None:
     raise ValueError(f"action_map 'minimal' is for minatar5; for suite "
-                     f'{suite!r} give the indices of the teacher\'s actions.')
-  import minatar  # pylint: disable=g-import-not-at-top
-  # The suite's actions are MinAtar's full set, in MinAtar's order.
-  return [int(a) for a in minatar.Environment(task).minimal_action_set()]
+                     f'{suite.name!r} give the indices of the teacher\'s '
+                     'actions.')
+  return suite.minimal_action_set(task)
 
 
-def teacher_options(spec: TeacherSpec, suite: str, task: str) -> dict:
-  """The keyword options of `Teacher.from_snapshot` that `spec` names."""
+def teacher_options(spec: TeacherSpec, suite: base.Suite, task: str) -> dict:
+  """The keyword options of `Teacher.from_snapshot` that `spec` names, for
+  `task` of `suite` (which knows its games' raw channels and actions)."""
   action_map = spec.action_map
   if isinstance(action_map, str):
     if action_map != 'minimal':

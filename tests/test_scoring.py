@@ -4,6 +4,7 @@ import pytest
 
 from acme_kickstart import scoring
 from acme_kickstart.environments import dmlab30
+from acme_kickstart.environments import get_suite
 
 
 def _dmlab_returns():
@@ -97,21 +98,21 @@ def test_procgen_score_uses_published_min_max():
     scoring.procgen_normalized_score({'pong': [1.0]})
 
 
-def test_suite_fitness_scores_any_subset_with_the_cap_given():
+def test_suite_score_scores_any_subset_with_the_cap_given():
   from acme_kickstart.environments import dmlab30 as dm  # pylint: disable=g-import-not-at-top
   two = dm.LEVELS[:2]
   returns = {two[0]: [dm.HUMAN_SCORES[dm.scoring_level(two[0])]] ,
              two[1]: [dm.RANDOM_SCORES[dm.scoring_level(two[1])]]}
-  assert scoring.suite_fitness('dmlab30', returns, {}) == pytest.approx(50.0)
+  assert get_suite('dmlab30').score(returns, {}) == pytest.approx(50.0)
   high = {two[0]: [10 * dm.HUMAN_SCORES[dm.scoring_level(two[0])]],
           two[1]: [dm.RANDOM_SCORES[dm.scoring_level(two[1])]]}
-  assert scoring.suite_fitness('dmlab30', high, {}, cap=100.0) == (
+  assert get_suite('dmlab30').score(high, {}, cap=100.0) == (
       pytest.approx(50.0))
-  assert scoring.suite_fitness('dmlab30', high, {}, cap=None) > 100.0
+  assert get_suite('dmlab30').score(high, {}, cap=None) > 100.0
   # MinAtar: only games with a reference count; random play scores 0.
   minatar_returns = {'breakout': [scoring.MINATAR_RANDOM_SCORES['breakout']],
                      'asterix': [5.0]}
-  assert scoring.suite_fitness('minatar5', minatar_returns,
-                               {'breakout': 10.0}) == pytest.approx(0.0)
-  assert scoring.suite_fitness('minatar5', {'breakout': [2.0], 'asterix': [4.0]},
-                               {}) == pytest.approx(3.0)
+  assert get_suite('minatar5').score(
+      minatar_returns, {'breakout': 10.0}) == pytest.approx(0.0)
+  assert get_suite('minatar5').score(
+      {'breakout': [2.0], 'asterix': [4.0]}, {}) == pytest.approx(3.0)

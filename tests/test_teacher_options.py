@@ -9,6 +9,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import losses
+from acme_kickstart.environments import get_suite
 from acme_kickstart.environments import minatar
 from acme_kickstart.networks import MLPPolicy
 from acme_kickstart import teacher_specs
@@ -116,7 +117,8 @@ def test_teacher_spec_resolves_names_and_pickles():
   spec = teacher_specs.TeacherSpec('/snap', observation_fn='oar:raw_channels',
                                    action_map='minimal', q_temperature=0.1)
   assert pickle.loads(pickle.dumps(spec)) == spec
-  options = teacher_specs.teacher_options(spec, 'minatar5', 'freeway')
+  options = teacher_specs.teacher_options(spec, get_suite('minatar5'),
+                                         'freeway')
   assert options['action_map'] == (0, 2, 4)  # noop, up, down.
   assert options['q_temperature'] == 0.1
   oar_fn = pickle.loads(pickle.dumps(options['observation_fn']))
@@ -130,8 +132,8 @@ def test_teacher_spec_resolves_names_and_pickles():
   with pytest.raises(ValueError, match="Unknown observation_fn 'rgb'.*known: "
                      'pixels'):
     teacher_specs.teacher_options(
-        teacher_specs.TeacherSpec('/s', observation_fn='rgb'), 'minatar5',
-        'breakout')
+        teacher_specs.TeacherSpec('/s', observation_fn='rgb'),
+        get_suite('minatar5'), 'breakout')
   with pytest.raises(KeyError, match='previous_action_reward=True'):
     oar_fn(_batch(3))
 

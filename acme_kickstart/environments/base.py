@@ -1,5 +1,11 @@
-"""What every suite's dm_env adapter shares: its specs' shapes and dtypes."""
+"""What every suite shares: its specs' shapes and dtypes, its `Suite` object,
+and the return normalisation every suite's score uses."""
 
+import dataclasses
+from typing import (Any, Callable, Dict, Mapping, Optional, Sequence, Tuple,
+                    Union)
+
+from acme import specs as acme_specs
 import dm_env
 from dm_env import specs
 import numpy as np
@@ -42,3 +48,153 @@ class SuiteEnvironment(dm_env.Environment):
 
   def discount_spec(self) -> specs.BoundedArray:
     return discount_spec()
+
+
+# ------------------------------------------------------------- normalisation
+# Every suite scores the same way, only its 0 and 100 marks differ: a task's
+# score is 100 * (mean return - low) / (high - low), capped at `cap`, and the
+# suite's is the mean over its tasks. It lives here, beside `Suite`, so that
+# both the suites and acme_kickstart.scoring use it without importing each
+# other.
+Returns = Union[float, Sequence[float], np.ndarray]
+
+
+def mean_return(task: str, returns: Returns) -> float:
+  returns = np.asarray(returns, np.float64).reshape(-1)
+  if returns.size == 0:
+    raise ValueError(f'Task {task!r} has no episode returns to score.')
+  return float(np.mean(returns))
+
+
+def normalized_task_scores(task_returns: Mapping[str, Returns],
+                           low: Mapping[str, float],
+                           high: Mapping[str, float],
+                           cap: Optional[float] = None) -> Dict[str, float]:
+  """Per task: 100 * (mean return - low) / (high - low), capped at `cap`."""
+  missing = sorted(set(low) - set(task_returns))
+  if missing:
+    raise ValueError(f'Missing returns for: {", ".join(missing)}.')
+  unknown = sorted(set(task_returns) - set(low))
+  if unknown:
+    raise ValueError(f'No normalisation constants for: {", ".join(unknown)}. '
+                     f'Known tasks: {", ".join(sorted(low))}.')
+  scores = {}
+  for task in low:
+    if not high[task] > low[task]:
+      raise ValueError(f'Task {task!r}: the high score {high[task]} must be '
+                       f'above the low score {low[task]}.')
+    score = (100.0 * (mean_return(task, task_returns[task]) - low[task]) /
+             (high[task] - low[task]))
+    scores[task] = score if cap is None else min(score, cap)
+  return scores
+
+
+def suite_score(task_returns: Mapping[str, Returns],
+                low: Mapping[str, float],
+                high: Mapping[str, float],
+                cap: Optional[float] = None) -> float:
+  """The mean over tasks of `normalized_task_scores`."""
+  scores = normalized_task_scores(task_returns, low, high, cap)
+  return float(np.mean(list(scores.values())))
+
+
+# --------------------------------------------------------------------- Suite
+MODES = ('train', 'test')
+
+
+def _same_task(task: str) -> str:
+  return task
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+  """One benchmark suite: its tasks, its one spec, environments and score.
+
+  Callers (the builder, workers, PBT's fitness) hold one of these instead of
+  dispatching on the suite's name. Its specs and scores are constants, so a
+  replay or learner host builds it without the suite's simulator, which is
+  imported only by `make_environment`. `env_kwargs` (e.g. Procgen's
+  distribution_mode, DMLab-30's level_cache_dir) go to every environment.
+  """
+  name: str
+  tasks: Tuple[str, ...]  # The default tasks, in task-id order.
+  num_actions: int
+  observation_spec_fn: Callable[[], Any]
+  make_train_environment: Callable[..., dm_env.Environment]
+  # The environment the evaluator plays (DMLab-30: the held-out `_test`
+  # levels); suites without a test protocol play the training one.
+  make_test_environment: Callable[..., dm_env.Environment]
+  # The 0 mark of each scored task: random play (Procgen: the paper's R_min).
+  random_scores: Mapping[str, float]
+  # The 100 mark the suite publishes (DMLab-30: human; Procgen: R_max), or
+  # None where there is none (MinAtar-5: the caller's reference scores).
+  max_scores: Optional[Mapping[str, float]] = None
+  env_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  # The name a task is scored under (DMLab-30: a `_train` level's `_test`).
+  scoring_task: Callable[[str], str] = _same_task
+  # For teachers trained on a task's own game rather than the suite's padded
+  # one (teacher_specs.py): its channel count and its minimal action set (as
+  # suite action indices). None where the suite has no such thing.
+  num_raw_channels: Optional[Callable[[str], int]] = None
+  minimal_action_set: Optional[Callable[[str], Sequence[int]]] = None
+
+  def observation_spec(self) -> Any:
+    return self.observation_spec_fn()
+
+  def environment_spec(self) -> acme_specs.EnvironmentSpec:
+    """Every task's spec, known without building an environment."""
+    return acme_specs.EnvironmentSpec(
+        observations=self.observation_spec(),
+        actions=action_spec(self.num_actions),
+        rewards=reward_spec(), discounts=discount_spec())
+
+  def make_environment(self, task: str, task_id: Optional[int] = None,
+                       seed: Optional[int] = None,
+                       mode: str = 'train') -> dm_env.Environment:
+    """`task` as actors ('train') or the evaluator ('test') play it."""
+    if mode not in MODES:
+      raise ValueError(f'Unknown mode {mode!r}: use one of {MODES}.')
+    make = (self.make_train_environment if mode == 'train'
+            else self.make_test_environment)
+    return make(task, task_id=task_id, seed=seed, **self.env_kwargs)
+
+  def random_score(self, task: str) -> float:
+    """The 0 mark of `task` as it is played (e.g. for the gated schedule)."""
+    return float(self.random_scores[self.scoring_task(task)])
+
+  def by_scoring_task(self, task_returns: Mapping[str, Returns]) -> dict:
+    """`task_returns` keyed by the name each task is scored under."""
+    renamed = {}
+    for task, returns in task_returns.items():
+      name = self.scoring_task(task)
+      if name in renamed:
+        raise ValueError(f'Returns for {name!r} were given twice (as its train '
+                         'and its test level); pass one of them.')
+      renamed[name] = returns
+    return renamed
+
+  def score(self, task_returns: Mapping[str, Returns],
+            reference_scores: Optional[Mapping[str, float]] = None,
+            cap: Optional[float] = None) -> float:
+    """The suite's score over the tasks in `task_returns` (any subset).
+
+    Each task normalised between its random score and the suite's max score,
+    or, in a suite without one, `reference_scores` (e.g. the teachers'; only
+    tasks that have one count); capped at `cap`, then the mean over tasks.
+    A suite with its own max scores ignores `reference_scores`. With neither:
+    the mean raw return.
+    """
+    returns = self.by_scoring_task(task_returns)
+    high = self.max_scores
+    if high is None:
+      if not reference_scores:
+        return float(np.mean([mean_return(t, r) for t, r in returns.items()]))
+      high = reference_scores
+      returns = {t: r for t, r in returns.items() if t in high}
+    unknown = sorted(set(returns) - set(self.random_scores))
+    if unknown:
+      raise ValueError(
+          f'Suite {self.name!r} has no task {", ".join(unknown)}; its tasks: '
+          f'{", ".join(sorted(self.random_scores))}.')
+    low = {t: self.random_scores[t] for t in returns}
+    return suite_score(returns, low, {t: high[t] for t in returns}, cap)

@@ -301,14 +301,18 @@ class DMLabEnvironment(base.SuiteEnvironment):
     self._lab.close()
 
 
+def _task_id(level: str, task_id: Optional[int]) -> int:
+  """`task_id`, or by default the level's index in LEVELS (or TEST_LEVELS)."""
+  check_level(level)
+  if task_id is not None:
+    return task_id
+  return LEVELS.index(level) if level in LEVELS else TEST_LEVELS.index(level)
+
+
 def make_environment(level: str, task_id: Optional[int] = None,
                      **kwargs) -> DMLabEnvironment:
   """Makes a DMLab-30 level; its task id defaults to its index in LEVELS."""
-  check_level(level)
-  if task_id is None:
-    task_id = (LEVELS.index(level) if level in LEVELS
-               else TEST_LEVELS.index(level))
-  return DMLabEnvironment(level, task_id=task_id, **kwargs)
+  return DMLabEnvironment(level, task_id=_task_id(level, task_id), **kwargs)
 
 
 def make_test_environment(level: str, task_id: Optional[int] = None,
@@ -327,11 +331,8 @@ def make_test_environment(level: str, task_id: Optional[int] = None,
   if 'is_test' in kwargs:
     raise ValueError('make_test_environment always sets is_test; use '
                      'make_environment(..., is_test=...) to choose it.')
-  check_level(level)
-  if task_id is None:
-    task_id = (LEVELS.index(level) if level in LEVELS
-               else TEST_LEVELS.index(level))
-  return DMLabEnvironment(scoring_level(level), task_id=task_id, is_test=True,
+  return DMLabEnvironment(scoring_level(level),
+                          task_id=_task_id(level, task_id), is_test=True,
                           **kwargs)
 
 
@@ -343,3 +344,18 @@ def actor_levels(num_actors: int,
   assigned to actors round robin, so 150 actors give 5 per level.
   """
   return [levels[i % len(levels)] for i in range(num_actors)]
+
+
+def make_suite(**env_kwargs) -> base.Suite:
+  """DMLab-30, human-normalised; evaluation plays IMPALA's test protocol.
+
+  `env_kwargs` (level_cache_dir, dataset_path, action_repeat, ...) go to every
+  level. Building the suite does not import deepmind_lab.
+  """
+  return base.Suite(
+      name='dmlab30', tasks=LEVELS, num_actions=NUM_ACTIONS,
+      observation_spec_fn=observation_spec,
+      make_train_environment=make_environment,
+      make_test_environment=make_test_environment,
+      random_scores=RANDOM_SCORES, max_scores=HUMAN_SCORES,
+      env_kwargs=env_kwargs, scoring_task=scoring_level)

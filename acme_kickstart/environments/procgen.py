@@ -247,3 +247,18 @@ def make_environment(game: str, task_id: Optional[int] = None,
   if task_id is None:
     task_id = GAMES.index(game)
   return ProcgenEnvironment(game, task_id=task_id, **kwargs)
+
+
+def make_suite(distribution_mode: str = 'easy', **env_kwargs) -> base.Suite:
+  """Procgen's 'dense5' games by default, scored with `distribution_mode`'s
+  R_min and R_max; `env_kwargs` (num_levels, start_level) go to every game."""
+  check_distribution_mode(distribution_mode)
+  ranges = RETURN_RANGES[distribution_mode]
+  return base.Suite(
+      name='procgen', tasks=SUITES['dense5'], num_actions=NUM_ACTIONS,
+      observation_spec_fn=observation_spec,
+      make_train_environment=make_environment,
+      make_test_environment=make_environment,
+      random_scores={game: low for game, (low, _) in ranges.items()},
+      max_scores={game: high for game, (_, high) in ranges.items()},
+      env_kwargs=dict(env_kwargs, distribution_mode=distribution_mode))
