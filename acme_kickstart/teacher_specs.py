@@ -69,7 +69,7 @@ class RawChannels:
 class ObservationActionReward:
   """An acme `ObservationActionReward` from the suite's observation.
 
-  Needs `ProgramConfig.previous_action_reward=True` (the suite's 'prev_action'
+  Needs `ExperimentConfig.previous_action_reward=True` (the suite's 'prev_action'
   and 'prev_reward'). The previous action is given as the teacher's own action
   index; a suite action outside its action map, and no previous action at an
   episode's start, are -1 (one-hot: zeros).
@@ -85,7 +85,7 @@ class ObservationActionReward:
       raise KeyError(
           "observation_fn 'oar' needs the previous action and reward in the "
           "suite's observation: set previous_action_reward=True in the "
-          'ProgramConfig')
+          'ExperimentConfig')
     action = tf.cast(observation['prev_action'], tf.int32)
     if self.action_map is not None:
       matches = tf.equal(action[..., None], tf.constant(self.action_map))

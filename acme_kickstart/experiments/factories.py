@@ -108,8 +108,8 @@ def load_teachers(experiment: ExperimentConfig,
     try:
       teachers[list(experiment.tasks).index(task)] = Teacher.from_snapshot(
           teacher_spec.snapshot, name=f'{task}_teacher',
-          **teacher_specs.teacher_options(teacher_spec, experiment.suite,
-                                          task))
+          **teacher_specs.teacher_options(teacher_spec,
+                                          make_suite(experiment), task))
     except ValueError as e:
       raise ValueError(f'The teacher of task {task!r} '
                        f'({teacher_spec.snapshot}): {e}') from e
@@ -134,8 +134,8 @@ def score_ranges(
     experiment: ExperimentConfig) -> Dict[str, Tuple[float, float]]:
   """Per task with a teacher and a reference score: (random, reference)
   returns, the 0 and 1 of the gated schedule's teacher-normalised score."""
-  low = make_suite(experiment).random_scores
-  ranges = {task: (float(low[task]),
+  suite = make_suite(experiment)
+  ranges = {task: (suite.random_score(task),
                    float(experiment.reference_scores[task]))
             for task in experiment.tasks
             if task in experiment.teachers and
