@@ -5,7 +5,7 @@ channels) with breakout's minimal action set (noop, left, right), snapshotted
 the acme way and loaded through a TeacherSpec (raw_channels, action_map
 'minimal', q_temperature). A single-process student (MinAtarNetwork, 6 actions)
 is kickstarted on breakout with lambda = 1 and no entropy bonus, so the curve
-shows distillation alone (experiments.distil_on_breakout, which
+shows distillation alone (experiments/single_game.py's distil_on_breakout, which
 test_acme_teachers.py runs for fewer steps).
 
   python benchmarks/acme_q_teacher.py --env_steps=8000 \
@@ -35,14 +35,14 @@ def main(_):
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
   from acme_kickstart import stock_acme  # pylint: disable=g-import-not-at-top
-  from acme_kickstart import experiments  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.experiments import single_game  # pylint: disable=g-import-not-at-top
   from acme_kickstart.teacher_specs import TeacherSpec  # pylint: disable=g-import-not-at-top
 
   tf.random.set_seed(0)
   snapshot = stock_acme.write_snapshot(
       acme_networks.DQNAtariNetwork(3),
       stock_acme.raw_observation_spec('breakout'), tempfile.mkdtemp())
-  rows = experiments.distil_on_breakout(
+  rows = single_game.distil_on_breakout(
       TeacherSpec(snapshot, observation_fn='raw_channels',
                   action_map='minimal', q_temperature=FLAGS.q_temperature),
       FLAGS.env_steps)

@@ -5,9 +5,9 @@ an actor) and its share of a learner step (B * (T - 1) real transitions per
 step). Measured on one core each, in this process (TF held to one thread):
 
   env:      random actions in the environments the program builds
-            (builder.make_environment), each task for the same wall time; the
+            (experiments/factories.make_environment), each task for the same wall time; the
             per-step costs of the tasks are averaged.
-  learner:  the program's learner (builder.make_learner) on one synthetic full
+  learner:  the program's learner (KickstartingBuilder.make_learner) on one synthetic full
             batch of the config's shape, held in memory (no Reverb): every row
             real, so a step consumes B * (T - 1) env steps.
 
@@ -26,30 +26,27 @@ import sys
 import time
 
 from absl import flags
+from ml_collections import config_flags
 
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_float('seconds', 10.0, 'Measured CPU time for env and learner each.')
-flags.DEFINE_string('config', None, 'Program config (default configs/minatar5.py).')
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', os.path.join(_ROOT, 'configs', 'minatar5.py'),
+    'Experiment config file (default configs/minatar5.py).')
 flags.DEFINE_bool('compare_xla', False,
                   'Also time the learner update on a batch passed in, with and '
                   'without XLA (jit_compile), side by side.')
 FLAGS = flags.FLAGS
 
 
-def load_config(path=None):
-  from acme_kickstart import config_files  # pylint: disable=g-import-not-at-top
-  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  return config_files.load_config(
-      path or os.path.join(root, 'configs', 'minatar5.py'))
-
-
 def env_seconds_per_step(config, seconds: float) -> float:
   """Mean over tasks of one env step's cost (random actions, auto-reset)."""
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(0)
   costs = []
   for task in config.tasks:
-    env = builder.make_environment(config, task, seed=0)
+    env = factories.make_environment(config, task, seed=0)
     num_actions = env.action_spec().num_values
     actions = rng.integers(num_actions, size=4096)
     env.reset()
@@ -110,14 +107,15 @@ def synthetic_batch(config, network, spec):
 def _learner(config):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from acme.utils import loggers  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
-  spec = builder.environment_spec(config)
-  network = builder.build_network(
-      builder.make_network(config, spec.actions.num_values), spec)
+  from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
+  spec = factories.environment_spec(config)
+  network = factories.build_network(
+      factories.make_network(config, spec.actions.num_values), spec)
   sample = synthetic_batch(config, network, spec)
   dataset = tf.data.Dataset.from_tensors(sample).repeat()
-  learner = builder.make_learner(network, dataset, config.agent, config.tasks,
-                                 logger=loggers.NoOpLogger())
+  learner = KickstartingBuilder(config.agent).make_learner(
+      network, dataset, config.tasks, logger=loggers.NoOpLogger())
   return learner, sample
 
 
@@ -197,7 +195,7 @@ def main(_):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   tf.config.threading.set_intra_op_parallelism_threads(1)
   tf.config.threading.set_inter_op_parallelism_threads(1)
-  print(json.dumps(measure(load_config(FLAGS.config), FLAGS.seconds,
+  print(json.dumps(measure(_CONFIG.value, FLAGS.seconds,
                            FLAGS.compare_xla)), flush=True)
 
 

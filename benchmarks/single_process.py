@@ -56,7 +56,7 @@ def _worker(variant: str):
   from acme_kickstart.environments import minatar
   from acme_kickstart.networks import MinAtarNetwork
   from acme_kickstart.teachers import Teacher
-  from acme_kickstart import experiments
+  from acme_kickstart.experiments import single_game
 
   network = MinAtarNetwork(6, hidden_size=128, lstm_size=64)
   if variant == 'acme_impala':
@@ -77,12 +77,12 @@ def _worker(variant: str):
   else:
     config = KickstartingConfig(batch_size=16, sequence_length=20,
                                 num_envs_per_actor=16)
-    envs = [StepCounter(e) for e in experiments.make_envs('breakout', 16, 0)]
+    envs = [StepCounter(e) for e in single_game.make_envs('breakout', 16, 0)]
     teachers = None
     if variant == 'kickstart':
-      teacher = experiments.build(MinAtarNetwork(6, hidden_size=128,
+      teacher = single_game.build(MinAtarNetwork(6, hidden_size=128,
                                                  lstm_size=64, name='teacher'))
-      teachers = experiments.teacher_set(Teacher.from_module(teacher),
+      teachers = single_game.teacher_set(Teacher.from_module(teacher),
                                          'breakout')
     agent = KickstartingAgent(envs, network, config, minatar.GAMES, teachers)
     target = lambda: agent.run(10**12)

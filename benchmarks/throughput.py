@@ -133,6 +133,23 @@ def cpu_seconds_by_node(pid: int) -> dict:
   return seconds
 
 
+# launch/kickstart.py's flags before (the baseline of --baseline_root) and
+# after its configs became ml_collections config files.
+_OLD_FLAGS = dict(run_dir='run_dir', max_env_steps='max_env_steps',
+                  num_actors='num_actors', envs_per_actor='envs_per_actor')
+_CONFIG_FLAGS = dict(run_dir='config.run.run_dir',
+                     max_env_steps='config.run.max_env_steps',
+                     num_actors='topology.num_actors',
+                     envs_per_actor='config.agent.num_envs_per_actor')
+
+
+def launch_flags(root: str, values: dict) -> dict:
+  """`values` as the flags of `root`'s launch/kickstart.py."""
+  with open(os.path.join(root, 'launch', 'kickstart.py')) as f:
+    names = _CONFIG_FLAGS if 'config_flags' in f.read() else _OLD_FLAGS
+  return {names[key]: value for key, value in values.items()}
+
+
 def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
   """(env steps/s, PeakMemory) of the program, measured after the warm-up.
 
@@ -140,8 +157,9 @@ def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
   """
   run_dir = tempfile.mkdtemp(prefix='throughput_')
   command = [sys.executable, os.path.join(root, 'launch', 'kickstart.py'),
-             '--lp_launch_type=local_mp', f'--run_dir={run_dir}',
-             '--max_env_steps=1000000000', '--terminal=current_terminal']
+             '--lp_launch_type=local_mp', '--terminal=current_terminal']
+  command += [f'--{flag}={value}' for flag, value in launch_flags(root, dict(
+      run_dir=run_dir, max_env_steps=1_000_000_000)).items()]
   if FLAGS.config:
     command.append(f'--config={FLAGS.config}')
   if not teachers:
@@ -208,8 +226,9 @@ def compare_layouts():
   for repeat in range(FLAGS.repeats):
     for layout in FLAGS.layouts:
       actors, envs = layout.split('x')
-      rate, peak = measure_program(
-          True, [f'--num_actors={int(actors)}', f'--envs_per_actor={int(envs)}'])
+      rate, peak = measure_program(True, [
+          f'--{flag}={value}' for flag, value in launch_flags(ROOT, dict(
+              num_actors=int(actors), envs_per_actor=int(envs))).items()])
       rates[layout].append(rate)
       print(f'repeat {repeat}: {layout:<8}{rate:9.0f} env steps/s, peak RSS '
             f'{peak.peak_rss / 1e9:.2f} GB', flush=True)

@@ -3,7 +3,7 @@
   python launch/evaluate_teacher.py --game=breakout --episodes=320 \
       --seeds=12345,1,2,3 --write
 
-Plays the teacher's sampled policy with `experiments.evaluate` (a fixed quota
+Plays the teacher's sampled policy with `experiments/evaluation.py's `evaluate` (a fixed quota
 of complete episodes per environment) once per seed; the reference score is
 the mean over all seeds' episodes. With --write, teacher.json's
 `evaluation_return` becomes that score, the value it replaces is kept under
@@ -21,7 +21,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from acme_kickstart import experiments
+from acme_kickstart.experiments import evaluation
 from acme_kickstart.environments import minatar
 from acme_kickstart.teachers import Teacher
 
@@ -66,8 +66,8 @@ def main(_):
   policy = TeacherPolicy(Teacher.from_snapshot(directory))
   seeds = [int(s) for s in FLAGS.seeds]
   start = time.time()
-  returns = [experiments.evaluate_returns(policy, FLAGS.game, FLAGS.episodes,
-                                         seed, FLAGS.num_envs)
+  returns = [evaluation.evaluate_returns(policy, FLAGS.game, FLAGS.episodes,
+                                        seed, FLAGS.num_envs)
              for seed in seeds]
   per_seed = [float(np.mean(r)) for r in returns]
   all_returns = np.concatenate(returns)

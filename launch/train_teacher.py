@@ -16,10 +16,11 @@ import time
 from absl import app
 from absl import flags
 
-from acme_kickstart import experiments
 from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import KickstartingConfig
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import evaluation
+from acme_kickstart.experiments import single_game
 from acme_kickstart.networks import MinAtarNetwork
 
 flags.DEFINE_enum('game', 'breakout', minatar.GAMES, 'MinAtar game.')
@@ -40,24 +41,23 @@ TEACHER_STEPS = {'breakout': 600_000, 'space_invaders': 600_000,
 TEACHER_NETWORK = dict(conv_channels=16, hidden_size=64, lstm_size=64)
 
 
-def teacher_config(seed: int) -> KickstartingConfig:
+def teacher_config() -> KickstartingConfig:
   return KickstartingConfig(learning_rate=1e-3, entropy_cost=0.01,
                             batch_size=16, sequence_length=20,
-                            num_envs_per_actor=16, seed=seed,
-                            distillation_costs=(0.0,))
+                            num_envs_per_actor=16, distillation_costs=(0.0,))
 
 
 def main(_):
   output = FLAGS.output or os.path.join('teachers', 'minatar5', FLAGS.game)
-  config = teacher_config(FLAGS.seed)
+  config = teacher_config()
   steps = FLAGS.steps or TEACHER_STEPS[FLAGS.game]
   start = time.time()
-  run = experiments.train(
+  run = single_game.train(
       f'teacher:{FLAGS.game}', FLAGS.game, config, steps,
       lambda: MinAtarNetwork(minatar.NUM_ACTIONS, name='teacher',
                              **TEACHER_NETWORK),
-      report_every=50_000)
-  score = experiments.evaluate(run.agent.network, FLAGS.game,
+      seed=FLAGS.seed, report_every=50_000)
+  score = evaluation.evaluate(run.agent.network, FLAGS.game,
                                num_episodes=FLAGS.eval_episodes)
   run.agent.save_snapshot(output)
   with run_dirs.open(run_dirs.join(output, 'teacher.json'), 'w') as f:
@@ -69,7 +69,7 @@ def main(_):
                'evaluation_episodes': FLAGS.eval_episodes,
                'final_training_return': run.final_return,
                'network': TEACHER_NETWORK,
-               'config': dataclasses.asdict(config),
+               'config': dataclasses.asdict(config), 'seed': FLAGS.seed,
                'curve': run.curve}, f, indent=1)
   print(f'{FLAGS.game}: evaluation return {score:.2f} -> {output}')
 
