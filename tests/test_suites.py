@@ -1,5 +1,6 @@
 """Each suite as one object: its static spec, environments, marks and score."""
 
+import pickle
 import subprocess
 import sys
 
@@ -77,6 +78,15 @@ def test_dmlab_test_mode_plays_the_held_out_test_level(lab):
   assert train.lab_config['datasetPath'] == '/data/brady'
   assert test._action_repeat == 2  # pylint: disable=protected-access
   assert int(test.reset().observation['task_id']) == 3
+
+
+@pytest.mark.parametrize('name', ['minatar5', 'dmlab30', 'procgen'])
+def test_a_suite_pickles_for_launchpad_workers(name):
+  suite = get_suite(name)
+  restored = pickle.loads(pickle.dumps(suite))
+  assert restored.environment_spec() == suite.environment_spec()
+  assert restored.random_score(suite.tasks[0]) == suite.random_score(
+      suite.tasks[0])
 
 
 def test_unknown_suite_and_mode_get_one_clear_error():
