@@ -1,4 +1,4 @@
-"""Measures MinAtar-5 random-policy scores (the constants in scoring.py).
+"""Measures MinAtar-5 random-policy scores (environments/minatar.py RANDOM_SCORES).
 
 A uniform-random policy over the 6 actions plays `--episodes` episodes of each
 game through `acme_kickstart.environments.minatar.make_environment` (sticky

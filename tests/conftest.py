@@ -87,7 +87,8 @@ def real_batch(network, teachers=None, num_envs=4, batch_size=6,
   envs = [minatar.make_environment(g, seed=seed + i)
           for i, g in enumerate(['breakout', 'asterix', 'breakout', 'freeway']
                                 [:num_envs])]
-  actor = acting.BatchedActor(
+  from adder_adapters import actor_with_adders  # pylint: disable=g-import-not-at-top
+  actor = actor_with_adders(
       network, envs, [tables.adder(0, sequence_length - 1)
                       for _ in range(num_envs)], teachers=teachers, seed=seed)
   for _ in range(num_actor_steps):

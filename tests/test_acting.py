@@ -8,6 +8,7 @@ from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.environments import minatar
 from acme_kickstart.networks import MLPPolicy
 from acme_kickstart.teachers import Teacher, TeacherSet
+from adder_adapters import actor_with_adders
 from conftest import built_network
 
 GAMES = ['breakout', 'asterix', 'breakout', 'space_invaders']
@@ -49,15 +50,15 @@ def test_batched_actor_writes_what_single_env_actors_write(greedy,
   action_seeds = [100 + i for i in range(num_envs)]
 
   batched_tables = per_env_tables(network, num_envs, SEQUENCE_LENGTH)
-  batched = acting.BatchedActor(
+  batched = actor_with_adders(
       network, _envs(range(num_envs)),
       [batched_tables.adder(i, period) for i in range(num_envs)],
       teachers=teachers, action_seeds=action_seeds, greedy=greedy)
   single_tables = per_env_tables(network, num_envs, SEQUENCE_LENGTH)
-  singles = [acting.BatchedActor(network, _envs([i]),
-                                 [single_tables.adder(i, period)],
-                                 teachers=teachers,
-                                 action_seeds=[action_seeds[i]], greedy=greedy)
+  singles = [actor_with_adders(network, _envs([i]),
+                               [single_tables.adder(i, period)],
+                               teachers=teachers,
+                               action_seeds=[action_seeds[i]], greedy=greedy)
              for i in range(num_envs)]
   for _ in range(70):  # Several 30-step episodes per environment.
     batched.step()
@@ -84,7 +85,7 @@ def test_core_state_is_reset_at_each_environments_episode_start(per_env_tables):
   tables = per_env_tables(network, 2, SEQUENCE_LENGTH)
   envs = [minatar.make_environment('breakout', seed=1, max_episode_steps=7),
           minatar.make_environment('breakout', seed=2, max_episode_steps=11)]
-  actor = acting.BatchedActor(
+  actor = actor_with_adders(
       network, envs, [tables.adder(i, SEQUENCE_LENGTH - 1) for i in range(2)])
   for _ in range(40):
     actor.step()
@@ -99,3 +100,13 @@ def test_core_state_is_reset_at_each_environments_episode_start(per_env_tables):
       mid = ~seq.start_of_episode & seq.extras['logits'].any(-1)
       assert np.all(np.abs(hidden[mid]).sum(-1) > 0)
     assert starts >= 3
+
+
+def test_a_list_of_per_environment_adders_gets_one_clear_error(
+    per_env_tables):
+  network = built_network('student_list')
+  tables = per_env_tables(network, 2, SEQUENCE_LENGTH)
+  with pytest.raises(TypeError, match=r'one BatchedSequenceAdder \(add_batch\); '
+                     'got list'):
+    acting.BatchedActor(network, _envs([0, 1]),
+                        [tables.adder(i, 2) for i in range(2)])

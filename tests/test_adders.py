@@ -6,6 +6,8 @@ import pytest
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.environments import minatar
+from adder_adapters import actor_with_adders
+from adder_adapters import WriterRow
 from conftest import built_network
 from test_acting import _assert_same_sequences
 
@@ -25,15 +27,15 @@ def test_batched_writer_items_equal_acme_sequence_adder(sequence_length, period,
             for i in range(num_envs)]
 
   acme_tables = per_env_tables(network, num_envs, sequence_length)
-  acme_actor = acting.BatchedActor(
+  acme_actor = actor_with_adders(
       network, envs(), [acme_tables.adder(i, period) for i in range(num_envs)],
       seed=5)
   ours_tables = per_env_tables(network, num_envs, sequence_length)
   writers = [BatchedSequenceAdder(ours_tables.client, 1, sequence_length,
                                   period, table=ours_tables.names[i])
              for i in range(num_envs)]
-  ours_actor = acting.BatchedActor(
-      network, envs(), [w.env(0) for w in writers], seed=5)
+  ours_actor = actor_with_adders(
+      network, envs(), [WriterRow(w, 0) for w in writers], seed=5)
   for _ in range(60):
     acme_actor.step()
     ours_actor.step()
@@ -52,7 +54,8 @@ def test_one_writer_serves_many_environments(per_env_tables):
   tables = per_env_tables(network, 1, 5)
   writer = BatchedSequenceAdder(tables.client, 4, 5, 4, table='env_0')
   envs = [minatar.make_environment(g, seed=1) for g in minatar.GAMES[:4]]
-  actor = acting.BatchedActor(network, envs, [writer.env(i) for i in range(4)])
+  actor = actor_with_adders(network, envs,
+                            [WriterRow(writer, i) for i in range(4)])
   for _ in range(41):
     actor.step()
   writer.flush()
@@ -80,7 +83,7 @@ def test_batched_path_writes_the_items_of_k_acme_adders(per_env_tables):
             for i in range(num_envs)]
 
   acme_tables = per_env_tables(network, 1, length)
-  acme_actor = acting.BatchedActor(
+  acme_actor = actor_with_adders(
       network, envs(), [acme_tables.adder(0, period) for _ in range(num_envs)],
       seed=2)
   ours_tables = per_env_tables(network, 1, length)

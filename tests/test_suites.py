@@ -1,5 +1,6 @@
 """Each suite as one object: its static spec, environments, marks and score."""
 
+import pickle
 import subprocess
 import sys
 
@@ -77,6 +78,15 @@ def test_dmlab_test_mode_plays_the_held_out_test_level(lab):
   assert train.lab_config['datasetPath'] == '/data/brady'
   assert test._action_repeat == 2  # pylint: disable=protected-access
   assert int(test.reset().observation['task_id']) == 3
+
+
+@pytest.mark.parametrize('name', ['minatar5', 'dmlab30', 'procgen'])
+def test_a_suite_pickles_for_launchpad_workers(name):
+  suite = get_suite(name)
+  restored = pickle.loads(pickle.dumps(suite))
+  assert restored.environment_spec() == suite.environment_spec()
+  assert restored.random_score(suite.tasks[0]) == suite.random_score(
+      suite.tasks[0])
 
 
 def test_unknown_suite_and_mode_get_one_clear_error():
@@ -181,3 +191,20 @@ def test_only_minatar_has_raw_channels_and_minimal_action_sets():
       teacher_specs.teacher_options(
           teacher_specs.TeacherSpec('/s', observation_fn='raw_channels'),
           suite, task)
+
+
+def test_the_gates_ranges_start_at_the_suites_random_scores():
+  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.agents.kickstarting.config import ProgramConfig  # pylint: disable=g-import-not-at-top
+  config = ProgramConfig(
+      suite='procgen', tasks=('coinrun', 'starpilot'),
+      teachers={'starpilot': '/t/starpilot', 'coinrun': '/t/coinrun'},
+      reference_scores={'starpilot': 30.0},
+      env_kwargs=dict(distribution_mode='hard'))
+  assert builder.score_ranges(config) == {'starpilot': (1.5, 30.0)}
+  level = 'rooms_exploit_deferred_effects_train'
+  config = ProgramConfig(suite='dmlab30', tasks=(level,),
+                         teachers={level: '/t/l'},
+                         reference_scores={level: 50.0})
+  assert builder.score_ranges(config) == {level: (
+      dmlab30.RANDOM_SCORES['rooms_exploit_deferred_effects_test'], 50.0)}

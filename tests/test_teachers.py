@@ -7,10 +7,10 @@ import pytest
 import tensorflow as tf
 import tree
 
-from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.environments import minatar
 from acme_kickstart.networks import MinAtarNetwork, MLPPolicy
 from acme_kickstart.teachers import Teacher, TeacherSet
+from adder_adapters import actor_with_adders
 from conftest import built_network
 
 OBS_SPEC = minatar.observation_spec()
@@ -126,8 +126,8 @@ def test_recurrent_teacher_logits_equal_a_fresh_unroll_over_the_episode():
   envs = [minatar.make_environment('breakout', seed=s, max_episode_steps=40)
           for s in range(3)]
   recorders = [_RecordingAdder() for _ in envs]
-  actor = acting.BatchedActor(built_network('student'), envs, recorders,
-                              teachers=_teacher_set({0: teacher}), seed=3)
+  actor = actor_with_adders(built_network('student'), envs, recorders,
+                            teachers=_teacher_set({0: teacher}), seed=3)
   for _ in range(150):
     actor.step()
   checked = 0

@@ -6,6 +6,7 @@ import numpy as np
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting.vector_env import VectorEnvironment
 from acme_kickstart.environments import minatar
+from adder_adapters import actor_with_adders
 from conftest import built_network
 
 GAMES = ['breakout', 'asterix', 'freeway', 'seaquest', 'space_invaders']
@@ -113,8 +114,8 @@ def test_sampled_actions_are_gumbel_max_with_each_envs_own_generator():
   envs = _envs()[:3]
   recorders = [_Recorder() for _ in envs]
   seeds = [11, 12, 13]
-  actor = acting.BatchedActor(built_network('student'), envs, recorders,
-                              action_seeds=seeds)
+  actor = actor_with_adders(built_network('student'), envs, recorders,
+                            action_seeds=seeds)
   num_steps = acting.BatchedActor.NOISE_BLOCK + 10  # Crosses a block.
   for _ in range(num_steps):
     actor.step()

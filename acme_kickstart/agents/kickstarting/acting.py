@@ -8,7 +8,7 @@ paid once per K env steps instead of once per env step. Every environment
 keeps its own episode: its student and teacher core states reset exactly at
 its episode starts, it has its own action-sampling generator, and its
 trajectory is what its own acme `SequenceAdder` would write (one
-BatchedSequenceAdder writes all K as whole columns, or one acme Adder each).
+BatchedSequenceAdder writes all K as whole columns).
 """
 
 from typing import Dict, List, NamedTuple, Optional, Sequence
@@ -65,23 +65,23 @@ class BatchedActor:
   def __init__(self,
                network: snt.RNNCore,
                environments: Sequence[dm_env.Environment],
-               adders=None,
+               adder=None,
                teachers: Optional[TeacherSet] = None,
                variable_client: Optional[tf2_variable_utils.VariableClient] = None,
                action_seeds: Optional[Sequence[int]] = None,
                seed: int = 0,
                greedy: bool = False,
                jit_compile: bool = False):
-    # `adders`: one acme Adder per environment, or one BatchedSequenceAdder
-    # for all of them (the fast path: whole columns, one call per step).
-    self._batched_adder = hasattr(adders, 'add_batch')
-    if (adders is not None and not self._batched_adder and
-        len(adders) != len(environments)):
-      raise ValueError(f'Need one adder per environment: {len(adders)} adders '
-                       f'for {len(environments)} environments.')
+    # `adder`: one BatchedSequenceAdder (or anything with its `add_batch`)
+    # for all K environments: whole columns, one call per step.
+    if adder is not None and not hasattr(adder, 'add_batch'):
+      raise TypeError(
+          'BatchedActor writes all its environments through one '
+          f'BatchedSequenceAdder (add_batch); got {type(adder).__name__}. '
+          'Wrap per-environment acme Adders in one object with add_batch.')
     self._network = network
     self._vector = vector_env.VectorEnvironment(environments)
-    self._adders = adders
+    self._adder = adder
     self._variable_client = variable_client
     self._greedy = greedy
     num_envs = self._vector.num_envs
@@ -94,9 +94,6 @@ class BatchedActor:
 
     # Each environment's first observation tells its task.
     self._task_ids = np.array(self._vector.observations['task_id'], np.int32)
-    if adders is not None and not self._batched_adder:
-      for i in range(num_envs):
-        self._adders[i].add_first(self._first_timestep(i))
 
     # Teachers: env indices of each task that has one.
     self._teachers = teachers
@@ -164,7 +161,7 @@ class BatchedActor:
     `active` ([K] bool), for actors that only play: step only those
     environments (an evaluator whose other episodes are done).
     """
-    if active is not None and self._adders is not None:
+    if active is not None and self._adder is not None:
       raise ValueError('step(active) would leave gaps in the trajectories '
                        'being written; it is for actors without adders.')
     observations = self._vector.observations
@@ -177,18 +174,15 @@ class BatchedActor:
     self._returns += result.rewards
     self._lengths += 1 if active is None else active
 
-    if self._adders is not None:
+    if self._adder is not None:
       extras = {'logits': logits,
                 'core_state': tree.map_structure(lambda s: s.numpy(), state),
                 'teacher_logits': teacher_logits.numpy(),
                 'teacher_mask': self._teacher_mask,
                 'valid': self._valid}
-      if self._batched_adder:
-        self._adders.add_batch(observations, self._first, actions,
-                               result.rewards, result.discounts, result.last,
-                               result.final_observations, extras)
-      else:
-        self._add_each(actions, result, extras)
+      self._adder.add_batch(observations, self._first, actions,
+                            result.rewards, result.discounts, result.last,
+                            result.final_observations, extras)
 
     for i in np.flatnonzero(result.last).tolist():
       self._episodes.append(Episode(int(self._task_ids[i]), i,
@@ -202,29 +196,9 @@ class BatchedActor:
       self._variable_client.update()
     return self._vector.num_envs if active is None else int(np.sum(active))
 
-  def _row(self, observations, i: int):
-    return tree.map_structure(lambda x: np.copy(x[i]), observations)
-
-  def _first_timestep(self, i: int) -> dm_env.TimeStep:
-    return dm_env.restart(self._row(self._vector.observations, i))
-
-  def _add_each(self, actions, result: vector_env.VectorStep, extras):
-    """One acme Adder per environment: a TimeStep each, as an EnvironmentLoop."""
-    for i, adder in enumerate(self._adders):
-      last = bool(result.last[i])
-      timestep = dm_env.TimeStep(
-          dm_env.StepType.LAST if last else dm_env.StepType.MID,
-          result.rewards[i], result.discounts[i],
-          self._row(result.final_observations if last
-                    else self._vector.observations, i))
-      adder.add(actions[i], timestep,
-                tree.map_structure(lambda x: x[i], extras))  # pylint: disable=cell-var-from-loop
-      if last:
-        adder.add_first(self._first_timestep(i))
-
   def reset(self):
     """Starts a new episode in every environment (for actors that only play)."""
-    if self._adders is not None:
+    if self._adder is not None:
       raise ValueError('reset() would cut the trajectories being written; it '
                        'is for actors without adders (evaluation).')
     self._vector.reset()

@@ -22,41 +22,6 @@ import reverb
 import tree
 
 
-class _Env:
-  """One environment's view with acme's Adder interface (add_first, add)."""
-
-  def __init__(self, parent: 'BatchedSequenceAdder', index: int):
-    self._parent = parent
-    self._index = index
-    self._observation = None
-    self._start = False
-
-  def add_first(self, timestep: dm_env.TimeStep):
-    if not timestep.first():
-      raise ValueError('add_first needs a FIRST timestep.')
-    self._parent.reset(self._index)
-    self._observation, self._start = timestep.observation, True
-
-  def add(self, action, next_timestep: dm_env.TimeStep, extras=()):
-    if self._observation is None:
-      raise ValueError('add_first must be called before add.')
-    batch = lambda x: np.asarray(x)[None]
-    self._parent.add_batch(
-        observations=tree.map_structure(batch, self._observation),
-        starts=np.array([self._start]), actions=batch(action),
-        rewards=batch(next_timestep.reward),
-        discounts=batch(next_timestep.discount),
-        last=np.array([next_timestep.last()]),
-        final_observations=tree.map_structure(batch, next_timestep.observation),
-        extras=tree.map_structure(batch, extras), indices=[self._index])
-    self._observation, self._start = next_timestep.observation, False
-    if next_timestep.last():
-      self._observation = None
-
-  def reset(self):
-    self._parent.reset(self._index)
-
-
 class BatchedSequenceAdder:
   """Writes fixed-length, overlapping sequences of K environments to Reverb."""
 
@@ -80,9 +45,6 @@ class BatchedSequenceAdder:
     self._columns: List[np.ndarray] = []  # One [K, T, ...] buffer per leaf.
     self._num_observation_leaves = 0
     self.num_items = 0  # Items created; each reaches Reverb without our help.
-
-  def env(self, index: int) -> _Env:
-    return _Env(self, index)
 
   def add_first(self, index: int, timestep: dm_env.TimeStep):
     """Starts environment `index`'s episode (its window is empty)."""
