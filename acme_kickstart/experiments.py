@@ -104,6 +104,41 @@ def evaluate_returns(network, game: str, num_episodes: int, seed: int,
   return [r for env_returns in returns for r in env_returns]
 
 
+def restore_learner_network(network, run_dir: str) -> Optional[int]:
+  """Loads the student weights of a run's newest learner checkpoint
+  (<run_dir>/checkpoints/learner, CheckpointedLearner's) into `network`, whose
+  variables exist (`build`); returns the env steps the learner had trained on.
+  """
+  from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top
+  directory = run_dirs.join(run_dir, 'checkpoints', 'learner')
+  path = tf.train.latest_checkpoint(directory)
+  if path is None:
+    raise FileNotFoundError(
+        f'No learner checkpoint in {directory}: is {run_dir} the run '
+        'directory of a finished kickstarting program (or a PBT member_<i>)?')
+  # The learner checkpoints its `state` dict under 'learner'; only the
+  # network is wanted here, and all of its variables must be found.
+  status = tf.train.Checkpoint(learner={'network': network}).restore(path)
+  status.assert_existing_objects_matched().expect_partial()
+  reader = tf.train.load_checkpoint(path)
+  key = 'learner/num_env_steps/.ATTRIBUTES/VARIABLE_VALUE'
+  return int(reader.get_tensor(key)) if reader.has_tensor(key) else None
+
+
+def evaluate_checkpoint(network, run_dir: str, games: Sequence[str],
+                        episodes_per_game: int,
+                        seed: int) -> Dict[str, object]:
+  """A run's final score: its last checkpoint's policy, `episodes_per_game`
+  complete episodes of every game (evaluate_returns, fixed quotas), played on
+  environments seeded by `seed`, not by training's seeds."""
+  env_steps = restore_learner_network(network, run_dir)
+  returns = {game: evaluate_returns(network, game, episodes_per_game,
+                                    seed=seed + 7919 * i)
+             for i, game in enumerate(games)}
+  return {'returns': returns, 'episodes_per_game': episodes_per_game,
+          'seed': seed, 'learner_env_steps': env_steps}
+
+
 def teacher_set(teacher: Teacher, game: str) -> TeacherSet:
   return TeacherSet({minatar.GAMES.index(game): teacher}, len(minatar.GAMES),
                     minatar.NUM_ACTIONS, minatar.observation_spec(),
