@@ -225,6 +225,17 @@ def check_launch_commit(run_dir: str, commit: str):
         f'{started} to finish it, or delete {run_dir} to start it afresh.')
 
 
+def add_train_seconds(run_dir: str, seconds: float) -> float:
+  """Adds one launch's training time to launch.json; returns the run's total
+  so far (a resumed run's launches add up)."""
+  path = run_dirs.join(run_dir, LAUNCH)
+  record = read_json(path)
+  record['train_seconds'] = record.get('train_seconds', []) + [
+      round(seconds, 1)]
+  write_json(path, record)
+  return float(sum(record['train_seconds']))
+
+
 def check_one_commit(commits: Mapping[str, str]) -> Optional[str]:
   """The one commit of all runs (run name -> commit); an error naming the
   runs of each commit if they differ: one table never mixes commits."""

@@ -251,6 +251,7 @@ def run_all(variants: List[Variant], seeds: List[int]):
             f'{variant.name} seed {seed} ended at {min(steps):,.0f} env steps,'
             f' short of {FLAGS.budget:,}: see the worker logs in {workers}.')
       trained = time.time()
+      train_seconds = results.add_train_seconds(run_dir, trained - start)
       # On CPU: the next run's learner may need the whole GPU.
       _child(variant, seed, 'final_eval', {'CUDA_VISIBLE_DEVICES': ''})
       if not run_dirs.exists(run_dirs.join(run_dir, results.FINAL_EVAL)):
@@ -260,7 +261,7 @@ def run_all(variants: List[Variant], seeds: List[int]):
           'variant': variant.name, 'seed': seed, 'git_commit': commit,
           'budget_env_steps': FLAGS.budget, 'env_steps': steps,
           'resumed': resumed, 'machine': results.machine(),
-          'wall_seconds': {'train': round(trained - start, 1),
+          'wall_seconds': {'train': round(train_seconds, 1),
                            'final_eval': round(time.time() - trained, 1)}})
       print(f'   done in {time.time() - start:.0f} s', flush=True)
 

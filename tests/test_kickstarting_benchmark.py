@@ -172,3 +172,48 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   for name in ('curves', 'curves_mean', 'performance_profiles',
                'probability_of_improvement', 'pbt_lambdas'):
     assert os.path.getsize(output / f'kickstarting_{name}.png') > 1000
+
+
+def test_a_run_is_not_resumed_on_another_commit(tmp_path):
+  results.check_launch_commit(str(tmp_path), 'abc123')
+  results.check_launch_commit(str(tmp_path), 'abc123')  # Same commit: resumes.
+  assert results.add_train_seconds(str(tmp_path), 10.0) == 10.0
+  assert results.add_train_seconds(str(tmp_path), 5.0) == 15.0
+  with pytest.raises(RuntimeError, match='started at commit abc123'):
+    results.check_launch_commit(str(tmp_path), 'def456')
+
+
+def _benchmark(*flags):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=ROOT)
+  return subprocess.run(
+      [sys.executable, os.path.join(ROOT, 'benchmarks', 'kickstarting.py'),
+       *flags], env=env, cwd=ROOT, capture_output=True, text=True,
+      timeout=500)
+
+
+@pytest.mark.slow
+def test_one_real_tiny_run_end_to_end(tmp_path):
+  """A real local_mp run (20k env steps), its final evaluation from the last
+  checkpoint, the report; a second invocation relaunches nothing."""
+  flags = [f'--run_dir={tmp_path / "runs"}', f'--output={tmp_path / "out"}',
+           '--variants=constant', '--seeds=1', '--budget=20000',
+           '--final_episodes=4', '--bootstrap_reps=100']
+  first = _benchmark(*flags)
+  assert first.returncode == 0, first.stderr[-3000:]
+  run_dir = tmp_path / 'runs' / 'constant' / 'seed_100'
+  with open(run_dir / results.FINAL_EVAL) as f:
+    final = json.load(f)
+  assert all(len(final['returns'][t]) == 4 for t in TASKS)
+  assert final['learner_env_steps'] > 0
+  with open(run_dir / results.DONE) as f:
+    done = json.load(f)
+  assert done['env_steps'][0] >= 20_000 and done['machine']['cpu_count']
+  with open(tmp_path / 'out' / 'kickstarting.json') as f:
+    report = json.load(f)
+  assert report['seeds'] == [100] and report['git_commit'] == done['git_commit']
+  assert report['variants']['constant']['runs'][0]['final_returns']
+  second = _benchmark(*flags)
+  assert second.returncode == 0, second.stderr[-3000:]
+  assert '== constant' not in second.stdout
+  with open(run_dir / results.DONE) as f:
+    assert json.load(f) == done
