@@ -238,6 +238,14 @@ def format_tables(out: dict) -> str:
           + (f', gain over scratch {100 * gain["gain"]:+.0f}% '
              f'[{100 * gain["ci"][0]:+.0f}%, {100 * gain["ci"][1]:+.0f}%]'
              if gain.get('gain') is not None else ''))
+  for name, v in variants.items():
+    if 'population_mean_selection_score' in v:
+      runs = v['runs']
+      add(f'  {name}: members chosen {[r["pbt"]["member"] for r in runs]}; '
+          f'env steps per seed {np.mean([r["env_steps_member"] for r in runs]):,.0f}'
+          f' (member), {np.mean([r["env_steps_population"] for r in runs]):,.0f}'
+          ' (population); population mean selection score '
+          f'{v["population_mean_selection_score"]:.1f}')
   add('\nFinal return per game, mean over seeds [95% CI], against the teacher')
   add(f'{"game":<16}{"teacher":>9}' + ''.join(f'{n:>24}' for n in variants))
   for task in out['tasks']:
