@@ -110,5 +110,5 @@ def test_final_evaluation_refuses_another_architecture(tmp_path):
       tmp_path, built_network('trained', hidden_size=16, lstm_size=16))
   checkpointed.save()
   other = built_network('other', hidden_size=32, lstm_size=16)
-  with pytest.raises(Exception):
+  with pytest.raises(ValueError, match='incompatible'):
     experiments.restore_learner_network(other, str(tmp_path))
