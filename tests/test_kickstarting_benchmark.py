@@ -217,3 +217,45 @@ def test_one_real_tiny_run_end_to_end(tmp_path):
   assert '== constant' not in second.stdout
   with open(run_dir / results.DONE) as f:
     assert json.load(f) == done
+
+
+# Each member's learner state as PBT leaves it, with the benchmark's own
+# student network; in a process of its own, where the benchmark's flags are
+# defined once.
+_WRITE_MEMBERS = """
+import importlib.util, sys
+import tensorflow as tf
+from acme_kickstart.agents.kickstarting import checkpointing, learning
+spec = importlib.util.spec_from_file_location('bench', sys.argv[1])
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+for member in range(2):
+  learner = learning.KickstartingLearner(
+      network=bench.student_network(), dataset=tf.data.Dataset.range(1),
+      num_tasks=5, learning_rate=1e-3)
+  learner.state['num_env_steps'].assign(1000 + member)
+  checkpointing.CheckpointedLearner(
+      learner, f'{sys.argv[2]}/member_{member}', 1.0).save()
+"""
+
+
+def test_pbt_final_evaluation_plays_the_member_its_selection_chose(tmp_path):
+  run_dir = tmp_path / 'pbt' / 'seed_100'
+  subprocess.run([sys.executable, '-c', _WRITE_MEMBERS,
+                  os.path.join(ROOT, 'benchmarks', 'kickstarting.py'),
+                  str(run_dir)], check=True, cwd=ROOT, timeout=300,
+                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2',
+                          PYTHONPATH=ROOT), capture_output=True)
+  process = _benchmark('--final_eval=pbt:100', f'--run_dir={tmp_path}',
+                       '--population_size=2', '--selection_episodes=2',
+                       '--final_episodes=2')
+  assert process.returncode == 0, process.stderr[-3000:]
+  with open(run_dir / results.FINAL_EVAL) as f:
+    final = json.load(f)
+  selection = final['selection']
+  assert final['member'] == int(np.argmax(selection['scores']))
+  assert final['member_dir'] == f'member_{final["member"]}'
+  # The reported evaluation restored the chosen member, on other seeds.
+  assert final['learner_env_steps'] == 1000 + final['member']
+  assert final['seed'] != selection['seed']
+  assert all(len(final['returns'][t]) == 2 for t in TASKS)
