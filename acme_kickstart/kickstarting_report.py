@@ -211,7 +211,8 @@ def format_tables(out: dict) -> str:
   for name, v in variants.items():
     add(f'{name:<22}' + ''.join(f'{x:>13.1f}' for x in
                                 v['score_at_budget_fraction'].values()) +
-        f'{_interval(v["final"]["iqm"]):>22}{_interval(v["final"]["mean"]):>22}')
+        f'{_interval(v["final"]["iqm"]):>22}'
+        f'{_interval(v["final"]["mean"]):>22}')
   paper = PAPER['at_10B_frames']
   add(f'  paper (DMLab-30, at 10B frames): scratch {paper["scratch"]}, '
       f'kickstarted {paper["kickstarted"]} (+{100 * paper["gain"]:.1f}%); '
@@ -222,9 +223,10 @@ def format_tables(out: dict) -> str:
       f'{"100 (teacher)":>26}')
   for name, v in variants.items():
     ratio = v.get('step_ratio', {})
-    add(f'{name:<22}' + ''.join(
-        f'{_steps(v["steps_to"].get(k)) + (f" ({ratio[k]:.2f}x)" if ratio.get(k) else ""):>26}'
-        for k in ('scratch_final', 'half_teacher', 'teacher')))
+    cells = [_steps(v['steps_to'].get(k)) +
+             (f' ({ratio[k]:.2f}x)' if ratio.get(k) else '')
+             for k in ('scratch_final', 'half_teacher', 'teacher')]
+    add(f'{name:<22}' + ''.join(f'{cell:>26}' for cell in cells))
   frames = PAPER['frames_to_50']
   add(f'  paper: 50 in {frames["kickstarted"] / 1e9}B frames kickstarted vs '
       f'{frames["scratch"] / 1e9}B scratch ({frames["ratio"]}x)')
@@ -241,10 +243,11 @@ def format_tables(out: dict) -> str:
   for name, v in variants.items():
     if 'population_mean_selection_score' in v:
       runs = v['runs']
+      member = np.mean([r['env_steps_member'] for r in runs])
+      population = np.mean([r['env_steps_population'] for r in runs])
       add(f'  {name}: members chosen {[r["pbt"]["member"] for r in runs]}; '
-          f'env steps per seed {np.mean([r["env_steps_member"] for r in runs]):,.0f}'
-          f' (member), {np.mean([r["env_steps_population"] for r in runs]):,.0f}'
-          ' (population); population mean selection score '
+          f'env steps per seed {member:,.0f} (member), {population:,.0f} '
+          '(population); population mean selection score '
           f'{v["population_mean_selection_score"]:.1f}')
   add('\nFinal return per game, mean over seeds [95% CI], against the teacher')
   add(f'{"game":<16}{"teacher":>9}' + ''.join(f'{n:>24}' for n in variants))

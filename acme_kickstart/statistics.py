@@ -114,7 +114,8 @@ def performance_profiles(score_dict: Mapping[str, np.ndarray],
     else:
       _, cis = rly.create_performance_profile({name: scores}, taus, reps=reps)
       low, high = cis[name]
-    out[name] = {'taus': np.asarray(taus).tolist(), 'fraction': profile.tolist(),
+    out[name] = {'taus': np.asarray(taus).tolist(),
+                 'fraction': profile.tolist(),
                  'ci_low': np.asarray(low).tolist(),
                  'ci_high': np.asarray(high).tolist()}
   return out

@@ -255,8 +255,9 @@ def run_all(variants: List[Variant], seeds: List[int]):
       # On CPU: the next run's learner may need the whole GPU.
       _child(variant, seed, 'final_eval', {'CUDA_VISIBLE_DEVICES': ''})
       if not run_dirs.exists(run_dirs.join(run_dir, results.FINAL_EVAL)):
-        raise RuntimeError(f'The final evaluation of {run_dir} failed: rerun '
-                           f'with --final_eval={variant.name}:{seed} to see why.')
+        raise RuntimeError(
+            f'The final evaluation of {run_dir} failed: rerun with '
+            f'--final_eval={variant.name}:{seed} to see why.')
       results.write_json(run_dirs.join(run_dir, results.DONE), {
           'variant': variant.name, 'seed': seed, 'git_commit': commit,
           'budget_env_steps': FLAGS.budget, 'env_steps': steps,
