@@ -40,6 +40,8 @@ setup(
         'dm-tree',
         'absl-py',
         'matplotlib',
+        'ml_collections',
+        'rliable',
     ],
     extras_require={'test': ['pytest', 'pytest-timeout']},
 )

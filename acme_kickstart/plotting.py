@@ -129,3 +129,59 @@ def plot_learner_lambdas(run_dir: str, output: str = None,
     fig.suptitle(title)
   fig.tight_layout()
   return save_figure(fig, output or run_dirs.join(run_dir, 'lambdas.png'))
+
+
+# ------------------------------------------------- benchmark plots (rliable)
+def plot_curves_with_ci(report: dict, output: str, metric: str = 'iqm') -> str:
+  """Each variant's aggregate (IQM or mean over runs x games) normalised score
+  against env steps, with its 95% bootstrap band (kickstarting_report)."""
+  fig, ax = plt.subplots(figsize=(6.5, 4))
+  grid = report['grid_env_steps']
+  for i, (name, variant) in enumerate(report['variants'].items()):
+    curve = variant['curve'][metric]
+    ax.plot(grid, curve['point'], color=f'C{i}',
+            label=f'{name} ({len(variant["runs"])} runs)')
+    ax.fill_between(grid, curve['ci_low'], curve['ci_high'], color=f'C{i}',
+                    alpha=0.2)
+  ax.axhline(100.0, color='k', ls='--', lw=0.8, label='teachers')
+  steps_axis(ax)
+  ax.set_ylabel(f'{metric.upper()} normalised score (%)')
+  ax.set_title(f'{metric.upper()} over runs x games, 95% CI')
+  ax.legend(fontsize='small')
+  fig.tight_layout()
+  return save_figure(fig, output)
+
+
+def plot_performance_profiles(report: dict, output: str) -> str:
+  """Fraction of (run, game) final scores above tau, per variant, with CIs."""
+  fig, ax = plt.subplots(figsize=(6, 4))
+  for i, (name, profile) in enumerate(report['performance_profiles'].items()):
+    ax.plot(profile['taus'], profile['fraction'], color=f'C{i}', label=name)
+    ax.fill_between(profile['taus'], profile['ci_low'], profile['ci_high'],
+                    color=f'C{i}', alpha=0.2)
+  ax.axvline(100.0, color='k', ls='--', lw=0.8)
+  ax.set_xlabel('normalised score τ (100 = teacher)')
+  ax.set_ylabel('fraction of runs x games with score > τ')
+  ax.set_title('Performance profiles (final evaluation)')
+  ax.legend(fontsize='small')
+  fig.tight_layout()
+  return save_figure(fig, output)
+
+
+def plot_probability_of_improvement(report: dict, output: str) -> str:
+  """P(variant > baseline) with its 95% CI, one bar per pair."""
+  pairs = [(f'{name} > {base}', p)
+           for name, variant in report['variants'].items()
+           for base, p in variant['improvement_over'].items()]
+  fig, ax = plt.subplots(figsize=(6, 0.4 * len(pairs) + 1.2))
+  for row, (label, p) in enumerate(pairs):
+    ax.errorbar([p['p']], [row], xerr=[[p['p'] - p['ci'][0]],
+                                       [p['ci'][1] - p['p']]],
+                fmt='o', color='C0', capsize=4)
+  ax.set_yticks(range(len(pairs)))
+  ax.set_yticklabels([label for label, _ in pairs])
+  ax.axvline(0.5, color='grey', ls='--', lw=0.8)
+  ax.set_xlim(-0.03, 1.03)
+  ax.set_xlabel('probability of improvement (95% CI)')
+  fig.tight_layout()
+  return save_figure(fig, output)

@@ -1,31 +1,46 @@
 """The paper's headline on MinAtar-5: kickstarting against learning from scratch.
 
-  python benchmarks/kickstarting.py            # every run, then the results
+  python benchmarks/kickstarting.py            # every run, then the report
   python benchmarks/kickstarting.py --aggregate_only
+  python benchmarks/kickstarting.py --variants=constant,constant_replay1,\
+constant_replay2 --first_seed=0 --seeds=3     # a tuning sweep (issue #15)
 
-Four variants of one multi-task student (configs/minatar5.py's network and
-agent, 1 actor of 32 environments playing all five games), each for the same
-env-step budget and `--seeds` seeds, every run a Launchpad local_mp program:
+Variants of one multi-task student (configs/minatar5.py's experiment and
+topology: 1 actor of 128 environments playing all five games), each for --budget env
+steps per student and --seeds seeds, every run a Launchpad local_mp program:
   scratch   no teachers (plain IMPALA);
-  constant  the five shipped teachers, lambda_k = --distillation_cost throughout;
-  annealed  the same lambda_k, annealed linearly to 0 over the budget;
+  constant  the five shipped teachers, lambda_k = --distillation_cost;
+  linear    lambda_k annealed 1 -> 0 by 20% of the budget (the paper's decay);
+  gated     lambda_k shut per game once the student plays at its teacher's
+            level (schedules.py);
   pbt       a population of --population_size students whose lambda_k,
-            learning rate and entropy cost PBT schedules; the member with the
-            best final score stands for the seed (what PBT hands over).
-A run's curve is its evaluator's returns; its score is the mean over the five
-games of 100 * (return - random) / (teacher - random), each capped at 200%.
-A run's final score is the mean of its last 3 evaluation rounds.
+            learning rate and entropy cost PBT schedules;
+  <schedule>_replay<r>  a schedule above with the distillation replay at
+            ratio r (KickstartingConfig.distillation_replay_ratio);
+  extension --extension_schedule with --extension_replay_ratio (linear_replay2
+            by default): the report's `extension` block.
+Seeds: the reported runs use seeds 100..104 (--first_seed=100 --seeds=5).
+Settings are chosen (issue #15's sweeps) on other seeds, e.g. --first_seed=0,
+so that no reported seed helped choose them.
 
-Writes results/kickstarting.json (curves, finals, per-game table, and the keys
-best_step_ratio, best_final_gain, games_student_beats_teacher),
-results/kickstarting_curves.png and results/kickstarting_pbt_lambdas.png, and
-prints the tables. Runs already finished under --run_dir are not re-run.
+Every run ends with a final evaluation of its last checkpoint, --final_episodes
+episodes per game on fresh seeds (final_eval.json in its run directory). PBT's
+representative member is chosen by a separate selection evaluation
+(--selection_episodes per game, other seeds) of every member's final weights;
+the reported evaluation then plays that member on fresh seeds. Statistics
+(kickstarting_report.py): IQM and mean over runs x games with 95% stratified
+bootstrap CIs, probability of improvement, performance profiles, curves with CI
+bands. Writes results/kickstarting.json (keys best_step_ratio, best_final_gain,
+best_final_gain_ci, games_student_beats_teacher, scheduled_beats_constant,
+seeds, budget_env_steps, and the same under `extension`) and PNGs beside it.
+
+Resumable: a finished run (DONE.json) is never re-run; a half-finished one
+resumes from its checkpoints; a run started on another commit is refused, and
+a report never mixes commits.
 """
 
 import dataclasses
-import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -33,367 +48,294 @@ from typing import Dict, List, Optional
 
 from absl import app
 from absl import flags
+from absl import logging
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from acme_kickstart import plotting  # pylint: disable=g-import-not-at-top
+from acme_kickstart import kickstarting_report as report_lib  # pylint: disable=g-import-not-at-top
+from acme_kickstart import plotting
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.kickstarting_variants import parse_variant
+from acme_kickstart.kickstarting_variants import Variant
+from acme_kickstart.kickstarting_variants import with_agent_overrides
 from acme_kickstart import results
 from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
-from acme_kickstart.config_files import load_config
-from acme_kickstart.pbt.config import PBTConfig
+from acme_kickstart import scoring
+from acme_kickstart.environments import minatar
 
-VARIANTS = ('scratch', 'constant', 'annealed', 'pbt')
-CAP = 200.0  # Per-game cap of the normalised score (as PBT's fitness).
-FINAL_ROUNDS = 3
+DEFAULT_VARIANTS = ('scratch', 'constant', 'linear', 'gated', 'pbt',
+                    'extension')
+FINAL_EVAL_SEED, SELECTION_SEED = 1_000_000, 1_500_000  # + the run's seed.
+TEACHERS_DIR = os.path.join(ROOT, 'teachers', 'minatar5')
 
-flags.DEFINE_integer('budget', 500_000, 'Env steps per student.')
-flags.DEFINE_integer('seeds', 3, 'Seeds per variant.')
-flags.DEFINE_list('variants', list(VARIANTS), 'Variants to run.')
-flags.DEFINE_float('distillation_cost', 1.0,
-                   'lambda_k of the constant and annealed variants.')
+flags.DEFINE_integer('budget', 3_000_000, 'Env steps per student.')
+flags.DEFINE_integer('seeds', 5, 'Seeds per variant.')
+flags.DEFINE_integer('first_seed', 100, 'Seeds are first_seed, +1, ...')
+flags.DEFINE_list('variants', list(DEFAULT_VARIANTS),
+                  'scratch, constant, linear, gated, pbt, extension, or '
+                  '<schedule>_replay<ratio>.')
+flags.DEFINE_string('extension_schedule', 'linear',
+                    "The extension's schedule: constant, linear, gated, pbt.")
+flags.DEFINE_integer('extension_replay_ratio', 2,
+                     "The extension's distillation_replay_ratio.")
+flags.DEFINE_float('distillation_cost', 1.0, 'lambda_k^0 of kickstarted runs.')
+flags.DEFINE_float('linear_decay_fraction', 0.2,
+                   "Budget fraction by which 'linear' reaches lambda 0.")
 flags.DEFINE_integer('population_size', 4, 'PBT members per seed.')
+flags.DEFINE_integer('final_episodes', 30, 'Final-evaluation episodes/game.')
+flags.DEFINE_integer('selection_episodes', 30,
+                     "Episodes per game of PBT's member selection.")
+flags.DEFINE_integer('bootstrap_reps', 2000, 'Bootstrap resamples per CI.')
 flags.DEFINE_string('run_dir', os.path.join(ROOT, 'runs', 'bench_kickstarting'),
                     'Where the runs go.')
 flags.DEFINE_string('output', os.path.join(ROOT, 'results'),
                     'Where kickstarting.json and the PNGs go.')
 flags.DEFINE_boolean('aggregate_only', False, 'Only read finished runs.')
-flags.DEFINE_string('only', None, 'Internal: launch the one run <variant>:<seed>.')
+flags.DEFINE_string('only', None, 'Internal: train the one run VARIANT:SEED.')
+flags.DEFINE_string('final_eval', None, 'Internal: evaluate VARIANT:SEED.')
 FLAGS = flags.FLAGS
 
 
-# ------------------------------------------------------------------ configs
+# ------------------------------------------------------ configs and launching
 def base_config():
-  return load_config(os.path.join(ROOT, 'configs', 'minatar5.py'))
+  """configs/minatar5.py's experiment and topology (one actor)."""
+  sys.path.insert(0, os.path.join(ROOT, 'configs'))
+  import minatar5  # pylint: disable=g-import-not-at-top
+  return minatar5.get_experiment(), minatar5.get_topology()
 
 
-def member_config(variant: str, seed: int, run_dir: str):
-  """One student of `variant`, identical across variants but for lambda_k."""
-  config = base_config()
-  agent = dataclasses.replace(config.agent, seed=seed, num_envs_per_actor=32,
-                              distillation_costs=(FLAGS.distillation_cost,))
+def member_config(variant: Variant, seed: int, run_dir: str):
+  """One student of `variant`: every variant the same but for lambda_k."""
+  from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule  # pylint: disable=g-import-not-at-top
+  experiment, _ = base_config()
+  schedule = {
+      'linear': LambdaSchedule('linear', decay_env_steps=max(
+          1, int(FLAGS.linear_decay_fraction * FLAGS.budget))),
+      'gated': LambdaSchedule('gated'), 'pbt': LambdaSchedule('pbt'),
+  }.get(variant.schedule, LambdaSchedule('constant'))
+  agent = dataclasses.replace(
+      experiment.agent, distillation_costs=(FLAGS.distillation_cost,),
+      distillation_schedule=schedule)
   overrides = {}
-  if variant == 'scratch':
+  if variant.schedule == 'scratch':
     agent = dataclasses.replace(agent, distillation_costs=(0.0,))
     overrides['teachers'] = {}
-  elif variant == 'annealed':
-    agent = dataclasses.replace(agent, distillation_schedule=LambdaSchedule(
-        'linear', decay_env_steps=FLAGS.budget))
   return dataclasses.replace(
-      config, agent=agent, num_actors=1, actor_tasks=None,
-      max_env_steps=FLAGS.budget, run_dir=run_dir,
-      evaluator_period_seconds=5.0, evaluator_episodes_per_task=4,
-      fitness_rounds=FINAL_ROUNDS, **overrides)
+      experiment, agent=with_agent_overrides(agent, variant.agent_overrides),
+      seed=seed, run=dataclasses.replace(
+          experiment.run, max_env_steps=FLAGS.budget, run_dir=run_dir,
+          evaluator_period_seconds=5.0, evaluator_episodes_per_task=4),
+      **overrides)
 
 
-def pbt_config(seed: int, run_dir: str) -> PBTConfig:
-  member = member_config('constant', seed * 100, run_dir)
-  member = dataclasses.replace(member, agent=dataclasses.replace(
-      member.agent, distillation_schedule=LambdaSchedule('pbt')))
-  return PBTConfig(member=member, population_size=FLAGS.population_size,
-                   run_dir=run_dir, seed=seed,
-                   # A fifth of the budget (100k of 500k): PBTConfig says why.
-                   ready_env_steps=max(FLAGS.budget // 5, 1),
-                   controller_period_seconds=15.0)
+def launch_one(variant: Variant, seed: int):
+  """Trains one run under local_mp and waits for it (in a child process)."""
+  from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.pbt import program as pbt_program  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.pbt.config import PBTConfig  # pylint: disable=g-import-not-at-top
+  run_dir = run_dir_of(variant, seed)
+  _, topology = base_config()
+  if variant.schedule == 'pbt':
+    # Members' seeds are spawned from `seed` (pbt/program.py).
+    config = PBTConfig(member=member_config(variant, seed, run_dir),
+                       population_size=FLAGS.population_size, run_dir=run_dir,
+                       seed=seed, ready_env_steps=min(100_000,
+                                                      FLAGS.budget // 5),
+                       controller_period_seconds=15.0, fitness_rounds=3)
+    program = pbt_program.make_pbt_program(config, topology)
+    resources = pbt_program.make_local_resources(topology)
+  else:
+    program = program_lib.make_program(
+        member_config(variant, seed, run_dir), topology)
+    resources = launching.make_local_resources(topology)
+  launching.launch_and_wait(program, 'local_mp', local_resources=resources,
+                            terminal='output_to_files')
 
 
-def run_dir_of(variant: str, seed: int) -> str:
-  return run_dirs.join(run_dirs.resolve(FLAGS.run_dir), variant,
+def student_network():
+  """The students' network with its variables, for the final evaluation."""
+  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
+  experiment, _ = base_config()
+  spec = factories.environment_spec(experiment)
+  return factories.build_network(
+      factories.make_network(experiment, spec.actions.num_values), spec)
+
+
+# ------------------------------------------------------------------- running
+def run_dir_of(variant: Variant, seed: int) -> str:
+  return run_dirs.join(run_dirs.resolve(FLAGS.run_dir), variant.name,
                        f'seed_{seed}')
 
 
-def member_dirs(variant: str, seed: int) -> List[str]:
+def member_dirs(variant: Variant, seed: int) -> List[str]:
   run_dir = run_dir_of(variant, seed)
-  if variant == 'pbt':
+  if variant.schedule == 'pbt':
     return [run_dirs.join(run_dir, f'member_{i}')
             for i in range(FLAGS.population_size)]
   return [run_dir]
 
 
-# ------------------------------------------------------------------ running
-def launch_one(variant: str, seed: int):
-  """Launches one run under local_mp and waits for it (child process)."""
-  from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.pbt import program as pbt_program  # pylint: disable=g-import-not-at-top
-  run_dir = run_dir_of(variant, seed)
-  if variant == 'pbt':
-    config = pbt_config(seed, run_dir)
-    program = pbt_program.make_pbt_program(config)
-    resources = pbt_program.make_local_resources(config)
-  else:
-    config = member_config(variant, seed, run_dir)
-    program = program_lib.make_program(config)
-    resources = program_lib.make_local_resources(config)
-  program_lib.launch_and_wait(program, 'local_mp', local_resources=resources,
-                              terminal='output_to_files')
+def finished(variant: Variant, seed: int) -> bool:
+  return run_dirs.exists(run_dirs.join(run_dir_of(variant, seed),
+                                       results.DONE))
 
 
-def finished(variant: str, seed: int) -> bool:
-  return run_dirs.exists(run_dirs.join(run_dir_of(variant, seed), 'DONE.json'))
+def teacher_scores() -> Dict[str, float]:
+  """The teachers' reference returns (teachers/minatar5/*/teacher.json)."""
+  return {game: results.read_json(os.path.join(
+      TEACHERS_DIR, game, 'teacher.json'))['evaluation_return']
+          for game in minatar.GAMES}
 
 
-def git_commit() -> str:
-  """HEAD's commit, '+dirty' if tracked files differ from it."""
-  head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, text=True,
-                        capture_output=True).stdout.strip() or 'unknown'
-  dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
-                         cwd=ROOT, text=True, capture_output=True).stdout
-  return head + ('+dirty' if dirty.strip() else '')
+def final_evaluation(variant: Variant, seed: int) -> dict:
+  """The run's final_eval.json (module docstring); PBT's member chosen first."""
+  from acme_kickstart.experiments import evaluation  # pylint: disable=g-import-not-at-top
+  network, tasks = student_network(), list(minatar.GAMES)
+  evaluate = lambda run_dir, episodes, eval_seed: (
+      evaluation.evaluate_checkpoint(network, run_dir, tasks, episodes,
+                                     eval_seed))
+  result, dirs = {'member': None, 'member_dir': '.'}, member_dirs(variant, seed)
+  if variant.schedule == 'pbt':
+    selection = [evaluate(d, FLAGS.selection_episodes, SELECTION_SEED + seed)
+                 for d in dirs]
+    # Capped per game as PBT's fitness: one game cannot pick the member.
+    scores = [scoring.minatar_normalized_score(s['returns'], teacher_scores(),
+                                               cap=200.0) for s in selection]
+    best = int(np.argmax(scores))
+    result = {'member': best, 'member_dir': f'member_{best}', 'selection': {
+        'seed': SELECTION_SEED + seed, 'scores': scores,
+        'episodes_per_game': FLAGS.selection_episodes,
+        'returns': [{t: float(np.mean(s['returns'][t])) for t in tasks}
+                    for s in selection]}}
+  result.update(evaluate(dirs[result['member'] or 0], FLAGS.final_episodes,
+                         FINAL_EVAL_SEED + seed))
+  results.write_json(run_dirs.join(run_dir_of(variant, seed),
+                                   results.FINAL_EVAL), result)
+  return result
 
 
-def run_all(variants, seeds):
-  commit = git_commit()
-  for seed in range(seeds):  # Seed by seed: early seeds give every variant.
+def _child(variant: Variant, seed: int, mode: str, env: Dict[str, str]):
+  """This script again, with the user's flags, for one run's `mode`."""
+  subprocess.run([sys.executable, os.path.abspath(__file__), *sys.argv[1:],
+                  f'--{mode}={variant.name}:{seed}'],
+                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **env),
+                 cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def run_all(variants: List[Variant], seeds: List[int]):
+  commit = results.git_commit(ROOT)
+  for seed in seeds:  # Seed by seed: early seeds give every variant.
     for variant in variants:
       if finished(variant, seed):
         continue
       run_dir = run_dir_of(variant, seed)
-      print(f'== {variant} seed {seed}: {FLAGS.budget:,} env steps per student '
-            f'-> {run_dir}', flush=True)
       run_dirs.makedirs(run_dir)
+      results.check_launch_commit(run_dir, commit)
+      resumed = any(results.actor_steps(d) for d in member_dirs(variant, seed))
+      print(f'== {variant.name} seed {seed}: {FLAGS.budget:,} env steps per '
+            f'student -> {run_dir}' + (' (resumed)' if resumed else ''),
+            flush=True)
       # Launchpad writes worker logs with open(): local disk only.
-      workers = (os.path.join(ROOT, 'runs', 'bench_workers', variant,
-                              f'seed_{seed}')
-                 if run_dirs.is_remote(run_dir) else
-                 os.path.join(run_dir, 'workers'))
-      env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2',
-                 LAUNCHPAD_LOGGING_DIR=workers)
+      workers = (os.path.join(ROOT, 'runs', 'bench_workers', variant.name,
+                              f'seed_{seed}') if run_dirs.is_remote(run_dir)
+                 else os.path.join(run_dir, 'workers'))
       start = time.time()
-      subprocess.run(
-          [sys.executable, os.path.abspath(__file__), f'--only={variant}:{seed}',
-           f'--budget={FLAGS.budget}',
-           f'--run_dir={run_dirs.resolve(FLAGS.run_dir)}',
-           f'--distillation_cost={FLAGS.distillation_cost}',
-           f'--population_size={FLAGS.population_size}'],
-          env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+      if min(results.actor_steps(d) for d in member_dirs(variant, seed)
+             ) < FLAGS.budget:
+        _child(variant, seed, 'only', {'LAUNCHPAD_LOGGING_DIR': workers})
       # Judged by its logs, not its exit code: Launchpad may SIGKILL a launcher
       # whose workers were slow to stop after the run had finished. What
       # counts is that every student's actors reached the budget.
       steps = [results.actor_steps(d) for d in member_dirs(variant, seed)]
       if min(steps) < FLAGS.budget:
         raise RuntimeError(
-            f'{variant} seed {seed} ended at {min(steps):,.0f} env steps, short '
-            f'of {FLAGS.budget:,}: see the worker logs in {workers}.')
-      with run_dirs.open(run_dirs.join(run_dir, 'DONE.json'), 'w') as f:
-        json.dump({'wall_seconds': round(time.time() - start, 1),
-                   'env_steps': steps, 'git_commit': commit}, f)
+            f'{variant.name} seed {seed} ended at {min(steps):,.0f} env steps,'
+            f' short of {FLAGS.budget:,}: see the worker logs in {workers}.')
+      trained = time.time()
+      train_seconds = results.add_train_seconds(run_dir, trained - start)
+      # On CPU: the next run's learner may need the whole GPU.
+      _child(variant, seed, 'final_eval', {'CUDA_VISIBLE_DEVICES': ''})
+      if not run_dirs.exists(run_dirs.join(run_dir, results.FINAL_EVAL)):
+        raise RuntimeError(
+            f'The final evaluation of {run_dir} failed: rerun with '
+            f'--final_eval={variant.name}:{seed} to see why.')
+      results.write_json(run_dirs.join(run_dir, results.DONE), {
+          'variant': variant.name, 'seed': seed, 'git_commit': commit,
+          'budget_env_steps': FLAGS.budget, 'env_steps': steps,
+          'resumed': resumed, 'machine': results.machine(),
+          'wall_seconds': {'train': round(train_seconds, 1),
+                           'final_eval': round(time.time() - trained, 1)}})
       print(f'   done in {time.time() - start:.0f} s', flush=True)
 
 
-# ------------------------------------------------------------------ results
-def run_score(run_dir: str, tasks, teachers) -> dict:
-  """One student's curve (mean normalised score per round) and its finals."""
-  curve = results.read_curve(run_dir, tasks)
-  # A PBT member that finishes early keeps training until the last one does:
-  # only rounds within the budget count (a round may end just past it).
-  within = curve.env_steps <= 1.05 * FLAGS.budget
-  curve = results.Curve(curve.env_steps[within],
-                        {t: r[within] for t, r in curve.returns.items()})
-  scores = results.mean_normalized_curve(curve, teachers, CAP)
-  return {'env_steps': curve.env_steps.tolist(), 'score': scores.tolist(),
-          'final_score': float(np.nanmean(scores[-FINAL_ROUNDS:])),
-          'final_returns': curve.final_returns(FINAL_ROUNDS)}
-
-
-def smoothed_on_grid(run: dict, grid: np.ndarray) -> np.ndarray:
-  """A run's score, each round averaged with its two neighbours, on `grid`.
-
-  Centred, so a rising curve is not delayed (a trailing mean would move every
-  crossing later, and most for the fastest learners).
-  """
-  steps, score = np.array(run['env_steps']), np.array(run['score'])
-  keep = ~np.isnan(score)
-  steps, score = steps[keep], score[keep]
-  smooth = np.array([score[max(0, i - 1):i + 2].mean()
-                     for i in range(len(score))])
-  return np.interp(grid, steps, smooth)
-
-
-def steps_to_reach(grid: np.ndarray, curve: np.ndarray,
-                   target: float) -> Optional[float]:
-  """First env step where `curve` reaches `target` (linear between points)."""
-  above = np.nonzero(curve >= target)[0]
-  if not above.size:
-    return None
-  i = above[0]
-  if i == 0:
-    return float(grid[0])
-  x0, x1, y0, y1 = grid[i - 1], grid[i], curve[i - 1], curve[i]
-  return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
-
-
-def aggregate(variants, seeds) -> dict:
-  config = base_config()
-  tasks, teachers = list(config.tasks), dict(config.reference_scores)
-  grid = np.linspace(FLAGS.budget / 100, FLAGS.budget, 100)
-  out = {'budget_env_steps': FLAGS.budget, 'teachers': teachers,
-         'normalisation': '100 * (return - random) / (teacher - random), '
-                          f'capped at {CAP:.0f}% per game, mean over games',
-         'variants': {}}
+# ------------------------------------------------------------------- report
+def plot(report: dict, variants: List[Variant]) -> Dict[str, str]:
+  out = lambda name: os.path.join(FLAGS.output, f'kickstarting_{name}.png')
+  paths = {
+      'curves': plotting.plot_curves_with_ci(report, out('curves')),
+      'curves_mean': plotting.plot_curves_with_ci(report, out('curves_mean'),
+                                                  'mean'),
+      'performance_profiles': plotting.plot_performance_profiles(
+          report, out('performance_profiles')),
+      'probability_of_improvement': plotting.plot_probability_of_improvement(
+          report, out('probability_of_improvement'))}
   for variant in variants:
-    runs = []
-    for seed in range(seeds):
-      if not finished(variant, seed):
-        continue
-      members = [run_score(d, tasks, teachers)
-                 for d in member_dirs(variant, seed)]
-      best = int(np.argmax([m['final_score'] for m in members]))
-      run = dict(members[best], seed=seed)
-      with run_dirs.open(run_dirs.join(run_dir_of(variant, seed),
-                                       'DONE.json')) as f:
-        done = json.load(f)
-      run['wall_seconds'] = done['wall_seconds']
-      run['git_commit'] = done.get('git_commit', 'unrecorded')
-      if variant == 'pbt':
-        run['member'] = best
-        run['population_final_scores'] = [m['final_score'] for m in members]
-      runs.append(run)
-    if not runs:
-      continue
-    on_grid = np.stack([smoothed_on_grid(r, grid) for r in runs])
-    finals = [r['final_score'] for r in runs]
-    out['variants'][variant] = {
-        'seeds': runs,
-        'grid_env_steps': grid.tolist(),
-        'mean_curve': on_grid.mean(0).tolist(),
-        'std_curve': on_grid.std(0).tolist(),
-        'final_score_mean': float(np.mean(finals)),
-        'final_score_std': float(np.std(finals)),
-        'final_returns_mean': {
-            t: float(np.mean([r['final_returns'][t] for r in runs]))
-            for t in tasks}}
-  commits = sorted({r['git_commit'] for v in out['variants'].values()
-                    for r in v['seeds']})
-  if len(commits) > 1:
-    raise ValueError(
-        f'The runs under {FLAGS.run_dir} come from several commits {commits}: '
-        'one table never mixes commits. Re-run the stale ones (delete their '
-        'DONE.json) or aggregate each commit from its own --run_dir.')
-  out['git_commit'] = commits[0] if commits else None
-  if 'scratch' not in out['variants']:
-    return out
-  scratch = out['variants']['scratch']
-  target = scratch['final_score_mean']
-  # Scratch reaches its own final by the end of its budget, whether or not its
-  # smoothed curve touches the mean of its last rounds earlier.
-  scratch_steps = (steps_to_reach(grid, np.array(scratch['mean_curve']), target)
-                   or float(FLAGS.budget))
-  for name, variant in out['variants'].items():
-    steps = (scratch_steps if name == 'scratch' else
-             steps_to_reach(grid, np.array(variant['mean_curve']), target))
-    variant['steps_to_scratch_final'] = steps
-    variant['step_ratio'] = (scratch_steps / steps if steps else None)
-    variant['final_gain'] = (variant['final_score_mean'] / target - 1.0
-                             if target > 0 else None)
-    variant['games_beating_teacher'] = [
-        t for t in tasks if variant['final_returns_mean'][t] > teachers[t]]
-  kick = {n: v for n, v in out['variants'].items() if n != 'scratch'}
-  ratios = [v['step_ratio'] for v in kick.values() if v['step_ratio']]
-  gains = [v['final_gain'] for v in kick.values() if v['final_gain'] is not None]
-  out['best_step_ratio'] = max(ratios) if ratios else None
-  out['best_final_gain'] = max(gains) if gains else None
-  best = max(kick, key=lambda n: kick[n]['final_score_mean']) if kick else None
-  out['best_variant'] = best
-  out['games_student_beats_teacher'] = (
-      len(kick[best]['games_beating_teacher']) if best else 0)
-  return out
-
-
-def print_tables(out: dict):
-  variants = out['variants']
-  print(f'\nMinAtar-5, {out["budget_env_steps"]:,} env steps per student, '
-        'mean normalised score (0% random, 100% teacher; capped at 200% per '
-        'game)')
-  print(f'{"variant":<10}{"seeds":>6}{"final score":>18}{"gain":>9}'
-        f'{"steps to scratch final":>24}{"ratio":>8}')
-  for name, v in variants.items():
-    steps = v.get('steps_to_scratch_final')
-    ratio = v.get('step_ratio')
-    gain = v.get('final_gain')
-    print(f'{name:<10}{len(v["seeds"]):>6}'
-          f'{v["final_score_mean"]:>11.1f} ± {v["final_score_std"]:<5.1f}'
-          f'{(f"{100 * gain:+.0f}%" if gain is not None else "-"):>9}'
-          f'{(f"{steps:,.0f}" if steps else "not reached"):>24}'
-          f'{(f"{ratio:.1f}x" if ratio else "-"):>8}')
-  print('\nFinal return per game (mean over seeds) against the teacher')
-  print(f'{"game":<16}{"teacher":>9}' +
-        ''.join(f'{n:>10}' for n in variants))
-  for task, teacher in out['teachers'].items():
-    print(f'{task:<16}{teacher:>9.2f}' + ''.join(
-        f'{v["final_returns_mean"][task]:>10.2f}' for v in variants.values()))
-  print(f'\nbest_step_ratio={out.get("best_step_ratio")} '
-        f'best_final_gain={out.get("best_final_gain")} '
-        f'games_student_beats_teacher={out.get("games_student_beats_teacher")} '
-        f'(best variant: {out.get("best_variant")})')
-
-
-def plot(out: dict) -> Dict[str, str]:
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  os.makedirs(FLAGS.output, exist_ok=True)
-  fig, ax = plt.subplots(figsize=(6.5, 4))
-  for i, (name, v) in enumerate(out['variants'].items()):
-    grid = np.array(v['grid_env_steps'])
-    mean, std = np.array(v['mean_curve']), np.array(v['std_curve'])
-    ax.plot(grid, mean, color=f'C{i}',
-            label=f'{name} ({len(v["seeds"])} seeds)')
-    ax.fill_between(grid, mean - std, mean + std, color=f'C{i}', alpha=0.2)
-  ax.axhline(100.0, color='k', ls='--', lw=0.8, label='teachers')
-  plotting.steps_axis(ax)
-  ax.set_xlabel('env steps (all five games together)')
-  ax.set_ylabel('mean normalised score (%)')
-  ax.set_title('MinAtar-5: kickstarting vs scratch (mean ± std over seeds)')
-  ax.legend(fontsize='small')
-  fig.tight_layout()
-  paths = {'curves': os.path.join(FLAGS.output, 'kickstarting_curves.png')}
-  fig.savefig(paths['curves'], dpi=100)
-  plt.close(fig)
-  if 'pbt' in out['variants']:
-    seed = out['variants']['pbt']['seeds'][0]['seed']
-    paths['pbt_lambdas'] = plotting.plot_lambdas(
-        run_dir_of('pbt', seed),
-        os.path.join(FLAGS.output, 'kickstarting_pbt_lambdas.png'))
+    runs = report['variants'].get(variant.name, {}).get('runs')
+    if variant.schedule == 'pbt' and runs:
+      paths[f'{variant.name}_lambdas'] = plotting.plot_lambdas(
+          run_dir_of(variant, runs[0]['seed']), out(f'{variant.name}_lambdas'))
   return paths
 
 
+def aggregate(variants: List[Variant], seeds: List[int],
+              extension: Optional[str]) -> dict:
+  tasks, high = list(minatar.GAMES), teacher_scores()
+  low = {t: scoring.MINATAR_RANDOM_SCORES[t] for t in tasks}
+  runs = {v.name: [report_lib.read_run(run_dir_of(v, s), tasks, low, high,
+                                       FLAGS.budget)
+                   for s in seeds if finished(v, s)] for v in variants}
+  return report_lib.summarise(runs, tasks, low, high, FLAGS.budget,
+                              extension=extension, reps=FLAGS.bootstrap_reps)
+
+
 def main(_):
-  if FLAGS.only:
-    variant, seed = FLAGS.only.split(':')
-    launch_one(variant, int(seed))
-    return
-  unknown = sorted(set(FLAGS.variants) - set(VARIANTS))
-  if unknown:
-    raise SystemExit(f'Unknown variants {unknown}; choose from {VARIANTS}.')
+  logging.set_verbosity(logging.WARNING)  # rliable logs every bootstrap.
+  parse = lambda name: parse_variant(name, FLAGS.extension_schedule,
+                                     FLAGS.extension_replay_ratio)
+  for mode, action in (('only', launch_one), ('final_eval', final_evaluation)):
+    if getattr(FLAGS, mode):
+      name, seed = getattr(FLAGS, mode).rsplit(':', 1)
+      action(parse(name), int(seed))
+      return
+  try:
+    variants = list({v.name: v for v in map(parse, FLAGS.variants)}.values())
+    for variant in variants if not FLAGS.aggregate_only else []:
+      with_agent_overrides(KickstartingConfig(), variant.agent_overrides)
+  except ValueError as e:  # Before anything launches.
+    raise SystemExit(str(e)) from e
+  extension = (parse('extension').name if 'extension' in FLAGS.variants
+               else None)
+  seeds = list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds))
   start = time.time()
   if not FLAGS.aggregate_only:
-    run_all(FLAGS.variants, FLAGS.seeds)
-  out = aggregate(FLAGS.variants, FLAGS.seeds)
-  path = os.path.join(FLAGS.output, 'kickstarting.json')
-  out['command'] = ' '.join(['python'] + sys.argv)
-  if FLAGS.aggregate_only and os.path.exists(path):
-    # Re-reading finished runs: keep the command and time that produced them.
-    with open(path) as f:
-      previous = json.load(f)
-    for key in ('command', 'wall_seconds_this_invocation'):
-      if key in previous:
-        out[key] = previous[key]
-    out['aggregated_by'] = ' '.join(['python'] + sys.argv)
-  out['machine'] = {'platform': platform.platform(),
-                    'cpu_count': os.cpu_count(),
-                    'processor': platform.processor()}
-  out['wall_seconds_total_runs'] = sum(
-      r['wall_seconds'] for v in out['variants'].values() for r in v['seeds'])
+    run_all(variants, seeds)
+  report = aggregate(variants, seeds, extension)
+  report['command'] = ' '.join(['python'] + sys.argv)
+  report['machine'] = results.machine()
+  report['wall_seconds_total_runs'] = sum(
+      sum(r['wall_seconds'].values()) for v in report['variants'].values()
+      for r in v['runs'])
   if not FLAGS.aggregate_only:
-    out['wall_seconds_this_invocation'] = round(time.time() - start, 1)
-  print_tables(out)
-  out['plots'] = {k: os.path.relpath(p, ROOT) for k, p in plot(out).items()}
-  os.makedirs(FLAGS.output, exist_ok=True)
-  with open(path, 'w') as f:
-    json.dump(out, f, indent=1)
-  print(f'Wrote {path} and {", ".join(out["plots"].values())}')
+    report['wall_seconds_this_invocation'] = round(time.time() - start, 1)
+  print(report_lib.format_tables(report))
+  report['plots'] = {k: os.path.relpath(p, ROOT)
+                     for k, p in plot(report, variants).items()}
+  path = results.write_json(os.path.join(FLAGS.output, 'kickstarting.json'),
+                            report)
+  print(f'Wrote {path} and {", ".join(report["plots"].values())}')
 
 
 if __name__ == '__main__':

@@ -71,3 +71,44 @@ def test_episode_quotas():
   assert experiments.episode_quotas(32, 16) == [2] * 16
   with pytest.raises(ValueError, match='num_episodes >= 1'):
     experiments.episode_quotas(0, 16)
+
+
+def _checkpointed_learner(run_dir, network):
+  from acme_kickstart.agents.kickstarting import checkpointing
+  from acme_kickstart.agents.kickstarting import learning
+  import tensorflow as tf
+  learner = learning.KickstartingLearner(
+      network=network, dataset=tf.data.Dataset.range(1),
+      num_tasks=len(minatar.GAMES), learning_rate=1e-3)
+  return learner, checkpointing.CheckpointedLearner(learner, str(run_dir), 1.0)
+
+
+def test_final_evaluation_plays_the_learners_checkpointed_weights(tmp_path):
+  trained = built_network('trained', hidden_size=16, lstm_size=16)
+  learner, checkpointed = _checkpointed_learner(tmp_path, trained)
+  learner.state['num_env_steps'].assign(4321)
+  checkpointed.save()
+  fresh = built_network('fresh', hidden_size=16, lstm_size=16)
+  assert not all(np.array_equal(a.numpy(), b.numpy())
+                 for a, b in zip(trained.variables, fresh.variables))
+  result = experiments.evaluate_checkpoint(fresh, str(tmp_path), ['breakout'],
+                                           episodes_per_game=3, seed=5)
+  for a, b in zip(trained.variables, fresh.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  assert result['learner_env_steps'] == 4321
+  assert len(result['returns']['breakout']) == 3
+
+
+def test_final_evaluation_without_a_checkpoint_names_the_run_dir(tmp_path):
+  network = built_network('student', hidden_size=16, lstm_size=16)
+  with pytest.raises(FileNotFoundError, match='No learner checkpoint'):
+    experiments.restore_learner_network(network, str(tmp_path))
+
+
+def test_final_evaluation_refuses_another_architecture(tmp_path):
+  _, checkpointed = _checkpointed_learner(
+      tmp_path, built_network('trained', hidden_size=16, lstm_size=16))
+  checkpointed.save()
+  other = built_network('other', hidden_size=32, lstm_size=16)
+  with pytest.raises(ValueError, match='incompatible'):
+    experiments.restore_learner_network(other, str(tmp_path))

@@ -1,9 +1,13 @@
-"""Evaluating a policy: a fixed quota of complete episodes per environment."""
+"""Evaluating a policy: a fixed quota of complete episodes per environment,
+from a network in memory or from a run's last learner checkpoint."""
 
-from typing import List
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+import tensorflow as tf
 
+from acme_kickstart import run_dirs
+from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.experiments import single_game
@@ -45,3 +49,40 @@ def evaluate_returns(network, game: str, num_episodes: int, seed: int,
       if len(returns[episode.env_index]) < quotas[episode.env_index]:
         returns[episode.env_index].append(episode.episode_return)
   return [r for env_returns in returns for r in env_returns]
+
+
+def restore_learner_network(network, run_dir: str) -> Optional[int]:
+  """Loads the student weights of a run's newest learner checkpoint
+  (<run_dir>/checkpoints/learner, the LearnerNode's) into `network`, whose
+  variables exist (single_game.build); returns the env steps the learner had
+  trained on.
+  """
+  directory = run_dirs.join(run_dir, 'checkpoints', 'learner')
+  path = tf.train.latest_checkpoint(directory)
+  if path is None:
+    raise FileNotFoundError(
+        f'No learner checkpoint in {directory}: is {run_dir} the run '
+        'directory of a finished kickstarting program (or a PBT member_<i>)?')
+  # The learner checkpoints its `state` dict under 'learner'; only the
+  # network is wanted here, and all of its variables must be found.
+  status = tf.train.Checkpoint(learner={'network': network}).restore(path)
+  status.assert_existing_objects_matched().expect_partial()
+  reader = tf.train.load_checkpoint(path)
+  key = 'learner/num_env_steps/.ATTRIBUTES/VARIABLE_VALUE'
+  return int(reader.get_tensor(key)) if reader.has_tensor(key) else None
+
+
+def evaluate_checkpoint(network, run_dir: str, games: Sequence[str],
+                        episodes_per_game: int,
+                        seed: int) -> Dict[str, object]:
+  """A run's final score: its last checkpoint's policy, `episodes_per_game`
+  complete episodes of every game (evaluate_returns, fixed quotas), played on
+  environments seeded from `seed`, not from training's seeds."""
+  env_steps = restore_learner_network(network, run_dir)
+  game_seeds = seeding.spawn_seeds(seed, len(games),
+                                   key=(seeding.FINAL_EVALUATION,))
+  returns = {game: evaluate_returns(network, game, episodes_per_game,
+                                    seed=game_seed)
+             for game, game_seed in zip(games, game_seeds)}
+  return {'returns': returns, 'episodes_per_game': episodes_per_game,
+          'seed': seed, 'learner_env_steps': env_steps}
