@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting import distillation_replay
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting import task_scores
@@ -54,11 +55,14 @@ class KickstartingAgent:
     # an insert never blocks on a full queue before the learner drains it.
     self._queue = builder.make_queue(spec, network, config,
                              min_size=batch_size + 2 * num_envs)
-    self._server = reverb.Server([self._queue], port=None)
+    self._server = reverb.Server(
+        [self._queue] + distillation_replay.make_tables(self._queue, config),
+        port=None)
     address = f'localhost:{self._server.port}'
     self._writer = BatchedSequenceAdder(
         reverb.Client(address), num_envs, config.sequence_length,
-        config.period)
+        config.period,
+        replay_table=distillation_replay.table_name(config))
     dataset = datasets.make_reverb_dataset(
         server_address=address, batch_size=batch_size, num_parallel_calls=1,
         max_in_flight_samples_per_worker=batch_size)
@@ -74,7 +78,8 @@ class KickstartingAgent:
         logger=logger or loggers.NoOpLogger(),
         counter=counting.Counter(self._counter, prefix='learner',
                                  time_delta=0.0),
-        score_ranges=score_ranges, events_logger=events_logger)
+        score_ranges=score_ranges, events_logger=events_logger,
+        replay_reader=distillation_replay.make_reader(address, config))
     self._actor = acting.BatchedActor(
         network, environments, self._writer,
         teachers=teachers, seed=config.seed)

@@ -17,6 +17,7 @@ import tensorflow as tf
 from acme_kickstart import networks
 from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting import distillation_replay
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
@@ -132,7 +133,8 @@ def make_replay_tables(config: ProgramConfig) -> List[reverb.Table]:
   """The program's replay: one queue, signature from the suite and network."""
   spec = environment_spec(config)
   network = make_network(config, spec.actions.num_values)
-  return [make_queue(spec, network, config.agent)]
+  queue = make_queue(spec, network, config.agent)
+  return [queue] + distillation_replay.make_tables(queue, config.agent)
 
 
 def _check_snapshots_exist(config: ProgramConfig, tasks: Sequence[str]):
@@ -232,8 +234,8 @@ def score_ranges(config: ProgramConfig) -> Dict[str, Tuple[float, float]]:
 
 def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
                  task_names: Sequence[str], logger=None, counter=None,
-                 score_ranges=None,
-                 events_logger=None) -> learning.KickstartingLearner:
+                 score_ranges=None, events_logger=None,
+                 replay_reader=None) -> learning.KickstartingLearner:
   num_tasks = len(task_names)
   return learning.KickstartingLearner(
       network=network,
@@ -258,7 +260,10 @@ def make_learner(network: snt.RNNCore, dataset, config: KickstartingConfig,
       learning_rate_decay_env_steps=config.learning_rate_decay_env_steps,
       counter=counter,
       logger=logger,
-      events_logger=events_logger)
+      events_logger=events_logger,
+      distillation_replay=replay_reader,
+      distillation_replay_ratio=config.distillation_replay_ratio,
+      distillation_replay_burn_in=config.distillation_replay_burn_in)
 
 
 def build_network(network: snt.RNNCore, spec: specs.EnvironmentSpec):

@@ -20,6 +20,7 @@ from acme_kickstart import loggers
 from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting import distillation_replay
 from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
 
@@ -45,7 +46,9 @@ def make_learner(config: ProgramConfig, replay: reverb.Client, counter):
                                  terminal_seconds=None,
                                  min_seconds=config.progress_period_seconds),
       score_ranges=builder.score_ranges(config),
-      events_logger=loggers.make_events_logger(config.run_dir))
+      events_logger=loggers.make_events_logger(config.run_dir),
+      replay_reader=distillation_replay.make_reader(
+          replay.server_address, config.agent, timeout_ms=2_000))
   return checkpointing.CheckpointedLearner(
       learner, _checkpoint_dir(config), config.checkpoint_minutes)
 

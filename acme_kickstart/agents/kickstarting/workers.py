@@ -27,6 +27,7 @@ from acme_kickstart import scoring
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting import distillation_replay
 from acme_kickstart.agents.kickstarting import task_scores
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import ProgramConfig
@@ -113,7 +114,8 @@ class ActorWorker:
     self._variable_client.update_and_wait()
     self._writer = BatchedSequenceAdder(
         replay, len(envs), config.agent.sequence_length,
-        config.agent.period)
+        config.agent.period,
+        replay_table=distillation_replay.table_name(config.agent))
     self._actor = acting.BatchedActor(
         network, envs, self._writer,
         teachers=teachers, variable_client=self._variable_client,
