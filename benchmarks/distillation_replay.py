@@ -8,7 +8,8 @@ puts on the teacher's preferred action, how often their argmax agree, and the
 cross-entropy and KL to the teacher. With --staleness, replayed batches also
 measure the stale-core-state effect (see `staleness`).
 
-  python benchmarks/distillation_replay.py --ratios 0,1,2,4 --env_steps 100000
+  python benchmarks/distillation_replay.py --ratios 0,1,2,4 --seeds 0,1,2 \
+      --env_steps 100000 --staleness --output results/distillation_replay/ratios.json
 """
 
 import argparse
@@ -57,8 +58,12 @@ def agreement(network, teachers, num_steps: int = 100, seed: int = 99):
   teacher = np.concatenate(recorder.teacher)
   probs = tf.nn.softmax(student).numpy()
   best = teacher.argmax(-1)
+  rows = np.arange(len(best))
   return {
-      'prob_on_teacher_action': float(probs[np.arange(len(best)), best].mean()),
+      'prob_on_teacher_action': float(probs[rows, best].mean()),
+      # The ceiling of the above: the teacher's own probability on it.
+      'teacher_prob_on_own_action': float(
+          tf.nn.softmax(teacher).numpy()[rows, best].mean()),
       'argmax_agreement': float((student.argmax(-1) == best).mean()),
       'cross_entropy': float(tf.reduce_mean(
           losses.distillation_loss(teacher, student))),
@@ -147,15 +152,16 @@ def main():
   parser.add_argument('--env_steps', type=int, default=100_000)
   parser.add_argument('--burn_in', type=int, default=0)
   parser.add_argument('--window', type=int, default=1_000)
-  parser.add_argument('--seed', type=int, default=0)
+  parser.add_argument('--seeds', default='0')
   parser.add_argument('--staleness', action='store_true')
   parser.add_argument('--output', default=None)
   args = parser.parse_args()
   results = []
-  for ratio in [int(r) for r in args.ratios.split(',')]:
-    results.append(run(ratio, args.env_steps, args.burn_in, args.window,
-                       args.seed, args.staleness))
-    print(json.dumps(results[-1]), flush=True)
+  for seed in [int(s) for s in args.seeds.split(',')]:
+    for ratio in [int(r) for r in args.ratios.split(',')]:
+      results.append(run(ratio, args.env_steps, args.burn_in, args.window,
+                         seed, args.staleness))
+      print(json.dumps(results[-1]), flush=True)
   if args.output:
     with open(args.output, 'w') as f:
       json.dump(results, f, indent=1)
