@@ -295,7 +295,10 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     """One SGD step; raises NonFiniteLossError (weights untouched) on NaN/inf.
 
     Returns the logged metrics, or None when replay gave no data before its
-    timeout (a fresh iterator is then used by the next step).
+    timeout (a fresh iterator is then used by the next step). With a
+    distillation replay, the V-trace update is followed by its replayed ones
+    (and their 'replay/...' metrics); a step without a V-trace batch replays
+    nothing.
     """
     try:
       results = tf2_utils.to_numpy(self._step(self._iterator))
