@@ -31,11 +31,15 @@ class BatchedSequenceAdder:
                sequence_length: int,
                period: int,
                table: str = acme_adders.DEFAULT_PRIORITY_TABLE,
-               max_in_flight_items: int = 8):
+               max_in_flight_items: int = 8,
+               replay_table: Optional[str] = None):
+    """`replay_table`, if set, gets one more item on each window's trajectory
+    (the distillation replay: distillation_replay.py); no data is copied."""
     if not 0 < period <= sequence_length:
       raise ValueError(f'period must be in [1, sequence_length], got {period}.')
     self._writer = client.trajectory_writer(num_keep_alive_refs=1)
     self._table = table
+    self._replay_table = replay_table
     self._num_envs = num_envs
     self._length = sequence_length
     self._period = period
@@ -44,7 +48,8 @@ class BatchedSequenceAdder:
     self._structure = None  # A Step nest, known from the first step.
     self._columns: List[np.ndarray] = []  # One [K, T, ...] buffer per leaf.
     self._num_observation_leaves = 0
-    self.num_items = 0  # Items created; each reaches Reverb without our help.
+    # Items created in `table`; each reaches Reverb without our help.
+    self.num_items = 0
 
   def add_first(self, index: int, timestep: dm_env.TimeStep):
     """Starts environment `index`'s episode (its window is empty)."""
@@ -134,6 +139,9 @@ class BatchedSequenceAdder:
     self._writer.append(sequence)
     item = tree.map_structure(lambda column: column[-1], self._writer.history)
     self._writer.create_item(self._table, priority=1.0, trajectory=item)
+    if self._replay_table is not None:
+      self._writer.create_item(self._replay_table, priority=1.0,
+                               trajectory=item)
     self.num_items += 1
 
   def reset(self, index: int):

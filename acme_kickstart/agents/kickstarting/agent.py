@@ -72,7 +72,8 @@ class KickstartingAgent:
         logger=logger or loggers.NoOpLogger(),
         counter=counting.Counter(self._counter, prefix='learner',
                                  time_delta=0.0),
-        score_ranges=score_ranges, events_logger=events_logger)
+        score_ranges=score_ranges, events_logger=events_logger,
+        replay_reader=builder.make_replay_reader(address))
     self._actor = builder.make_actor(network, environments, self._writer,
                                      teachers=teachers, seed=seed)
     self._batches_consumed = 0

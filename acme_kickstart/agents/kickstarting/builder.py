@@ -20,6 +20,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting import distillation_replay
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
@@ -39,19 +40,22 @@ class KickstartingBuilder:
   def make_replay_tables(self, environment_spec: specs.EnvironmentSpec,
                          network: snt.RNNCore,
                          min_size: int = 0) -> List[reverb.Table]:
-    """The Reverb queue that carries trajectories from actors to the learner.
+    """The Reverb queue that carries trajectories from actors to the learner,
+    and the distillation replay's table when the config has a replay ratio.
 
     `min_size`: room the queue must have at least (the single-process agent
     needs a whole batch plus one actor step's items, so no insert blocks).
     """
-    return [reverb.Table.queue(
+    queue = reverb.Table.queue(
         name=adders_reverb.DEFAULT_PRIORITY_TABLE,
         max_size=max(self._config.max_queue_size, min_size),
         signature=adders_reverb.SequenceAdder.signature(
             environment_spec,
             extras_spec=acting.extras_spec(
                 network, environment_spec.actions.num_values),
-            sequence_length=self._config.sequence_length))]
+            sequence_length=self._config.sequence_length))
+    # With a replay ratio, the distillation replay's FIFO window beside it.
+    return [queue] + distillation_replay.make_tables(queue, self._config)
 
   def make_dataset_iterator(self, server_address: str) -> Iterator:
     """Batches of the queue's sequences: acme's dataset of one stream.
@@ -97,9 +101,16 @@ class KickstartingBuilder:
   def make_adder(self, replay_client: reverb.Client,
                  num_envs: int) -> BatchedSequenceAdder:
     """The writer of `num_envs` environments' overlapping sequences."""
-    return BatchedSequenceAdder(replay_client, num_envs,
-                                self._config.sequence_length,
-                                self._config.period)
+    return BatchedSequenceAdder(
+        replay_client, num_envs, self._config.sequence_length,
+        self._config.period,
+        replay_table=distillation_replay.table_name(self._config))
+
+  def make_replay_reader(self, server_address: str, timeout_ms: int = 2_000
+                         ) -> Optional[distillation_replay.ReplayReader]:
+    """The learner's reader of the distillation replay (None at ratio 0)."""
+    return distillation_replay.make_reader(server_address, self._config,
+                                           timeout_ms=timeout_ms)
 
   def make_actor(self,
                  network: snt.RNNCore,
@@ -129,10 +140,11 @@ class KickstartingBuilder:
 
   def make_learner(self, network: snt.RNNCore, dataset: Iterator,
                    task_names: Sequence[str], counter=None, logger=None,
-                   score_ranges=None,
-                   events_logger=None) -> learning.KickstartingLearner:
+                   score_ranges=None, events_logger=None,
+                   replay_reader=None) -> learning.KickstartingLearner:
     """The learner; `score_ranges` (task -> (random, reference) returns)
-    feed the gated lambda schedule (experiments/factories.py)."""
+    feed the gated lambda schedule (experiments/factories.py);
+    `replay_reader` (make_replay_reader) its distillation replay."""
     config = self._config
     return learning.KickstartingLearner(
         network=network,
@@ -157,4 +169,7 @@ class KickstartingBuilder:
         learning_rate_decay_env_steps=config.learning_rate_decay_env_steps,
         counter=counter,
         logger=logger,
-        events_logger=events_logger)
+        events_logger=events_logger,
+        distillation_replay=replay_reader,
+        distillation_replay_ratio=config.distillation_replay_ratio,
+        distillation_replay_burn_in=config.distillation_replay_burn_in)

@@ -51,6 +51,14 @@ class KickstartingConfig:
   # sequence_length - 1 (consecutive sequences share their bootstrap step).
   sequence_period: Optional[int] = None
   max_queue_size: int = 2_000
+  # Distillation replay (distillation_replay.py): per V-trace batch, this many
+  # more batches drawn uniformly from the `distillation_replay_window` newest
+  # sequences, trained on the distillation term alone. 0: no replay table.
+  distillation_replay_ratio: int = 0
+  distillation_replay_window: int = 1_000
+  # Steps at the start of a replayed sequence that only rebuild the student's
+  # core state with its current weights (no loss, no gradient; R2D2).
+  distillation_replay_burn_in: int = 0
   # Acting: environments stepped per policy call in one batched actor.
   num_envs_per_actor: int = 32
 
@@ -79,6 +87,7 @@ class KickstartingConfig:
       raise ValueError(
           f'sequence_period must be in [1, sequence_length - 1] so that every '
           f'step is trained on, got {self.sequence_period}.')
+    self._check_distillation_replay()
     if self.distillation_anneal_steps is not None:
       if self.distillation_schedule != LambdaSchedule():
         raise ValueError(
@@ -92,6 +101,23 @@ class KickstartingConfig:
       raise ValueError('num_envs_per_actor and batch_size must be >= 1, got '
                        f'{self.num_envs_per_actor} and {self.batch_size}.')
     return self
+
+  def _check_distillation_replay(self):
+    if self.distillation_replay_ratio < 0:
+      raise ValueError(
+          f'distillation_replay_ratio must be >= 0 (replayed batches per '
+          f'V-trace batch; 0 turns the replay off), got '
+          f'{self.distillation_replay_ratio}.')
+    if self.distillation_replay_window < self.batch_size:
+      raise ValueError(
+          f'distillation_replay_window ({self.distillation_replay_window} '
+          f'sequences) must hold at least one batch (batch_size='
+          f'{self.batch_size}); raise it.')
+    if not 0 <= self.distillation_replay_burn_in <= self.sequence_length - 2:
+      raise ValueError(
+          f'distillation_replay_burn_in must be in [0, sequence_length - 2] '
+          f'= [0, {self.sequence_length - 2}] so that a replayed sequence '
+          f'keeps a step to train on, got {self.distillation_replay_burn_in}.')
 
   @property
   def period(self) -> int:

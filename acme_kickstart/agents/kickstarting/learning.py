@@ -14,6 +14,7 @@ import sonnet as snt
 import tensorflow as tf
 import tree
 
+from acme_kickstart.agents.kickstarting import distillation_replay as replay
 from acme_kickstart.agents.kickstarting import gating
 from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.agents.kickstarting import optimizers
@@ -61,7 +62,13 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
       events_logger: Optional[loggers.Logger] = None,
+      distillation_replay: Optional[replay.ReplayReader] = None,
+      distillation_replay_ratio: int = 0,
+      distillation_replay_burn_in: int = 0,
   ):
+    """With `distillation_replay_ratio` r > 0, each step is followed by r
+    steps on batches of `distillation_replay` (distillation_replay.py) that
+    train the distillation term alone; r = 0 never reads it."""
     self._network = network
     # A Dataset (not just an iterator) lets the learner start a new iterator
     # when a Reverb stream ends after its rate-limiter timeout (no data).
@@ -120,6 +127,17 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     self._optimizer = optimizers.make_optimizer(
         optimizer, self._applied_learning_rate, network.trainable_variables,
         rmsprop_decay, rmsprop_epsilon, rmsprop_initial_mean_square)
+
+    if distillation_replay_ratio < 0:
+      raise ValueError('distillation_replay_ratio must be >= 0, got '
+                       f'{distillation_replay_ratio}.')
+    if distillation_replay_ratio and distillation_replay is None:
+      raise ValueError('distillation_replay_ratio > 0 needs a '
+                       'distillation_replay reader (distillation_replay.'
+                       'make_reader) over the replay table.')
+    self._replay = distillation_replay if distillation_replay_ratio else None
+    self._replay_ratio = distillation_replay_ratio
+    self._replay_burn_in = distillation_replay_burn_in
 
     self._counter = counter or counting.Counter()
     self._logger = logger or loggers.TerminalLogger('learner', time_delta=1.)
@@ -204,6 +222,14 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     output.metrics['batch_env_steps'] = tf.reduce_sum(valid)
     return output
 
+  def replay_loss(self, sample: reverb.ReplaySample) -> losses.LossOutput:
+    """The distillation term alone, on a replayed batch (same lambda_k)."""
+    data = tf2_utils.batch_to_sequence(sample.data)
+    return replay.replay_loss(
+        self._unroll, data, _valid_rows(data),
+        self._effective_distillation_costs(), self._replay_burn_in,
+        self._loss_reduction)
+
   def _clip_rewards(self, rewards: tf.Tensor) -> tf.Tensor:
     """IMPALA's DMLab-30 'soft_asymmetric': 5 tanh(r/5), negatives x0.3."""
     if self._reward_clipping is None:
@@ -236,11 +262,43 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     metrics['applied'] = applied
     return metrics
 
+  @tf.function
+  def _replay_step(self, iterator) -> Dict[str, tf.Tensor]:
+    """One update on a replayed batch: no V-trace term, no env steps."""
+    variables = self._network.trainable_variables
+    with tf.GradientTape() as tape:
+      output = self.replay_loss(next(iterator))
+    # The value head gets None (not 0): the optimizer leaves it untouched.
+    gradients = tape.gradient(output.loss, variables)
+    gradients, gradient_norm = tf.clip_by_global_norm(
+        gradients, self._max_gradient_norm)
+    finite = tf.math.is_finite(output.loss) & tf.math.is_finite(gradient_norm)
+
+    def apply():
+      self._optimizer.apply(gradients, variables)
+      return tf.constant(True)
+
+    applied = tf.cond(finite, apply, lambda: tf.constant(False))
+    return {'distillation_loss': output.loss, 'applied': applied,
+            'cross_entropy': output.metrics['cross_entropy']}
+
+  def _apply_replay_batch(self, iterator) -> Dict[str, np.ndarray]:
+    results = tf2_utils.to_numpy(self._replay_step(iterator))
+    if not results['applied']:
+      raise NonFiniteLossError(
+          f'Non-finite distillation loss on a replayed batch at learner step '
+          f'{self.num_steps}: {results["distillation_loss"]}. The update was '
+          'not applied. Lower the learning rate or set max_gradient_norm.')
+    return results
+
   def step(self) -> Optional[Dict[str, float]]:
     """One SGD step; raises NonFiniteLossError (weights untouched) on NaN/inf.
 
     Returns the logged metrics, or None when replay gave no data before its
-    timeout (a fresh iterator is then used by the next step).
+    timeout (a fresh iterator is then used by the next step). With a
+    distillation replay, the V-trace update is followed by its replayed ones
+    (and their 'replay/...' metrics); a step without a V-trace batch replays
+    nothing.
     """
     try:
       results = tf2_utils.to_numpy(self._step(self._iterator))
@@ -256,6 +314,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
           f'gradient_norm={results["gradient_norm"]}. The update was not '
           'applied, so the network keeps its last finite weights. Lower the '
           'learning rate, or set max_gradient_norm / max_abs_reward.')
+    if self._replay is not None:
+      replay_results = self._replay.train(self._apply_replay_batch,
+                                          self._replay_ratio)
     timestamp = time.time()
     elapsed = timestamp - self._timestamp if self._timestamp else 0
     self._timestamp = timestamp
@@ -264,6 +325,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     results.update({k: v for k, v in counts.items()
                     if not task_scores.is_score_key(k)})
     results = self._flatten(results)
+    if self._replay is not None:
+      results.update(replay_results)
     self._logger.write(results)
     return results
 

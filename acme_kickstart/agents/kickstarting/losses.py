@@ -102,17 +102,9 @@ def kickstarting_loss(
   Returns:
     The scalar loss and per-term metrics (each a mean over the real steps).
   """
-  if reduction not in REDUCTIONS:
-    raise ValueError(f'reduction must be one of {REDUCTIONS}, got {reduction!r}.')
   valid = (tf.ones_like(rewards, tf.float32) if valid is None
            else tf.cast(valid, tf.float32))
-  num_valid = tf.maximum(tf.reduce_sum(valid), 1.0)
-
-  def mean(per_step):
-    return tf.reduce_sum(valid * per_step) / num_valid
-
-  reduce = mean if reduction == 'mean' else (
-      lambda per_step: tf.reduce_sum(valid * per_step))
+  mean, reduce = _reducers(valid, reduction)
 
   # --- l_IMPALA: V-trace actor-critic, as in acme's IMPALALearner. ---
   pi_target = tfd.Categorical(logits=student_logits[:-1])
@@ -143,12 +135,60 @@ def kickstarting_loss(
                        entropy_cost * entropy_loss)
 
   # --- sum_k lambda_k H(pi_T_k || pi_S) on the steps of task k. ---
+  distillation = distillation_term(
+      student_logits=student_logits, teacher_logits=teacher_logits,
+      teacher_mask=teacher_mask, task_ids=task_ids,
+      distillation_costs=distillation_costs, valid=valid, reduction=reduction)
+
+  loss = impala_loss + distillation.loss
+
+  metrics = {
+      'loss': loss,
+      'policy_gradient_loss': mean(policy_gradient_loss),
+      'baseline_loss': mean(critic_loss),
+      'entropy_loss': mean(entropy_loss),
+      **distillation.metrics,
+      'valid_fraction': tf.reduce_mean(valid),
+  }
+  return LossOutput(loss, metrics)
+
+
+def distillation_term(
+    *,
+    student_logits: tf.Tensor,
+    teacher_logits: tf.Tensor,
+    teacher_mask: tf.Tensor,
+    task_ids: tf.Tensor,
+    distillation_costs: tf.Tensor,
+    valid: tf.Tensor,
+    reduction: str = 'mean',
+) -> LossOutput:
+  """sum_k lambda_k H(pi_T_k || pi_S) on the steps of task k (eq. 3's second
+  term), reduced over the real steps as `kickstarting_loss` reduces l_IMPALA.
+
+  The one place the distillation term is computed: `kickstarting_loss` adds it
+  to V-trace, and the learner's distillation replay trains on it alone (it is
+  supervised, so any state the student visited will do).
+
+  Args:
+    student_logits, teacher_logits: [T, B, A]; the last step (bootstrap only)
+      gets no loss.
+    teacher_mask, task_ids: [T, B].
+    distillation_costs: [K] lambda_k.
+    valid: [T-1, B] 1 on real transitions (see `kickstarting_loss`).
+    reduction: 'mean' or 'sum' over the real steps.
+
+  Returns:
+    The reduced term, and metrics: 'distillation_loss' (the term),
+    'cross_entropy' (mean H over the steps with a teacher) and 'kl_per_task'
+    ([K] mean KL(pi_T_k || pi_S) over the steps of task k with a teacher).
+  """
+  valid = tf.cast(valid, tf.float32)
+  _, reduce = _reducers(valid, reduction)
   cross_entropy = distillation_loss(teacher_logits[:-1], student_logits[:-1])
   mask = tf.cast(teacher_mask[:-1], tf.float32) * valid
   step_lambdas = tf.gather(distillation_costs, task_ids[:-1]) * mask
   distill_loss = reduce(step_lambdas * cross_entropy)
-
-  loss = impala_loss + distill_loss
 
   # Per-task KL(pi_T || pi_S) over the steps that have that task's teacher.
   num_tasks = tf.shape(distillation_costs)[0]
@@ -157,16 +197,24 @@ def kickstarting_loss(
   kl_per_task = tf.math.divide_no_nan(
       tf.reduce_sum(task_mask * kl[..., None], axis=[0, 1]),
       tf.reduce_sum(task_mask, axis=[0, 1]))
-
   metrics = {
-      'loss': loss,
-      'policy_gradient_loss': mean(policy_gradient_loss),
-      'baseline_loss': mean(critic_loss),
-      'entropy_loss': mean(entropy_loss),
       'distillation_loss': distill_loss,
       'cross_entropy': tf.math.divide_no_nan(
           tf.reduce_sum(mask * cross_entropy), tf.reduce_sum(mask)),
       'kl_per_task': kl_per_task,
-      'valid_fraction': tf.reduce_mean(valid),
   }
-  return LossOutput(loss, metrics)
+  return LossOutput(distill_loss, metrics)
+
+
+def _reducers(valid: tf.Tensor, reduction: str):
+  """(mean over the real steps, the loss's reduction) of [T-1, B] values."""
+  if reduction not in REDUCTIONS:
+    raise ValueError(f'reduction must be one of {REDUCTIONS}, got {reduction!r}.')
+  num_valid = tf.maximum(tf.reduce_sum(valid), 1.0)
+
+  def mean(per_step):
+    return tf.reduce_sum(valid * per_step) / num_valid
+
+  if reduction == 'mean':
+    return mean, mean
+  return mean, lambda per_step: tf.reduce_sum(valid * per_step)

@@ -64,7 +64,9 @@ def make_learner_node(experiment: ExperimentConfig, topology: Topology,
                                  terminal_seconds=None,
                                  min_seconds=run.progress_period_seconds),
       score_ranges=factories.score_ranges(experiment),
-      events_logger=loggers.make_events_logger(run.run_dir))
+      events_logger=loggers.make_events_logger(run.run_dir),
+      replay_reader=builder.make_replay_reader(replay.server_address,
+                                               DATASET_TIMEOUT_MS))
   return checkpointing.LearnerNode(learner, _checkpoint_dir(experiment),
                                    run.checkpoint_minutes)
 

@@ -1,0 +1,159 @@
+"""Distillation replay: the recent trajectories, sampled again for the
+distillation term alone.
+
+V-trace needs (near) on-policy data, so the queue hands each sequence to the
+learner once. The distillation term sum_k lambda_k H(pi_T_k || pi_S) is a
+supervised loss on states the student visited, and each step already carries
+its teacher's logits: it can train on a sequence many times. The actors' writer
+creates one more item on the same trajectory in a second table (no data is
+copied), a FIFO window of the `distillation_replay_window` newest sequences,
+sampled uniformly. Its rate limiter (MinSize(1)) never blocks an insert, and
+a full table drops its oldest item, so the actors never wait on it.
+"""
+
+import math
+from typing import Callable, Dict, List, Mapping, Optional
+
+import numpy as np
+import reverb
+import tensorflow as tf
+import tree
+
+from acme_kickstart.agents.kickstarting import losses
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+
+TABLE = 'distillation_replay'
+
+
+def table_name(config: KickstartingConfig) -> Optional[str]:
+  """The table the actors' writer also feeds: None when replay is off."""
+  return TABLE if config.distillation_replay_ratio > 0 else None
+
+
+def make_table(queue: reverb.Table, window: int) -> reverb.Table:
+  """A uniform FIFO window of the `window` newest items, with the queue's
+  signature (the writer puts the same trajectories in both)."""
+  return reverb.Table(
+      name=TABLE,
+      sampler=reverb.selectors.Uniform(),
+      remover=reverb.selectors.Fifo(),
+      max_size=window,
+      rate_limiter=reverb.rate_limiters.MinSize(1),
+      signature=queue.info.signature)
+
+
+def make_tables(queue: reverb.Table,
+                config: KickstartingConfig) -> List[reverb.Table]:
+  """The replay table, or none when `distillation_replay_ratio` is 0."""
+  if config.distillation_replay_ratio == 0:
+    return []
+  return [make_table(queue, config.distillation_replay_window)]
+
+
+def replay_loss(unroll: Callable, data, valid: tf.Tensor,
+                distillation_costs: tf.Tensor, burn_in: int = 0,
+                reduction: str = 'mean') -> losses.LossOutput:
+  """The distillation term alone on a replayed batch (time-major `data`).
+
+  The sequence starts from the core state stored when it was acted. With
+  `burn_in` b, its first b steps only carry that state forward under the
+  current weights (R2D2's burn-in; no gradient flows through them) and the
+  loss covers the steps after them. `valid` is [T-1, B], as the learner's.
+  """
+  core_state = tree.map_structure(lambda s: s[0], data.extras['core_state'])
+  if burn_in:
+    prefix = tree.map_structure(lambda x: x[:burn_in], data.observation)
+    _, core_state = unroll(prefix, core_state)
+    core_state = tree.map_structure(tf.stop_gradient, core_state)
+    data = tree.map_structure(lambda x: x[burn_in:], data)
+    valid = valid[burn_in:]
+  (logits, _), _ = unroll(data.observation, core_state)
+  return losses.distillation_term(
+      student_logits=logits,
+      teacher_logits=data.extras['teacher_logits'],
+      teacher_mask=data.extras['teacher_mask'],
+      task_ids=data.observation['task_id'],
+      distillation_costs=distillation_costs,
+      valid=valid,
+      reduction=reduction)
+
+
+class ReplayReader:
+  """What the learner reads from the replay table: batches, and its counts.
+
+  Sampling is uniform with replacement, so once the table holds an item a
+  sample never waits; an empty table is seen from `table_info` before any
+  sample is asked for, and the dataset's `timeout_ms` bounds a wait anyway.
+  """
+
+  def __init__(self, server_address: str, batch_size: int,
+               timeout_ms: int = 2_000, table: str = TABLE):
+    self._server_address = server_address
+    self._batch_size = batch_size
+    self._timeout_ms = timeout_ms
+    self._table = table
+    self._client = reverb.Client(server_address)
+    self._dataset = None
+    self._iterator = None
+    self.num_sampled = 0  # Sequences sampled by this reader.
+
+  def dataset(self) -> tf.data.Dataset:
+    """Whole batches of sequences, batch-major (as the queue's dataset)."""
+    if self._dataset is None:
+      self._dataset = self._make_dataset()
+    return self._dataset
+
+  def _make_dataset(self) -> tf.data.Dataset:
+    dataset = reverb.TrajectoryDataset.from_table_signature(
+        server_address=self._server_address, table=self._table,
+        max_in_flight_samples_per_worker=self._batch_size,
+        num_workers_per_iterator=1,
+        rate_limiter_timeout_ms=self._timeout_ms)
+    return dataset.batch(self._batch_size, drop_remainder=True)
+
+  def table_info(self) -> Dict[str, int]:
+    """'size' (items now held) and 'inserted' (items ever inserted)."""
+    info = self._client.server_info()[self._table]
+    return {'size': int(info.current_size),
+            'inserted': int(info.rate_limiter_info.insert_stats.completed)}
+
+  def train(self, replay_step: Callable[..., Mapping[str, np.ndarray]],
+            num_batches: int) -> Dict[str, float]:
+    """Runs `replay_step(iterator)` on up to `num_batches` batches.
+
+    Returns the learner's log entries: the table's size, the reuse factor
+    (sequences sampled by this reader / sequences ever inserted) and the
+    distillation loss and cross-entropy on these batches (NaN if none: an
+    empty table, or a stream that timed out; its iterator is then renewed).
+    """
+    info = self.table_info()
+    results = []
+    if info['size'] > 0:
+      for _ in range(num_batches):
+        if self._iterator is None:
+          self._iterator = iter(self.dataset())
+        try:
+          results.append(replay_step(self._iterator))
+        except tf.errors.OutOfRangeError:
+          self._iterator = None
+          break
+        self.num_sampled += self._batch_size
+    mean = lambda key: (float(np.mean([r[key] for r in results]))
+                        if results else math.nan)
+    return {
+        'replay/table_size': info['size'],
+        'replay/reuse_factor': self.num_sampled / max(info['inserted'], 1),
+        'replay/batches': len(results),
+        'replay/distillation_loss': mean('distillation_loss'),
+        'replay/cross_entropy': mean('cross_entropy'),
+    }
+
+
+def make_reader(server_address: str,
+                config: KickstartingConfig,
+                timeout_ms: int = 2_000) -> Optional[ReplayReader]:
+  """The learner's reader, or None when `distillation_replay_ratio` is 0."""
+  if config.distillation_replay_ratio == 0:
+    return None
+  return ReplayReader(server_address, config.batch_size, timeout_ms)
+
