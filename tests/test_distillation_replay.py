@@ -12,15 +12,15 @@ import tensorflow as tf
 import tree
 
 from acme_kickstart.agents.kickstarting import acting
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import distillation_replay
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.agent import KickstartingAgent
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import minatar
-from acme_kickstart.experiments import make_envs
+from acme_kickstart.experiments.single_game import make_envs
 from acme_kickstart.teachers import Teacher, TeacherSet
 from conftest import built_network, real_batch
 
@@ -47,10 +47,10 @@ class Replay:
                                 distillation_replay_ratio=1,
                                 distillation_replay_window=window)
     spec = specs.make_environment_spec(minatar.make_environment('breakout'))
-    self.queue = builder.make_queue(spec, built_network('signature'), config)
-    self.server = reverb.Server(
-        [self.queue] + distillation_replay.make_tables(self.queue, config),
-        port=None)
+    tables = KickstartingBuilder(config).make_replay_tables(
+        spec, built_network('signature'))
+    self.queue = tables[0]
+    self.server = reverb.Server(tables, port=None)
     self.address = f'localhost:{self.server.port}'
     self.client = reverb.Client(self.address)
     self.config = config
@@ -283,8 +283,8 @@ def test_stalled_queue_returns_without_replaying(sample, replay):
   """No V-trace batch before the queue's timeout: the step returns None and
   replays nothing (replayed batches ride on V-trace batches)."""
   replay.fill(sample)
-  dataset = builder.make_dataset(replay.address, batch_size=6, num_streams=1,
-                                 timeout_ms=300)
+  dataset = KickstartingBuilder(replay.config).make_dataset(
+      replay.address, num_streams=1, timeout_ms=300)
   reader = replay.reader()
   learner = _learner(built_network('stalled'), dataset,
                      distillation_replay=reader, distillation_replay_ratio=2)

@@ -149,6 +149,72 @@ class ReplayReader:
     }
 
 
+class ReplayUpdater:
+  """The learner's replayed updates: the distillation term alone, with the
+  learner's optimizer and its current lambda_k.
+
+  The value head gets a None gradient (not 0), so the optimizer leaves it and
+  its slots untouched; no update counts as a learner step or env steps.
+  """
+
+  def __init__(self, reader: ReplayReader, ratio: int, loss_fn: Callable,
+               variables, optimizer, max_gradient_norm: tf.Tensor,
+               num_steps: Callable[[], int]):
+    self._reader = reader
+    self._ratio = ratio
+    self._loss_fn = loss_fn
+    self._variables = variables
+    self._optimizer = optimizer
+    self._max_gradient_norm = max_gradient_norm
+    self._num_steps = num_steps
+
+  @tf.function
+  def _update(self, iterator) -> Dict[str, tf.Tensor]:
+    with tf.GradientTape() as tape:
+      output = self._loss_fn(next(iterator))
+    gradients = tape.gradient(output.loss, self._variables)
+    gradients, gradient_norm = tf.clip_by_global_norm(
+        gradients, self._max_gradient_norm)
+    finite = tf.math.is_finite(output.loss) & tf.math.is_finite(gradient_norm)
+
+    def apply():
+      self._optimizer.apply(gradients, self._variables)
+      return tf.constant(True)
+
+    applied = tf.cond(finite, apply, lambda: tf.constant(False))
+    return {'distillation_loss': output.loss, 'applied': applied,
+            'cross_entropy': output.metrics['cross_entropy']}
+
+  def _apply(self, iterator) -> Dict[str, np.ndarray]:
+    results = tree.map_structure(lambda t: t.numpy(), self._update(iterator))
+    if not results['applied']:
+      raise losses.NonFiniteLossError(
+          f'Non-finite distillation loss on a replayed batch at learner step '
+          f'{self._num_steps()}: {results["distillation_loss"]}. The update '
+          'was not applied. Lower the learning rate or set max_gradient_norm.')
+    return results
+
+  def train(self) -> Dict[str, float]:
+    """Up to `ratio` replayed updates; the 'replay/...' log entries."""
+    return self._reader.train(self._apply, self._ratio)
+
+
+def make_updater(reader: Optional[ReplayReader], ratio: int, loss_fn: Callable,
+                 variables, optimizer, max_gradient_norm: tf.Tensor,
+                 num_steps: Callable[[], int]) -> Optional[ReplayUpdater]:
+  """The learner's replayed updates, or None at ratio 0 (nothing is read)."""
+  if ratio < 0:
+    raise ValueError(f'distillation_replay_ratio must be >= 0, got {ratio}.')
+  if ratio == 0:
+    return None
+  if reader is None:
+    raise ValueError('distillation_replay_ratio > 0 needs a '
+                     'distillation_replay reader (distillation_replay.'
+                     'make_reader) over the replay table.')
+  return ReplayUpdater(reader, ratio, loss_fn, variables, optimizer,
+                       max_gradient_norm, num_steps)
+
+
 def make_reader(server_address: str,
                 config: KickstartingConfig,
                 timeout_ms: int = 2_000) -> Optional[ReplayReader]:

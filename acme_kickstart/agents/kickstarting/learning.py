@@ -22,8 +22,7 @@ from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.agents.kickstarting import task_scores
 
 
-class NonFiniteLossError(FloatingPointError):
-  """The loss or its gradients were not finite; the update was not applied."""
+NonFiniteLossError = losses.NonFiniteLossError
 
 
 class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
@@ -128,16 +127,11 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         optimizer, self._applied_learning_rate, network.trainable_variables,
         rmsprop_decay, rmsprop_epsilon, rmsprop_initial_mean_square)
 
-    if distillation_replay_ratio < 0:
-      raise ValueError('distillation_replay_ratio must be >= 0, got '
-                       f'{distillation_replay_ratio}.')
-    if distillation_replay_ratio and distillation_replay is None:
-      raise ValueError('distillation_replay_ratio > 0 needs a '
-                       'distillation_replay reader (distillation_replay.'
-                       'make_reader) over the replay table.')
-    self._replay = distillation_replay if distillation_replay_ratio else None
-    self._replay_ratio = distillation_replay_ratio
     self._replay_burn_in = distillation_replay_burn_in
+    self._replay = replay.make_updater(
+        distillation_replay, distillation_replay_ratio, self.replay_loss,
+        network.trainable_variables, self._optimizer, self._max_gradient_norm,
+        lambda: self.num_steps)
 
     self._counter = counter or counting.Counter()
     self._logger = logger or loggers.TerminalLogger('learner', time_delta=1.)
@@ -184,7 +178,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
   def _learning_rate_now(self) -> tf.Tensor:
     if self._learning_rate_decay_env_steps is None:
       return self._learning_rate
-    return self._learning_rate * _linear_decay(
+    return self._learning_rate * schedules.linear_decay(
         self._num_env_steps, self._learning_rate_decay_env_steps)
 
   def _unroll(self, observations, core_state):
@@ -198,14 +192,14 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     extras = data.extras
     core_state = tree.map_structure(lambda s: s[0], extras['core_state'])
     (logits, values), _ = self._unroll(data.observation, core_state)
-    valid = _valid_rows(data)
+    valid = losses.valid_transitions(data)
     distillation_costs = self._effective_distillation_costs()
     output = losses.kickstarting_loss(
         student_logits=logits,
         values=values,
         behaviour_logits=extras['logits'],
         actions=data.action[:-1],
-        rewards=self._clip_rewards(data.reward[:-1]),
+        rewards=losses.clip_rewards(data.reward[:-1], self._reward_clipping),
         discounts=data.discount[:-1],
         teacher_logits=extras['teacher_logits'],
         teacher_mask=extras['teacher_mask'],
@@ -226,16 +220,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     """The distillation term alone, on a replayed batch (same lambda_k)."""
     data = tf2_utils.batch_to_sequence(sample.data)
     return replay.replay_loss(
-        self._unroll, data, _valid_rows(data),
+        self._unroll, data, losses.valid_transitions(data),
         self._effective_distillation_costs(), self._replay_burn_in,
         self._loss_reduction)
-
-  def _clip_rewards(self, rewards: tf.Tensor) -> tf.Tensor:
-    """IMPALA's DMLab-30 'soft_asymmetric': 5 tanh(r/5), negatives x0.3."""
-    if self._reward_clipping is None:
-      return rewards
-    squeezed = tf.tanh(rewards / 5.0)
-    return tf.where(rewards < 0, 0.3 * squeezed, squeezed) * 5.0
 
   @tf.function
   def _step(self, iterator) -> Dict[str, tf.Tensor]:
@@ -262,35 +249,6 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     metrics['applied'] = applied
     return metrics
 
-  @tf.function
-  def _replay_step(self, iterator) -> Dict[str, tf.Tensor]:
-    """One update on a replayed batch: no V-trace term, no env steps."""
-    variables = self._network.trainable_variables
-    with tf.GradientTape() as tape:
-      output = self.replay_loss(next(iterator))
-    # The value head gets None (not 0): the optimizer leaves it untouched.
-    gradients = tape.gradient(output.loss, variables)
-    gradients, gradient_norm = tf.clip_by_global_norm(
-        gradients, self._max_gradient_norm)
-    finite = tf.math.is_finite(output.loss) & tf.math.is_finite(gradient_norm)
-
-    def apply():
-      self._optimizer.apply(gradients, variables)
-      return tf.constant(True)
-
-    applied = tf.cond(finite, apply, lambda: tf.constant(False))
-    return {'distillation_loss': output.loss, 'applied': applied,
-            'cross_entropy': output.metrics['cross_entropy']}
-
-  def _apply_replay_batch(self, iterator) -> Dict[str, np.ndarray]:
-    results = tf2_utils.to_numpy(self._replay_step(iterator))
-    if not results['applied']:
-      raise NonFiniteLossError(
-          f'Non-finite distillation loss on a replayed batch at learner step '
-          f'{self.num_steps}: {results["distillation_loss"]}. The update was '
-          'not applied. Lower the learning rate or set max_gradient_norm.')
-    return results
-
   def step(self) -> Optional[Dict[str, float]]:
     """One SGD step; raises NonFiniteLossError (weights untouched) on NaN/inf.
 
@@ -315,8 +273,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
           'applied, so the network keeps its last finite weights. Lower the '
           'learning rate, or set max_gradient_norm / max_abs_reward.')
     if self._replay is not None:
-      replay_results = self._replay.train(self._apply_replay_batch,
-                                          self._replay_ratio)
+      replay_results = self._replay.train()
     timestamp = time.time()
     elapsed = timestamp - self._timestamp if self._timestamp else 0
     self._timestamp = timestamp
@@ -399,18 +356,3 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         'num_env_steps': self._num_env_steps,
         **self._gate.state,
     }
-
-
-def _valid_rows(data) -> tf.Tensor:
-  """[T-1, B] 1 on real transitions: the actor writes extras['valid'] = 1 on
-  every step, and the writer zeroes it on filler and padding rows. Data
-  without it (e.g. acme's own actors) counts every row as real."""
-  valid = data.extras.get('valid') if isinstance(data.extras, dict) else None
-  if valid is None:
-    return tf.ones_like(data.reward[:-1], tf.float32)
-  return tf.cast(valid[:-1], tf.float32)
-
-
-def _linear_decay(env_steps: tf.Variable, horizon: int) -> tf.Tensor:
-  """max(0, 1 - env_steps / horizon)."""
-  return tf.maximum(0.0, 1.0 - tf.cast(env_steps, tf.float32) / float(horizon))

@@ -218,3 +218,26 @@ def _reducers(valid: tf.Tensor, reduction: str):
   if reduction == 'mean':
     return mean, mean
   return mean, lambda per_step: tf.reduce_sum(valid * per_step)
+
+
+class NonFiniteLossError(FloatingPointError):
+  """The loss or its gradients were not finite; the update was not applied."""
+
+
+def clip_rewards(rewards: tf.Tensor, kind: Optional[str]) -> tf.Tensor:
+  """None: as they are; 'soft_asymmetric' (IMPALA's DMLab-30): 5 tanh(r/5),
+  negatives x0.3."""
+  if kind is None:
+    return rewards
+  squeezed = tf.tanh(rewards / 5.0)
+  return tf.where(rewards < 0, 0.3 * squeezed, squeezed) * 5.0
+
+
+def valid_transitions(data) -> tf.Tensor:
+  """[T-1, B] 1 on real transitions: the actor writes extras['valid'] = 1 on
+  every step, and the writer zeroes it on filler and padding rows. Data
+  without it (e.g. acme's own actors) counts every row as real."""
+  valid = data.extras.get('valid') if isinstance(data.extras, dict) else None
+  if valid is None:
+    return tf.ones_like(data.reward[:-1], tf.float32)
+  return tf.cast(valid[:-1], tf.float32)

@@ -172,3 +172,8 @@ def per_task_lambdas(costs: Union[float, Sequence[float]],
         f'Distillation costs (lambda_k) must be finite and >= 0, got '
         f'{costs.tolist()}. Use 0 to switch a teacher off.')
   return costs
+
+
+def linear_decay(env_steps: tf.Variable, horizon: int) -> tf.Tensor:
+  """max(0, 1 - env_steps / horizon)."""
+  return tf.maximum(0.0, 1.0 - tf.cast(env_steps, tf.float32) / float(horizon))
