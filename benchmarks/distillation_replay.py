@@ -21,14 +21,14 @@ import tensorflow as tf
 import tree
 
 from acme.tf import utils as tf2_utils
-from acme_kickstart.agents.kickstarting import acting
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.agents.kickstarting.agent import KickstartingAgent
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.environments import minatar
-from acme_kickstart.experiments import make_envs
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.single_game import make_envs
 
 TEACHER = 'teachers/minatar5/breakout'
 
@@ -50,8 +50,9 @@ class _Recorder:
 def agreement(network, teachers, num_steps: int = 100, seed: int = 99):
   """Student vs teacher on the states the student visits (fresh games)."""
   recorder = _Recorder()
-  actor = acting.BatchedActor(network, make_envs('breakout', 32, seed=seed),
-                              recorder, teachers=teachers, seed=seed)
+  actor = KickstartingBuilder(KickstartingConfig()).make_actor(
+      network, make_envs('breakout', 32, seed=seed), recorder,
+      teachers=teachers, seed=seed)
   for _ in range(num_steps):
     actor.step()
   student = np.concatenate(recorder.student)
@@ -75,7 +76,7 @@ def staleness(agent, burn_in: int, num_batches: int = 4):
   """Replayed batches: logits from the state stored at step b (as if the
   sequence started there: stale) vs from the state stored at step 0 carried
   over b steps by the current weights (burn-in). Steps b.. are compared."""
-  reader = agent.learner._replay  # pylint: disable=protected-access
+  reader = agent.learner._replay._reader  # pylint: disable=protected-access
   network = agent.network
   rows = []
   for sample in reader.dataset().take(num_batches):
@@ -104,20 +105,18 @@ def staleness(agent, burn_in: int, num_batches: int = 4):
 
 def run(ratio: int, env_steps: int, burn_in: int, window: int, seed: int,
         measure_staleness: bool):
-  config = ProgramConfig(tasks=minatar.GAMES, teachers={'breakout': TEACHER})
-  spec = builder.environment_spec(config)
-  teachers = builder.load_teachers(config, spec.actions.num_values,
-                                   spec.observations)
+  config = ExperimentConfig(tasks=minatar.GAMES, teachers={'breakout': TEACHER})
+  teachers = factories.load_teachers(config)
   agent_config = KickstartingConfig(
-      distillation_costs=(1.0,), num_envs_per_actor=32, seed=seed,
+      distillation_costs=(1.0,), num_envs_per_actor=32,
       distillation_replay_ratio=ratio, distillation_replay_window=window,
       distillation_replay_burn_in=burn_in)
-  network = builder.make_network(config, spec.actions.num_values)
+  network = factories.make_network(config)
   learner_seconds = [0.0]
   rows = []
   with KickstartingAgent(make_envs('breakout', 32, seed=seed), network,
                          agent_config, minatar.GAMES,
-                         teachers=teachers) as agent:
+                         teachers=teachers, seed=seed) as agent:
     learner_step = agent.learner.step
 
     def timed_step():
