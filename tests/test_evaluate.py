@@ -1,10 +1,11 @@
-"""experiments.evaluate: the mean over complete episodes, whatever their length."""
+"""evaluation.evaluate: the mean over complete episodes, whatever their length."""
 
 import dm_env
 import numpy as np
 import pytest
 
-from acme_kickstart import experiments
+from acme_kickstart.experiments import evaluation
+from acme_kickstart.experiments import single_game
 from acme_kickstart.environments import base
 from acme_kickstart.environments import minatar
 from conftest import built_network
@@ -48,7 +49,7 @@ def fixed_length_envs(monkeypatch):
     del game, seed
     return [FixedLengthsEnvironment(episode_lengths(i))
             for i in range(num_envs)]
-  monkeypatch.setattr(experiments, 'make_envs', make_envs)
+  monkeypatch.setattr(single_game, 'make_envs', make_envs)
 
 
 @pytest.mark.parametrize('num_episodes, quotas',
@@ -56,8 +57,8 @@ def fixed_length_envs(monkeypatch):
 def test_evaluate_averages_each_environments_first_episodes(
     fixed_length_envs, num_episodes, quotas):
   network = built_network('evaluated', hidden_size=16, lstm_size=8)
-  score = experiments.evaluate(network, 'breakout', num_episodes=num_episodes,
-                               num_envs=8)
+  score = evaluation.evaluate(network, 'breakout', num_episodes=num_episodes,
+                              num_envs=8)
   # Every environment's first episodes, as many as its quota: lengths fixed
   # before play, so their mean is the policy's true mean. The first 32
   # episodes to finish would hold mostly short ones.
@@ -67,7 +68,7 @@ def test_evaluate_averages_each_environments_first_episodes(
 
 
 def test_episode_quotas():
-  assert experiments.episode_quotas(10, 4) == [3, 3, 2, 2]
-  assert experiments.episode_quotas(32, 16) == [2] * 16
+  assert evaluation.episode_quotas(10, 4) == [3, 3, 2, 2]
+  assert evaluation.episode_quotas(32, 16) == [2] * 16
   with pytest.raises(ValueError, match='num_episodes >= 1'):
-    experiments.episode_quotas(0, 16)
+    evaluation.episode_quotas(0, 16)
