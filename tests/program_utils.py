@@ -28,32 +28,58 @@ def write_teachers(directory, games=minatar.GAMES):
   return paths
 
 
-def write_config(path, run_dir, teachers, agent_fields=None, **overrides):
-  """A config file for launch/kickstart.py, sized for tests.
+_TOPOLOGY_FIELDS = ('num_actors', 'actor_tasks', 'variable_update_period',
+                    'num_dataset_streams', 'actor_tf_threads')
+_RUN_FIELDS = ('max_env_steps', 'checkpoint_minutes',
+               'evaluator_episodes_per_task', 'evaluator_period_seconds',
+               'evaluator_rounds_kept', 'progress_period_seconds')
 
-  `agent_fields` (KickstartingConfig fields) and `overrides` (ProgramConfig
-  fields) are written as their reprs.
+
+def write_config(path, run_dir, teachers, agent_fields=None, **overrides):
+  """A config file for launch/kickstart.py (and demo.py), sized for tests.
+
+  Its `get_config('experiment')` (and 'demo') is an ExperimentConfig, its
+  `get_config('topology')` a Topology. `agent_fields` (KickstartingConfig
+  fields) and `overrides` (Topology, RunConfig or ExperimentConfig fields)
+  are written as their reprs.
   """
   fields = dict(num_actors=2, max_env_steps=20_000, checkpoint_minutes=0.05,
                 evaluator_period_seconds=5.0, progress_period_seconds=1.0,
                 evaluator_episodes_per_task=1, num_dataset_streams=2)
   fields.update(overrides)
-  extra = ''.join(f'      {k}={v!r},\n' for k, v in fields.items())
+  topology = {k: v for k, v in fields.items() if k in _TOPOLOGY_FIELDS}
+  run = {k: v for k, v in fields.items() if k in _RUN_FIELDS}
+  experiment = {k: v for k, v in fields.items()
+                if k not in _TOPOLOGY_FIELDS + _RUN_FIELDS}
+
+  def keywords(values, indent):
+    return ''.join(f'{indent}{k}={v!r},\n' for k, v in values.items())
   agent = ''.join(f', {k}={v!r}' for k, v in (agent_fields or {}).items())
   text = textwrap.dedent('''\
       from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-      from acme_kickstart.agents.kickstarting.config import ProgramConfig
       from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
+      from acme_kickstart.experiments.config import ExperimentConfig
+      from acme_kickstart.experiments.config import RunConfig
+      from acme_kickstart.experiments.config import Topology
 
-      def get_config():
-        return ProgramConfig(
+      def get_config(part='experiment'):
+        if part == 'topology':
+          return Topology(
+      {topology}        )
+        return ExperimentConfig(
             agent=KickstartingConfig(batch_size=8, sequence_length=10,
                                      num_envs_per_actor=8, max_queue_size=64,
                                      distillation_costs=(1.0,){agent}),
             network_kwargs=dict(hidden_size=32, lstm_size=32),
             teachers={teachers!r},
-            run_dir={run_dir!r},
-      ''').format(teachers=teachers, run_dir=str(run_dir), agent=agent) + extra + '      )\n'
+            run=RunConfig(
+                run_dir={run_dir!r},
+      {run}        ),
+      {experiment}    )
+      ''').format(teachers=teachers, run_dir=str(run_dir), agent=agent,
+                   topology=keywords(topology, ' ' * 8),
+                   run=keywords(run, ' ' * 10),
+                   experiment=keywords(experiment, ' ' * 6))
   with open(path, 'w') as f:
     f.write(text)
   return str(path)

@@ -14,9 +14,12 @@ from absl import flags
 import tensorflow as tf
 
 from acme_kickstart import run_dirs
+from acme_kickstart.agents.kickstarting import launching
 from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
+from acme_kickstart.experiments.config import Topology
 import program_utils as pu
 
 RUN_DIR = 'ram://run'
@@ -50,24 +53,28 @@ def main(_):
   # this process, which must outlive its first launch.
   flags.FLAGS.lp_termination_notice_secs = -1
   teachers = pu.write_teachers('ram://teachers', ['breakout'])
-  config = ProgramConfig(
+  config = ExperimentConfig(
       agent=KickstartingConfig(batch_size=8, sequence_length=10,
                                num_envs_per_actor=8, max_queue_size=64),
       network_kwargs=dict(hidden_size=32, lstm_size=32), teachers=teachers,
-      num_actors=1, max_env_steps=4_000, checkpoint_minutes=0.05,
-      evaluator_period_seconds=2.0, evaluator_episodes_per_task=1,
-      progress_period_seconds=1.0, num_dataset_streams=1,
-      env_kwargs=dict(max_episode_steps=60), run_dir=RUN_DIR)
-  program_lib.launch_and_wait(program_lib.make_program(config), 'local_mt')
+      suite_kwargs=dict(max_episode_steps=60),
+      run=RunConfig(max_env_steps=4_000, checkpoint_minutes=0.05,
+                    evaluator_period_seconds=2.0,
+                    evaluator_episodes_per_task=1,
+                    progress_period_seconds=1.0, run_dir=RUN_DIR))
+  topology = Topology(num_actors=1, num_dataset_streams=1)
+  launching.launch_and_wait(program_lib.make_program(config, topology),
+                            'local_mt')
   first = dict(files=sorted(run_dirs.listdir(RUN_DIR)),
                checkpoints=sorted(run_dirs.listdir(
                    run_dirs.join(RUN_DIR, 'checkpoints'))),
                learner_steps=_learner_steps_saved(),
                actor_steps=_actor_steps())
   # The same program again, for 4k more env steps than the first took.
-  config = dataclasses.replace(
-      config, max_env_steps=int(max(first['actor_steps'])) + 4_000)
-  program_lib.launch_and_wait(program_lib.make_program(config), 'local_mt')
+  config = dataclasses.replace(config, run=dataclasses.replace(
+      config.run, max_env_steps=int(max(first['actor_steps'])) + 4_000))
+  launching.launch_and_wait(program_lib.make_program(config, topology),
+                            'local_mt')
   second = dict(learner_steps=_learner_steps_saved(),
                 counted_learner_steps=_counts_saved()['learner_steps'],
                 actor_steps=_actor_steps()[len(first['actor_steps']):])

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import program as program_lib
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.environments import minatar
-from acme_kickstart import experiments
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import single_game
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
+from acme_kickstart.experiments.config import Topology
 from acme_kickstart import stock_acme
 from acme_kickstart.teacher_specs import TeacherSpec
 
@@ -30,7 +32,7 @@ def dqn_snapshot(directory, game='breakout'):
 
 
 def _episode_observations(config, task, steps, seed=0):
-  env = builder.make_environment(config, task, seed=seed)
+  env = factories.make_environment(config, task, seed=seed)
   timestep = env.reset()
   rng = np.random.default_rng(seed)
   observations = [timestep.observation]
@@ -45,11 +47,10 @@ def _episode_observations(config, task, steps, seed=0):
 def test_acme_q_network_snapshot_is_a_softmax_q_teacher(tmp_path):
   network, path = dqn_snapshot(tmp_path)
   assert path.endswith(os.path.join('snapshots', 'network'))  # acme's layout.
-  config = ProgramConfig(teachers={'breakout': TeacherSpec(
+  config = ExperimentConfig(teachers={'breakout': TeacherSpec(
       path, observation_fn='raw_channels', action_map='minimal',
       q_temperature=TAU)})
-  spec = builder.environment_spec(config)
-  teachers = builder.load_teachers(config, 6, spec.observations)
+  teachers = factories.load_teachers(config)
   observations = _episode_observations(config, 'breakout', 20)
   batch = tf2_utils.stack_sequence_fields(observations)
   probs = tf.nn.softmax(teachers[0].step(batch, ())[0]).numpy()
@@ -67,12 +68,11 @@ def test_acme_impala_network_reads_an_observation_action_reward(tmp_path):
       stock_acme.minimal_num_actions(game))
   path = stock_acme.write_snapshot(network, stock_acme.oar_spec(game),
                                    str(tmp_path))
-  config = ProgramConfig(
+  config = ExperimentConfig(
       previous_action_reward=True,
       teachers={game: TeacherSpec(path, observation_fn='oar:raw_channels',
                                   action_map='minimal')})
-  spec = builder.environment_spec(config)
-  teachers = builder.load_teachers(config, 6, spec.observations)
+  teachers = factories.load_teachers(config)
   teacher = teachers[config.tasks.index(game)]
   assert teacher.recurrent
   observations = _episode_observations(config, game, 12, seed=1)
@@ -111,19 +111,20 @@ def _bad_snapshot(tmp_path, kind):
 @pytest.mark.parametrize('kind', ['empty', 'corrupt', 'not_a_saved_model'])
 def test_unloadable_snapshot_fails_before_the_program_is_built(tmp_path, kind):
   path = _bad_snapshot(tmp_path, kind)
-  config = ProgramConfig(teachers={'freeway': path}, run_dir=str(tmp_path))
+  config = ExperimentConfig(teachers={'freeway': path},
+                            run=RunConfig(run_dir=str(tmp_path)))
   with pytest.raises(ValueError, match=f"teacher of task 'freeway' "
                      f"\\({path}\\).*cannot be loaded as a SavedModel"):
-    program_lib.make_program(config)
+    program_lib.make_program(config, Topology())
 
 
 def test_map_that_does_not_fit_the_teacher_fails_before_launch(tmp_path):
   _, path = dqn_snapshot(tmp_path)  # Three Q-values.
-  config = ProgramConfig(teachers={'breakout': TeacherSpec(
+  config = ExperimentConfig(teachers={'breakout': TeacherSpec(
       path, observation_fn='raw_channels', action_map=(0, 1, 3, 5))})
   with pytest.raises(ValueError, match=r"outputs 3 action values, but its "
                      r'action map \[0, 1, 3, 5\] names 4'):
-    program_lib.make_program(config)
+    program_lib.make_program(config, Topology())
 
 
 @pytest.mark.timeout(240)
@@ -132,11 +133,11 @@ def test_short_run_from_an_acme_q_network_teacher_distils_it(tmp_path):
   of Q / tau): the distillation loss and the KL to the teacher fall."""
   tf.random.set_seed(0)
   _, path = dqn_snapshot(tmp_path)
-  config = ProgramConfig(teachers={'breakout': TeacherSpec(
+  config = ExperimentConfig(teachers={'breakout': TeacherSpec(
       path, observation_fn='raw_channels', action_map='minimal',
       q_temperature=TAU)})
   # ~40 learner steps (each takes 8 sequences of 9 new env steps).
-  metrics = experiments.distil_on_breakout(config.teachers['breakout'], 3_000)
+  metrics = single_game.distil_on_breakout(config.teachers['breakout'], 3_000)
   assert len(metrics) >= 40
   kl = np.array([m['kl'] for m in metrics])
   distillation = np.array([m['distillation_loss'] for m in metrics])

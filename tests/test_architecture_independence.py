@@ -36,11 +36,11 @@ def test_small_teacher_kickstarts_large_student_and_distillation_falls():
                                hidden_size=64, lstm_size=64, name='student')
   config = KickstartingConfig(batch_size=8, sequence_length=10,
                               entropy_cost=0.0, distillation_costs=(1.0,),
-                              num_envs_per_actor=8, seed=0)
+                              num_envs_per_actor=8)
   envs = [minatar.make_environment('breakout', seed=i) for i in range(8)]
   metrics = []
   with KickstartingAgent(envs, student, config, minatar.GAMES,
-                         teachers=teachers) as agent:
+                         teachers=teachers, seed=0) as agent:
     learner_step = agent.learner.step
     agent.learner.step = lambda: metrics.append(learner_step())
     while len(metrics) < 25:

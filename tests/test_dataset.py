@@ -5,7 +5,8 @@ import numpy as np
 import reverb
 import tensorflow as tf
 
-from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 
 BATCH_SIZE = 4
 
@@ -40,8 +41,9 @@ def test_a_stream_timeout_drops_no_queue_item():
       signature={'id': tf.TensorSpec([], tf.int64)})], port=None)
   try:
     client = reverb.Client(f'localhost:{server.port}')
-    dataset = builder.make_dataset(client.server_address, BATCH_SIZE,
-                                   num_streams=2, timeout_ms=300)
+    dataset = KickstartingBuilder(
+        KickstartingConfig(batch_size=BATCH_SIZE)).make_dataset(
+            client.server_address, num_streams=2, timeout_ms=300)
     _insert(client, range(11))  # Not a multiple of the batch size.
     first = _batches_until_timeout(dataset)
     _insert(client, range(11, 20))

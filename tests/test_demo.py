@@ -16,13 +16,14 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
   teachers = pu.write_teachers(tmp_path / 'teachers')
   reference = {g: 2.0 * (i + 1) for i, g in enumerate(minatar.GAMES)}
   config = pu.write_config(tmp_path / 'config.py', tmp_path / 'unused', teachers,
-                           reference_scores=reference, fitness_rounds=2)
+                           reference_scores=reference)
   run_dir = tmp_path / 'demo'
   os.makedirs(run_dir / 'old_file_marker')  # a previous run: kept, moved aside
   log = str(tmp_path / 'log.txt')
   process = pu.launch_script('demo.py', config, 'local_mp', log,
-                             f'--run_dir={run_dir}', '--max_env_steps=16000',
-                             '--progress_seconds=2')
+                             f'--config.run.run_dir={run_dir}',
+                             '--config.run.max_env_steps=16000',
+                             '--final_rounds=2', '--progress_seconds=2')
   try:
     assert process.wait(timeout=360) == 0, pu._tail(log)  # pylint: disable=protected-access
   finally:

@@ -238,12 +238,12 @@ def test_static_spec_equals_the_real_environments_spec(lab,
                                                        previous_action_reward):
   """Replay and learner hosts build the spec without deepmind_lab."""
   from acme import specs  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting.config import ProgramConfig  # pylint: disable=g-import-not-at-top
-  config = ProgramConfig(suite='dmlab30', tasks=dmlab30.LEVELS,
-                         previous_action_reward=previous_action_reward)
+  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.experiments.config import ExperimentConfig  # pylint: disable=g-import-not-at-top
+  config = ExperimentConfig(suite='dmlab30', tasks=dmlab30.LEVELS,
+                            previous_action_reward=previous_action_reward)
   real = specs.make_environment_spec(
-      builder.make_environment(config, 'rooms_watermaze', seed=1))
+      factories.make_environment(config, 'rooms_watermaze', seed=1))
   instances = len(lab.instances)
-  assert builder.environment_spec(config) == real
+  assert factories.environment_spec(config) == real
   assert len(lab.instances) == instances  # No Lab was built for it.

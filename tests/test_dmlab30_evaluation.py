@@ -14,11 +14,15 @@ import numpy as np
 import pytest
 import reverb
 
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import workers
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.environments import dmlab30
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
+from acme_kickstart.experiments.config import Topology
+from acme_kickstart.pbt import fitness
 import fake_deepmind_lab as fake
 
 LEVELS = ('rooms_collect_good_objects_train', 'rooms_watermaze')
@@ -42,23 +46,26 @@ class NetworkSource(core.VariableSource):
     return [[v.numpy() for v in self._network.variables] for _ in names]
 
 
-def _config(tmp_path) -> ProgramConfig:
-  return ProgramConfig(
+def _config(tmp_path) -> ExperimentConfig:
+  return ExperimentConfig(
       agent=KickstartingConfig(num_envs_per_actor=1, batch_size=2,
                                sequence_length=5, max_queue_size=8),
       suite='dmlab30', tasks=LEVELS, network='small_impala',
       network_kwargs=dict(pixel_scale=1 / 255, hidden_size=16, lstm_size=16,
                           use_previous_action_reward=True),
       previous_action_reward=True,
-      env_kwargs=dict(dataset_path='/data/brady'),
-      num_actors=2, evaluator_episodes_per_task=1, fitness_cap=None,
-      run_dir=str(tmp_path / 'run'))
+      suite_kwargs=dict(dataset_path='/data/brady'),
+      run=RunConfig(evaluator_episodes_per_task=1,
+                    run_dir=str(tmp_path / 'run')))
+
+
+TOPOLOGY = Topology(num_actors=2)
 
 
 def _source(config):
-  spec = builder.environment_spec(config)
-  network = builder.build_network(
-      builder.make_network(config, spec.actions.num_values), spec)
+  spec = factories.environment_spec(config)
+  network = factories.build_network(
+      factories.make_network(config, spec.actions.num_values), spec)
   return NetworkSource(network), network, spec
 
 
@@ -84,17 +91,21 @@ def test_evaluator_plays_test_levels_in_test_mode_and_scores_them(
         test_level]
     expected.append(100 * (record[f'return/{task}'] - low) / (high - low))
   assert np.isfinite(expected).all()
-  assert record['fitness'] == pytest.approx(np.mean(expected))
+  # PBT's fitness of the round (uncapped) is their mean.
+  assert fitness.member_fitness(config, evaluator, rounds=1,
+                                cap=None) == pytest.approx(np.mean(expected))
 
 
 def test_actors_keep_the_training_levels(lab, tmp_path):
   config = _config(tmp_path)
   source, network, spec = _source(config)
-  server = reverb.Server([builder.make_queue(spec, network, config.agent)])
+  server = reverb.Server(KickstartingBuilder(config.agent).make_replay_tables(
+      spec, network))
   try:
     client = reverb.Client(f'localhost:{server.port}')
-    for actor_id in range(config.num_actors):
-      workers.ActorWorker(config, actor_id, client, source, counting.Counter())
+    for actor_id in range(TOPOLOGY.num_actors):
+      workers.ActorWorker(config, TOPOLOGY, actor_id, client, source,
+                          counting.Counter())
   finally:
     server.stop()
   made = {lab_.level: lab_.config for lab_ in lab.instances}
@@ -107,9 +118,9 @@ def test_actors_keep_the_training_levels(lab, tmp_path):
 
 
 def test_other_suites_play_the_same_environment_in_test_mode(tmp_path):
-  config = ProgramConfig(run_dir=str(tmp_path))  # MinAtar-5.
-  train = builder.make_environment(config, 'breakout', seed=3)
-  test = builder.make_environment(config, 'breakout', seed=3, mode='test')
+  config = ExperimentConfig(run=RunConfig(run_dir=str(tmp_path)))  # MinAtar-5.
+  train = factories.make_environment(config, 'breakout', seed=3)
+  test = factories.make_environment(config, 'breakout', seed=3, mode='test')
   assert type(train) is type(test)
   for env in (train, test):
     env.reset()
@@ -119,4 +130,4 @@ def test_other_suites_play_the_same_environment_in_test_mode(tmp_path):
     np.testing.assert_array_equal(a.observation['pixels'],
                                   b.observation['pixels'])
   with pytest.raises(ValueError, match="Unknown mode 'eval'"):
-    builder.make_environment(config, 'breakout', mode='eval')
+    factories.make_environment(config, 'breakout', mode='eval')

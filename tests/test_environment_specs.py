@@ -3,8 +3,8 @@
 from acme import specs
 import pytest
 
-from acme_kickstart.agents.kickstarting import builder
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.environments import minatar
 from acme_kickstart.environments import procgen
 
@@ -14,11 +14,11 @@ from acme_kickstart.environments import procgen
 @pytest.mark.parametrize('previous_action_reward', [False, True])
 def test_static_spec_equals_every_tasks_real_spec(suite, tasks,
                                                   previous_action_reward):
-  config = ProgramConfig(suite=suite, tasks=tasks,
-                         previous_action_reward=previous_action_reward)
-  static = builder.environment_spec(config)
+  config = ExperimentConfig(suite=suite, tasks=tasks,
+                            previous_action_reward=previous_action_reward)
+  static = factories.environment_spec(config)
   for task in tasks:
-    env = builder.make_environment(config, task, seed=0)
+    env = factories.make_environment(config, task, seed=0)
     assert specs.make_environment_spec(env) == static, task
     env.close()
   assert ('prev_action' in static.observations) == previous_action_reward
@@ -26,4 +26,4 @@ def test_static_spec_equals_every_tasks_real_spec(suite, tasks,
 
 def test_unknown_suite_is_named():
   with pytest.raises(ValueError, match="Unknown suite 'atari'"):
-    builder.environment_spec(ProgramConfig(suite='atari'))
+    factories.environment_spec(ExperimentConfig(suite='atari'))

@@ -1,10 +1,11 @@
-"""experiments.evaluate: the mean over complete episodes, whatever their length."""
+"""evaluation.evaluate: the mean over complete episodes, whatever their length."""
 
 import dm_env
 import numpy as np
 import pytest
 
-from acme_kickstart import experiments
+from acme_kickstart.experiments import evaluation
+from acme_kickstart.experiments import single_game
 from acme_kickstart.environments import base
 from acme_kickstart.environments import minatar
 from conftest import built_network
@@ -48,7 +49,7 @@ def fixed_length_envs(monkeypatch):
     del game, seed
     return [FixedLengthsEnvironment(episode_lengths(i))
             for i in range(num_envs)]
-  monkeypatch.setattr(experiments, 'make_envs', make_envs)
+  monkeypatch.setattr(single_game, 'make_envs', make_envs)
 
 
 @pytest.mark.parametrize('num_episodes, quotas',
@@ -56,8 +57,8 @@ def fixed_length_envs(monkeypatch):
 def test_evaluate_averages_each_environments_first_episodes(
     fixed_length_envs, num_episodes, quotas):
   network = built_network('evaluated', hidden_size=16, lstm_size=8)
-  score = experiments.evaluate(network, 'breakout', num_episodes=num_episodes,
-                               num_envs=8)
+  score = evaluation.evaluate(network, 'breakout', num_episodes=num_episodes,
+                              num_envs=8)
   # Every environment's first episodes, as many as its quota: lengths fixed
   # before play, so their mean is the policy's true mean. The first 32
   # episodes to finish would hold mostly short ones.
@@ -67,10 +68,10 @@ def test_evaluate_averages_each_environments_first_episodes(
 
 
 def test_episode_quotas():
-  assert experiments.episode_quotas(10, 4) == [3, 3, 2, 2]
-  assert experiments.episode_quotas(32, 16) == [2] * 16
+  assert evaluation.episode_quotas(10, 4) == [3, 3, 2, 2]
+  assert evaluation.episode_quotas(32, 16) == [2] * 16
   with pytest.raises(ValueError, match='num_episodes >= 1'):
-    experiments.episode_quotas(0, 16)
+    evaluation.episode_quotas(0, 16)
 
 
 def _checkpointed_learner(run_dir, network):
@@ -80,7 +81,7 @@ def _checkpointed_learner(run_dir, network):
   learner = learning.KickstartingLearner(
       network=network, dataset=tf.data.Dataset.range(1),
       num_tasks=len(minatar.GAMES), learning_rate=1e-3)
-  return learner, checkpointing.CheckpointedLearner(learner, str(run_dir), 1.0)
+  return learner, checkpointing.LearnerNode(learner, str(run_dir), 1.0)
 
 
 def test_final_evaluation_plays_the_learners_checkpointed_weights(tmp_path):
@@ -91,8 +92,8 @@ def test_final_evaluation_plays_the_learners_checkpointed_weights(tmp_path):
   fresh = built_network('fresh', hidden_size=16, lstm_size=16)
   assert not all(np.array_equal(a.numpy(), b.numpy())
                  for a, b in zip(trained.variables, fresh.variables))
-  result = experiments.evaluate_checkpoint(fresh, str(tmp_path), ['breakout'],
-                                           episodes_per_game=3, seed=5)
+  result = evaluation.evaluate_checkpoint(fresh, str(tmp_path), ['breakout'],
+                                          episodes_per_game=3, seed=5)
   for a, b in zip(trained.variables, fresh.variables):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
   assert result['learner_env_steps'] == 4321
@@ -102,7 +103,7 @@ def test_final_evaluation_plays_the_learners_checkpointed_weights(tmp_path):
 def test_final_evaluation_without_a_checkpoint_names_the_run_dir(tmp_path):
   network = built_network('student', hidden_size=16, lstm_size=16)
   with pytest.raises(FileNotFoundError, match='No learner checkpoint'):
-    experiments.restore_learner_network(network, str(tmp_path))
+    evaluation.restore_learner_network(network, str(tmp_path))
 
 
 def test_final_evaluation_refuses_another_architecture(tmp_path):
@@ -111,4 +112,4 @@ def test_final_evaluation_refuses_another_architecture(tmp_path):
   checkpointed.save()
   other = built_network('other', hidden_size=32, lstm_size=16)
   with pytest.raises(ValueError, match='incompatible'):
-    experiments.restore_learner_network(other, str(tmp_path))
+    evaluation.restore_learner_network(other, str(tmp_path))

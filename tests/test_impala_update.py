@@ -15,7 +15,7 @@ import numpy as np
 import sonnet as snt
 import tensorflow as tf
 
-from acme_kickstart.agents.kickstarting import builder
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from configs import dmlab30 as dmlab30_config
 import numpy_impala
 
@@ -110,8 +110,8 @@ def test_one_update_equals_scalable_agents():
           network.initial_state(B))
   for variable in network.trainable_variables:
     variable.assign(rng.normal(size=variable.shape) * 0.5)
-  learner = builder.make_learner(
-      network, tf.data.Dataset.from_tensors(sample).repeat(), config,
+  learner = KickstartingBuilder(config).make_learner(
+      network, tf.data.Dataset.from_tensors(sample).repeat(),
       task_names=['level'])
   # Halfway through IMPALA's 10^10 frames: the learning rate is halved.
   env_steps_before = config.learning_rate_decay_env_steps // 2
@@ -140,8 +140,8 @@ def test_sonnet_rmsprop_default_is_not_scalable_agents():
   for variable in network.trainable_variables:
     variable.assign(rng.normal(size=variable.shape) * 0.5)
   expected = _numpy_update(network, sample, 0)
-  learner = builder.make_learner(
-      network, tf.data.Dataset.from_tensors(sample).repeat(), acme_like,
+  learner = KickstartingBuilder(acme_like).make_learner(
+      network, tf.data.Dataset.from_tensors(sample).repeat(),
       task_names=['level'])
   learner.step()
   assert not np.allclose(network.policy.w.numpy(), expected['policy/w'],

@@ -208,10 +208,10 @@ def test_restarted_learner_restores_weights_optimizer_and_steps(
   for _ in range(3):
     first.step()
   first.set_hyperparameters(distillation_costs=[0.5, 1.5, 0.0, 2.0, 0.0])
-  checkpointing.CheckpointedLearner(first, str(tmp_path), 60.0).save()
+  checkpointing.LearnerNode(first, str(tmp_path), 60.0).save()
   again = _learner(built_network('resume'), sample_with_teacher,
                    distillation_costs=1.0)
-  checkpointing.CheckpointedLearner(again, str(tmp_path), 60.0)  # Restores.
+  checkpointing.LearnerNode(again, str(tmp_path), 60.0)  # Restores.
   assert again.num_steps == 3
   assert again.get_hyperparameters() == first.get_hyperparameters()
   for a, b in zip(first.network.variables, again.network.variables):
@@ -250,8 +250,8 @@ def test_learner_blocked_at_stop_saves_its_weights_and_exits(
       stepped.set()
       return result
     learner.step = step
-    wrapped = checkpointing.CheckpointedLearner(learner, directory, 60.0,
-                                                stop_grace_seconds=1.0)
+    wrapped = checkpointing.LearnerNode(learner, directory, 60.0,
+                                        stop_grace_seconds=1.0)
     exit_codes = []
     wrapped._exit = exit_codes.append  # pylint: disable=protected-access
     threading.Thread(target=lambda: wait_for.wait(60) and stop.set(),
@@ -262,7 +262,7 @@ def test_learner_blocked_at_stop_saves_its_weights_and_exits(
   exit_codes = run(True, str(tmp_path / 'blocked'), blocked)
   assert blocked.is_set() and exit_codes == [0]
   restored = _learner(built_network('blocked'), sample_with_teacher)
-  checkpointing.CheckpointedLearner(restored, str(tmp_path / 'blocked'), 60.0)
+  checkpointing.LearnerNode(restored, str(tmp_path / 'blocked'), 60.0)
   assert restored.num_steps == 2  # Both finished steps are in the checkpoint.
 
   # A learner that is not blocked stops by itself; nothing exits the process.

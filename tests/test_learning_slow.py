@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from acme_kickstart import experiments
+from acme_kickstart.experiments import evaluation
+from acme_kickstart.experiments import single_game
 from acme_kickstart.agents.kickstarting import KickstartingConfig
 from acme_kickstart.networks import MinAtarNetwork
 from acme_kickstart.teachers import Teacher
@@ -11,23 +12,23 @@ from acme_kickstart.teachers import Teacher
 GAME = 'breakout'
 
 
-def _config(seed, **kwargs):
+def _config(**kwargs):
   return KickstartingConfig(learning_rate=1e-3, entropy_cost=0.01,
                             batch_size=16, sequence_length=20,
-                            num_envs_per_actor=16, seed=seed, **kwargs)
+                            num_envs_per_actor=16, **kwargs)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_kickstarted_student_beats_scratch_at_the_same_budget(tmp_path):
   # 1. A teacher, trained briefly from scratch, through an acme snapshot.
-  teacher_run = experiments.train(
-      'teacher', GAME, _config(1, distillation_costs=(0.0,)), 350_000,
+  teacher_run = single_game.train(
+      'teacher', GAME, _config(distillation_costs=(0.0,)), 350_000,
       lambda: MinAtarNetwork(6, hidden_size=128, lstm_size=64, name='teacher'),
-      printer=None)
+      seed=1, printer=None)
   teacher = Teacher.from_snapshot(
       teacher_run.agent.save_snapshot(str(tmp_path / 'teacher')))
-  teacher_score = experiments.evaluate(teacher_run.agent.network, GAME)
+  teacher_score = evaluation.evaluate(teacher_run.agent.network, GAME)
 
   # 2. Two students of another architecture: same seed, same env steps.
   # A short budget: ~260 learner steps. Lambda stays constant here; annealing
@@ -35,17 +36,17 @@ def test_kickstarted_student_beats_scratch_at_the_same_budget(tmp_path):
   budget = 80_000
   student = lambda: MinAtarNetwork(6, conv_channels=32, hidden_size=128,
                                    lstm_size=128, name='student')
-  kick = experiments.train(
+  kick = single_game.train(
       'kickstarted', GAME,
-      _config(0, distillation_costs=(1.0,)),
-      budget, student, teachers=experiments.teacher_set(teacher, GAME),
-      printer=None)
-  scratch = experiments.train(
-      'scratch', GAME, _config(0, distillation_costs=(0.0,)), budget, student,
-      printer=None)
-  kick_score = experiments.evaluate(kick.agent.network, GAME, num_episodes=400)
-  scratch_score = experiments.evaluate(scratch.agent.network, GAME,
-                                       num_episodes=400)
+      _config(distillation_costs=(1.0,)),
+      budget, student, teachers=single_game.teacher_set(teacher, GAME),
+      seed=0, printer=None)
+  scratch = single_game.train(
+      'scratch', GAME, _config(distillation_costs=(0.0,)), budget, student,
+      seed=0, printer=None)
+  kick_score = evaluation.evaluate(kick.agent.network, GAME, num_episodes=400)
+  scratch_score = evaluation.evaluate(scratch.agent.network, GAME,
+                                      num_episodes=400)
   print(f'teacher {teacher_score:.2f}  kickstarted {kick_score:.2f} '
         f'(training {kick.final_return:.2f})  scratch {scratch_score:.2f} '
         f'(training {scratch.final_return:.2f})')

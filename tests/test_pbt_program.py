@@ -13,11 +13,12 @@ import pytest
 import tensorflow as tf
 
 from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import workers
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.environments import minatar
 from acme_kickstart.pbt.config import PBTConfig
 from acme_kickstart.pbt.node import PBTControllerNode
@@ -30,13 +31,13 @@ TASKS = minatar.GAMES
 
 def _learner(name, sample, directory):
   network = built_network(name, hidden_size=32, lstm_size=16)
-  learner = builder.make_learner(
-      network, tf.data.Dataset.from_tensors(sample).repeat(),
-      KickstartingConfig(distillation_costs=(1.0,)), TASKS,
-      logger=loggers.NoOpLogger())
+  learner = KickstartingBuilder(
+      KickstartingConfig(distillation_costs=(1.0,))).make_learner(
+          network, tf.data.Dataset.from_tensors(sample).repeat(), TASKS,
+          logger=loggers.NoOpLogger())
   for _ in range(2):
     learner.step()  # Adam's slots exist and differ between members.
-  checkpointed = checkpointing.CheckpointedLearner(learner, directory, 60.0)
+  checkpointed = checkpointing.LearnerNode(learner, directory, 60.0)
   checkpointed.save()  # As a running learner after its first step: copyable.
   return checkpointed
 
@@ -59,7 +60,8 @@ def test_exploit_copies_weights_optimizer_and_hyperparameters(sample, tmp_path):
       tuple(source['distillation_costs'])), np.random.default_rng(0))
   loser.set_state(winner.get_state(), explored.as_dict())
 
-  w_vars, l_vars = winner.exploit_variables(), loser.exploit_variables()
+  w_vars = winner.learner.exploit_variables()
+  l_vars = loser.learner.exploit_variables()
   slots = [v for v in l_vars if '/m/' in v.name or '/v/' in v.name]
   assert slots  # Adam's moments are part of the copy.
   hyper_names = ('learning_rate', 'entropy_cost', 'distillation_costs')
@@ -73,7 +75,7 @@ def test_exploit_copies_weights_optimizer_and_hyperparameters(sample, tmp_path):
   assert space.contains(explored)
   # The copy was checkpointed at once: a restarted learner has it.
   restarted = _learner('loser', sample, str(tmp_path / 'l'))
-  for w, r in zip(w_vars[:4], restarted.exploit_variables()[:4]):
+  for w, r in zip(w_vars[:4], restarted.learner.exploit_variables()[:4]):
     np.testing.assert_array_equal(w.numpy(), r.numpy())
   with pytest.raises(ValueError, match='another network'):
     loser.set_state(winner.get_state()[:-2])
@@ -85,12 +87,12 @@ def test_controller_node_exploits_and_resumes_without_rerandomising(
   # Remote: the run on TF's in-memory filesystem, as on gs://.
   monkeypatch.chdir(tmp_path)
   run_dir = 'ram://pbt_controller' if remote else str(tmp_path)
-  member = ProgramConfig(
+  member = ExperimentConfig(
       agent=KickstartingConfig(num_envs_per_actor=2),
       network_kwargs=dict(hidden_size=32, lstm_size=16),
-      evaluator_episodes_per_task=1,
-      env_kwargs=dict(max_episode_steps=30),
-      run_dir=run_dirs.join(run_dir, 'm'))
+      suite_kwargs=dict(max_episode_steps=30),
+      run=RunConfig(evaluator_episodes_per_task=1,
+                    run_dir=run_dirs.join(run_dir, 'm')))
   config = PBTConfig(member=member, population_size=2,
                      run_dir=run_dir, ready_env_steps=0, fraction=0.5)
   learners = [_learner(f'member{i}', sample, run_dirs.join(run_dir, f'l{i}'))
@@ -108,8 +110,8 @@ def test_controller_node_exploits_and_resumes_without_rerandomising(
   decisions = node.step()
   assert len(decisions) == 1
   d = decisions[0]
-  weights = [v.numpy() for v in learners[d.winner].network.variables]
-  for w, v in zip(weights, learners[d.loser].network.variables):
+  weights = [v.numpy() for v in learners[d.winner].learner.network.variables]
+  for w, v in zip(weights, learners[d.loser].learner.network.variables):
     np.testing.assert_array_equal(w, v.numpy())
   pbt_dir = run_dirs.join(run_dir, 'pbt')
   with run_dirs.open(run_dirs.join(pbt_dir, 'lineage.jsonl')) as f:
@@ -132,18 +134,24 @@ def test_small_population_exploits_by_itself_under_local_mt(tmp_path):
   config_path = tmp_path / 'pbt_config.py'
   config_path.write_text(textwrap.dedent(f'''\
       from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-      from acme_kickstart.agents.kickstarting.config import ProgramConfig
+      from acme_kickstart.experiments.config import ExperimentConfig
+      from acme_kickstart.experiments.config import RunConfig
+      from acme_kickstart.experiments.config import Topology
       from acme_kickstart.pbt.config import PBTConfig
 
-      def get_config():
-        member = ProgramConfig(
+      def get_config(part='pbt'):
+        if part == 'topology':
+          return Topology(num_actors=1, num_dataset_streams=1)
+        member = ExperimentConfig(
             agent=KickstartingConfig(batch_size=8, sequence_length=10,
                                      num_envs_per_actor=8, max_queue_size=64),
             network_kwargs=dict(hidden_size=32, lstm_size=32),
-            teachers={teachers!r}, num_actors=1, max_env_steps=12_000,
-            checkpoint_minutes=0.5, evaluator_period_seconds=2.0,
-            evaluator_episodes_per_task=1, progress_period_seconds=2.0,
-            env_kwargs=dict(max_episode_steps=60), num_dataset_streams=1)
+            teachers={teachers!r},
+            suite_kwargs=dict(max_episode_steps=60),
+            run=RunConfig(max_env_steps=12_000, checkpoint_minutes=0.5,
+                          evaluator_period_seconds=2.0,
+                          evaluator_episodes_per_task=1,
+                          progress_period_seconds=2.0))
         return PBTConfig(member=member, population_size=2,
                          run_dir={str(tmp_path / 'run')!r}, fraction=0.5,
                          ready_env_steps=2_000, controller_period_seconds=3.0)

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.pbt.config import PBTConfig
 from acme_kickstart.pbt.controller import PopulationController
 from acme_kickstart.pbt.node import PBTControllerNode
@@ -37,14 +38,14 @@ def sample():
 
 
 def _learner(name, sample, directory, steps=1, **agent):
-  learner = builder.make_learner(
-      built_network(name, hidden_size=32, lstm_size=16),
-      tf.data.Dataset.from_tensors(sample).repeat(),
-      KickstartingConfig(distillation_costs=(1.0,), **agent), TASKS,
-      logger=loggers.NoOpLogger())
+  learner = KickstartingBuilder(
+      KickstartingConfig(distillation_costs=(1.0,), **agent)).make_learner(
+          built_network(name, hidden_size=32, lstm_size=16),
+          tf.data.Dataset.from_tensors(sample).repeat(), TASKS,
+          logger=loggers.NoOpLogger())
   for _ in range(steps):
     learner.step()
-  return checkpointing.CheckpointedLearner(learner, directory, 60.0)
+  return checkpointing.LearnerNode(learner, directory, 60.0)
 
 
 # ----------------------------------------------------------- restore cases
@@ -91,19 +92,23 @@ class _FakeLearner:
 
 
 class _FakeEvaluator:
+  """Its rounds' returns; with no reference scores the fitness is their mean
+  (pbt/fitness.py)."""
 
   def __init__(self, fitness):
     self.value = fitness
 
-  def fitness(self):
-    return self.value
+  def recent_returns(self, rounds=None):
+    del rounds
+    return None if self.value is None else {'breakout': [self.value]}
 
-  def reset_fitness(self):
+  def reset_returns(self):
     self.value = None
 
 
 def _node(tmp_path, fitness, learners, steps=10_000):
-  member = ProgramConfig(agent=KickstartingConfig(), run_dir=str(tmp_path))
+  member = ExperimentConfig(agent=KickstartingConfig(),
+                            run=RunConfig(run_dir=str(tmp_path)))
   config = PBTConfig(member=member, population_size=len(learners),
                      run_dir=str(tmp_path), ready_env_steps=0, fraction=0.5)
   counters = [counting.Counter() for _ in learners]
@@ -149,12 +154,13 @@ def test_exploit_never_resets_step_counters_or_the_schedule_clock(
                    distillation_schedule=schedule)
   winner = _learner('clock_winner', sample, str(tmp_path / 'w'), steps=1,
                     distillation_schedule=schedule)
-  steps, env_steps = loser.num_steps, loser.num_env_steps
-  assert steps == 5 and env_steps > winner.num_env_steps > 0
+  steps, env_steps = loser.learner.num_steps, loser.learner.num_env_steps
+  assert steps == 5 and env_steps > winner.learner.num_env_steps > 0
   loser.set_state(winner.get_state(), {'learning_rate': 5e-4})
-  assert loser.num_steps == steps and loser.num_env_steps == env_steps
+  assert (loser.learner.num_steps == steps and
+          loser.learner.num_env_steps == env_steps)
   # Its lambda keeps decaying from its own clock.
-  lam = loser.step()['lambda/breakout']
+  lam = loser.learner.step()['lambda/breakout']
   assert lam == pytest.approx(1.0 - env_steps / 1e6, abs=1e-6)
 
 

@@ -4,11 +4,17 @@ from acme.utils import counting
 import pytest
 import reverb
 
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.agents.kickstarting import workers
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
+from acme_kickstart.experiments.config import Topology
+
+TOPOLOGY = Topology(num_actors=2)
 
 
 def test_counter_restored_after_a_crash_is_past_every_count_it_returned(
@@ -34,45 +40,47 @@ def test_counter_restored_after_a_crash_is_past_every_count_it_returned(
 def replay_and_learner(tmp_path):
   """A real replay server, and a learner for the workers' weights."""
   config = _config(tmp_path / 'unused')
-  server = reverb.Server(builder.make_replay_tables(config), port=None)
+  server = reverb.Server(program_lib.make_replay_tables(config), port=None)
   address = f'localhost:{server.port}'
-  spec = builder.environment_spec(config)
-  network = builder.build_network(
-      builder.make_network(config, spec.actions.num_values), spec)
+  spec = factories.environment_spec(config)
+  network = factories.build_network(
+      factories.make_network(config, spec.actions.num_values), spec)
+  builder = KickstartingBuilder(config.agent)
   learner = builder.make_learner(
-      network, builder.make_dataset(address, 4, 1, timeout_ms=100),
-      config.agent, config.tasks)
+      network, builder.make_dataset(address, 1, timeout_ms=100),
+      config.tasks)
   yield reverb.Client(address), learner
   server.stop()
 
 
 def _config(run_dir):
-  return ProgramConfig(
-      agent=KickstartingConfig(num_envs_per_actor=3, seed=7),
+  return ExperimentConfig(
+      agent=KickstartingConfig(num_envs_per_actor=3), seed=7,
       network_kwargs=dict(hidden_size=32, lstm_size=16),
-      evaluator_episodes_per_task=1, run_dir=str(run_dir))
+      run=RunConfig(evaluator_episodes_per_task=1, run_dir=str(run_dir)))
 
 
 def test_resumed_workers_play_fresh_seeds(replay_and_learner, tmp_path,
                                           monkeypatch):
   replay, learner = replay_and_learner
   made = []
-  make_environment = builder.make_environment
+  make_environment = factories.make_environment
 
   def recording_make_environment(config, task, seed=None, **kwargs):
     made.append(seed)
     return make_environment(config, task, seed=seed, **kwargs)
-  monkeypatch.setattr(builder, 'make_environment', recording_make_environment)
+  monkeypatch.setattr(factories, 'make_environment',
+                      recording_make_environment)
 
   def seeds_of_a_launch(run_dir):
     """The env seeds of actors 0 and 1 and the evaluator, in one launch."""
     counter = checkpointing.CheckpointedCounter(str(run_dir))
     config = _config(run_dir)
     seeds = []
-    for make in (lambda: workers.ActorWorker(config, 0, replay, learner,
-                                             counter),
-                 lambda: workers.ActorWorker(config, 1, replay, learner,
-                                             counter),
+    for make in (lambda: workers.ActorWorker(config, TOPOLOGY, 0, replay,
+                                             learner, counter),
+                 lambda: workers.ActorWorker(config, TOPOLOGY, 1, replay,
+                                             learner, counter),
                  lambda: workers.EvaluatorWorker(config, learner, counter)):
       made.clear()
       make()

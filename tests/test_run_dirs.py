@@ -11,10 +11,10 @@ from acme_kickstart import loggers
 from acme_kickstart import plotting
 from acme_kickstart import results
 from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting import builder
 from acme_kickstart.agents.kickstarting import program as program_lib
-from acme_kickstart.agents.kickstarting.config import ProgramConfig
-from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.pbt import node as pbt_node
 from acme_kickstart.pbt import program as pbt_program
 from acme_kickstart.pbt.config import PBTConfig
@@ -24,13 +24,13 @@ import program_utils as pu
 def test_remote_run_dir_is_kept_and_local_one_made_absolute(monkeypatch,
                                                             tmp_path):
   monkeypatch.chdir(tmp_path)
-  remote = ProgramConfig(run_dir='gs://bucket/run')
+  remote = ExperimentConfig(run=RunConfig(run_dir='gs://bucket/run'))
   assert program_lib._checkpoint_dir(remote) == 'gs://bucket/run'  # pylint: disable=protected-access
   population = PBTConfig(member=remote, run_dir='gs://bucket/run')
   assert pbt_node.pbt_dir(population) == 'gs://bucket/run/pbt'
-  assert (pbt_program.member_config(population, 1).run_dir ==
+  assert (pbt_program.member_config(population, 1).run.run_dir ==
           'gs://bucket/run/member_1')
-  local = ProgramConfig(run_dir='runs/x')
+  local = ExperimentConfig(run=RunConfig(run_dir='runs/x'))
   assert program_lib._checkpoint_dir(local) == str(tmp_path / 'runs' / 'x')  # pylint: disable=protected-access
   assert run_dirs.resolve('~/r') == os.path.expanduser('~/r')
 
@@ -55,16 +55,14 @@ def test_logger_writes_csv_and_tensorboard_to_the_remote_run_dir(monkeypatch,
 
 def test_teacher_snapshots_on_a_remote_path_are_checked_where_they_load():
   paths = pu.write_teachers('ram://teachers_test', ['breakout'])
-  config = ProgramConfig(teachers=paths)
-  builder.check_teacher_snapshots(config)  # Found through tf.io.gfile.
-  spec = minatar.observation_spec()
-  teachers = builder.load_teachers(config, minatar.NUM_ACTIONS, spec)
+  config = ExperimentConfig(teachers=paths)
+  factories.check_teacher_snapshots(config)  # Found through tf.io.gfile.
+  teachers = factories.load_teachers(config)
   assert teachers is not None
   # The node that loads the teachers checks too, with the launcher's error.
-  missing = ProgramConfig(teachers={'breakout': 'ram://teachers_test/gone'})
-  for check in (lambda: builder.check_teacher_snapshots(missing),
-                lambda: builder.load_teachers(missing, minatar.NUM_ACTIONS,
-                                              spec)):
+  missing = ExperimentConfig(teachers={'breakout': 'ram://teachers_test/gone'})
+  for check in (lambda: factories.check_teacher_snapshots(missing),
+                lambda: factories.load_teachers(missing)):
     with pytest.raises(FileNotFoundError,
                        match="teacher of task 'breakout'.*train_teacher.py"):
       check()
