@@ -234,7 +234,7 @@ for member in range(2):
       network=bench.student_network(), dataset=tf.data.Dataset.range(1),
       num_tasks=5, learning_rate=1e-3)
   learner.state['num_env_steps'].assign(1000 + member)
-  checkpointing.CheckpointedLearner(
+  checkpointing.LearnerNode(
       learner, f'{sys.argv[2]}/member_{member}', 1.0).save()
 """
 

@@ -194,17 +194,17 @@ def test_only_minatar_has_raw_channels_and_minimal_action_sets():
 
 
 def test_the_gates_ranges_start_at_the_suites_random_scores():
-  from acme_kickstart.agents.kickstarting import builder  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting.config import ProgramConfig  # pylint: disable=g-import-not-at-top
-  config = ProgramConfig(
+  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.experiments.config import ExperimentConfig  # pylint: disable=g-import-not-at-top
+  config = ExperimentConfig(
       suite='procgen', tasks=('coinrun', 'starpilot'),
       teachers={'starpilot': '/t/starpilot', 'coinrun': '/t/coinrun'},
       reference_scores={'starpilot': 30.0},
-      env_kwargs=dict(distribution_mode='hard'))
-  assert builder.score_ranges(config) == {'starpilot': (1.5, 30.0)}
+      suite_kwargs=dict(distribution_mode='hard'))
+  assert factories.score_ranges(config) == {'starpilot': (1.5, 30.0)}
   level = 'rooms_exploit_deferred_effects_train'
-  config = ProgramConfig(suite='dmlab30', tasks=(level,),
-                         teachers={level: '/t/l'},
-                         reference_scores={level: 50.0})
-  assert builder.score_ranges(config) == {level: (
+  config = ExperimentConfig(suite='dmlab30', tasks=(level,),
+                            teachers={level: '/t/l'},
+                            reference_scores={level: 50.0})
+  assert factories.score_ranges(config) == {level: (
       dmlab30.RANDOM_SCORES['rooms_exploit_deferred_effects_test'], 50.0)}
