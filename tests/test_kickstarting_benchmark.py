@@ -191,7 +191,6 @@ def _benchmark(*flags):
       timeout=500)
 
 
-@pytest.mark.slow
 def test_one_real_tiny_run_end_to_end(tmp_path):
   """A real local_mp run (20k env steps), its final evaluation from the last
   checkpoint, the report; a second invocation relaunches nothing."""
