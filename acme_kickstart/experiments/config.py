@@ -15,7 +15,7 @@ bypass `__post_init__`, so launchers call `validate()` once loaded.
 """
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 
@@ -64,7 +64,7 @@ class ExperimentConfig:
   # Keyword arguments of the suite (e.g. procgen's distribution_mode,
   # dmlab30's level_cache_dir): they reach its environments and scores.
   suite_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
-  tasks: Sequence[str] = MINATAR5_GAMES
+  tasks: Tuple[str, ...] = MINATAR5_GAMES
   teachers: Dict[str, Any] = dataclasses.field(default_factory=dict)
   reference_scores: Dict[str, float] = dataclasses.field(default_factory=dict)
   network: str = 'minatar'

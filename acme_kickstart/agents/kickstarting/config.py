@@ -1,7 +1,7 @@
 """Configuration of the kickstarted IMPALA agent."""
 
 import dataclasses
-from typing import Optional, Sequence
+from typing import Optional, Tuple
 
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 
@@ -35,7 +35,7 @@ class KickstartingConfig:
   learning_rate_decay_env_steps: Optional[int] = None
   # Kickstarting: lambda_k per task, k indexing the suite's tasks. A task with
   # no teacher trains with lambda 0 whatever is set here.
-  distillation_costs: Sequence[float] = (1.0,)
+  distillation_costs: Tuple[float, ...] = (1.0,)
   # How lambda_k moves over the real env steps the learner trains on:
   # constant, linear, exponential, gated (on top of any), or pbt
   # (schedules.py).

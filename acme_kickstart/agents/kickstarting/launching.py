@@ -7,7 +7,7 @@ into Launchpad's local_mp and XManager (multi-host) resources;
 
 import os
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 from absl import flags
 import launchpad as lp
@@ -16,21 +16,24 @@ from acme_kickstart.experiments.config import Topology
 
 
 def topology_from_flags(config_flag: str = 'config',
-                        topology_flag: str = 'topology') -> Topology:
+                        topology_flag: str = 'topology',
+                        flag_values: Optional[flags.FlagValues] = None,
+                        argv: Optional[Sequence[str]] = None) -> Topology:
   """The launchers' --topology config; without one, the --config file's.
 
   Both are ml_collections config files; a config file's
   `get_config('topology')` is its layout, so `--config=configs/dmlab30.py`
   alone launches DMLab-30's 150 actors.
   """
-  values = flags.FLAGS
+  values = flag_values or flags.FLAGS
+  argv = sys.argv if argv is None else argv
   if values[topology_flag].present:
     return values[topology_flag].value
-  config_file = values[config_flag].config_filename
+  config_file = values[config_flag].config_filename.split(':')[0]
   default_file = values[topology_flag].config_filename.split(':')[0]
   if os.path.abspath(config_file) == os.path.abspath(default_file):
     return values[topology_flag].value  # With any --topology.FIELD overrides.
-  if any(arg.startswith(f'--{topology_flag}.') for arg in sys.argv):
+  if any(arg.startswith(f'--{topology_flag}.') for arg in argv):
     raise ValueError(f'Give --{topology_flag}={config_file}:topology with '
                      f'--{topology_flag}.FIELD overrides: the default '
                      f'--{topology_flag} is another file\'s.')

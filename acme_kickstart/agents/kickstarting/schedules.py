@@ -38,7 +38,7 @@ import tensorflow as tf
 KINDS = ('constant', 'linear', 'exponential', 'gated', 'pbt')
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class LambdaSchedule:
   """How lambda_k moves while training (see the module docstring)."""
   kind: str = 'constant'
