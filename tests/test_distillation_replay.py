@@ -364,7 +364,9 @@ def test_local_mt_program_replays_and_stops_itself(tmp_path):
   assert float(replayed[-1]['replay/reuse_factor']) > 0.5
   assert float(replayed[-1]['replay/distillation_loss']) > 0
   # Only V-trace rows are env steps: with replayed rows counted, the learner
-  # would claim ~3x the env steps the actors took.
+  # would claim ~3x the env steps the actors took. (The actor's last row
+  # lags its last steps by up to one progress period, which the learner may
+  # have trained on: hence the margin.)
   actor_steps = max(float(r['actor_steps'])
                     for r in pu.read_csv(run_dir, 'actor_0'))
-  assert 0 < float(rows[-1]['learner_env_steps']) <= actor_steps
+  assert 0 < float(rows[-1]['learner_env_steps']) <= 1.5 * actor_steps
