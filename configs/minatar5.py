@@ -51,6 +51,13 @@ def get_experiment() -> ExperimentConfig:
           # (off once the student reaches its teacher's reference score).
           distillation_schedule=LambdaSchedule('constant'),
           max_queue_size=256,
+          # Four replayed distillation batches per V-trace batch (issue 15,
+          # results/distillation_replay/minatar5_program/, tuning seeds 0-2 at
+          # 1M env steps): 50% of the teachers in 120k env steps against
+          # 459k without replay (3.8x), final IQM 91.5 [87.4, 95.1] against
+          # 69.2 [66.1, 73.5]; ratio 2 scored 93.2 [90.2, 95.8] but needed
+          # 204k steps.
+          distillation_replay_ratio=4,
       ),
       suite='minatar5',
       tasks=minatar.GAMES,
@@ -73,9 +80,9 @@ def get_topology() -> Topology:
 
 
 def get_demo() -> ExperimentConfig:
-  """`make demo`'s run: the experiment for 2.5M env steps in runs/demo."""
+  """`make demo`'s run: the experiment for 1M env steps in runs/demo."""
   experiment = get_experiment()
-  experiment.run.max_env_steps = 2_500_000
+  experiment.run.max_env_steps = 1_000_000
   experiment.run.run_dir = 'runs/demo'
   return experiment
 
