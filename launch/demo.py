@@ -8,7 +8,7 @@ environments playing all five games (every environment's teacher is the
 shipped snapshot in teachers/minatar5/<game>) and an evaluator, for 1M env
 steps (--config.run.max_env_steps), with the distillation replay at ratio 4. It prints progress while the student trains, then a table
 per game (teacher, student, normalised score) and writes
-<run_dir>/learning_curve.png and <run_dir>/results.json. About 10 minutes on 2
+<run_dir>/learning_curve.png and <run_dir>/results.json. About 6 minutes on 2
 CPU cores.
 """
 
