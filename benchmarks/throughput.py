@@ -46,6 +46,9 @@ flags.DEFINE_float('startup_timeout', 600.0,
                    'Seconds to wait for the program to log its first env steps.')
 flags.DEFINE_integer('repeats', 3, 'Repeats per variant; medians are reported.')
 flags.DEFINE_string('config', None, 'Program config (default configs/minatar5.py).')
+flags.DEFINE_multi_string(
+    'launch_flag', [], 'One more flag for launch/kickstart.py (repeatable), '
+    'e.g. --launch_flag=--config.agent.distillation_replay_ratio=0.')
 flags.DEFINE_float('limit_seconds', 10.0,
                    'Seconds for each part of the machine-limit measurement.')
 flags.DEFINE_bool('quick', False, 'Smoke test: one short repeat.')
@@ -164,6 +167,7 @@ def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
     command.append(f'--config={FLAGS.config}')
   if not teachers:
     command.append('--no_teachers')
+  command.extend(FLAGS.launch_flag)
   command.extend(extra_flags)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=root)
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL,

@@ -139,3 +139,12 @@ def _tail(log_path):
   if not log_path or not os.path.exists(log_path):
     return ''
   return open(log_path).read()[-3000:]
+
+
+def run_to_end(config_path, launch_type, log_path, *flags, timeout=240):
+  """Launches launch/kickstart.py and asserts the program ends by itself."""
+  process = launch(config_path, launch_type, log_path, *flags)
+  try:
+    assert process.wait(timeout=timeout) == 0, _tail(log_path)
+  finally:
+    kill_program(process)

@@ -351,12 +351,7 @@ def test_local_mt_program_replays_and_stops_itself(tmp_path):
       tmp_path / 'config.py', run_dir, teachers, max_env_steps=10_000,
       agent_fields=dict(distillation_replay_ratio=2,
                         distillation_replay_window=64))
-  log = str(tmp_path / 'log.txt')
-  process = pu.launch(config, 'local_mt', log)
-  try:
-    assert process.wait(timeout=240) == 0, pu._tail(log)  # pylint: disable=protected-access
-  finally:
-    pu.kill_program(process)
+  pu.run_to_end(config, 'local_mt', str(tmp_path / 'log.txt'))
   rows = pu.read_csv(run_dir, 'learner')
   replayed = [r for r in rows if float(r['replay/batches']) == 2]
   assert replayed, rows[-1]

@@ -80,12 +80,7 @@ def test_local_mt_program_learns_from_actors_and_stops_itself(teachers,
   run_dir = tmp_path / 'run'
   config = pu.write_config(tmp_path / 'config.py', run_dir, teachers,
                            max_env_steps=15_000)
-  log = str(tmp_path / 'log.txt')
-  process = pu.launch(config, 'local_mt', log)
-  try:
-    assert process.wait(timeout=240) == 0, pu._tail(log)  # pylint: disable=protected-access
-  finally:
-    pu.kill_program(process)
+  pu.run_to_end(config, 'local_mt', str(tmp_path / 'log.txt'))
   learner = pu.read_csv(run_dir, 'learner')
   assert learner and int(float(learner[-1]['learner_steps'])) > 5
   # It learned from real actors' trajectories, with the teachers in them.

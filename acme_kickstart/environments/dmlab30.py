@@ -41,7 +41,7 @@ import os
 import shutil
 import tempfile
 import zlib
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional
 
 import dm_env
 from dm_env import specs
@@ -53,7 +53,7 @@ from acme_kickstart.environments import base
 # configs read them without this adapter's machinery).
 from acme_kickstart.environments.dmlab30_levels import (  # pylint: disable=g-bad-import-order,unused-import
     HUMAN_SCORES, LEVELS, RANDOM_SCORES, TEST_LEVELS, TRAIN_TO_TEST,
-    check_level, scoring_level)
+    actor_levels, check_level, scoring_level)
 
 # IMPALA's action set: indices into 7-int DMLab actions, whose components are
 # (LOOK_LEFT_RIGHT_PIXELS_PER_FRAME, LOOK_DOWN_UP_PIXELS_PER_FRAME,
@@ -336,22 +336,10 @@ def make_test_environment(level: str, task_id: Optional[int] = None,
                           **kwargs)
 
 
-def actor_levels(num_actors: int,
-                 levels: Sequence[str] = LEVELS) -> Sequence[str]:
-  """The level of each actor: round robin over the levels.
-
-  As scalable_agent's --level_name=dmlab30 (experiment.py): levels are
-  assigned to actors round robin, so 150 actors give 5 per level.
-  """
-  return [levels[i % len(levels)] for i in range(num_actors)]
-
-
 def make_suite(**env_kwargs) -> base.Suite:
   """DMLab-30, human-normalised; evaluation plays IMPALA's test protocol.
-
   `env_kwargs` (level_cache_dir, dataset_path, action_repeat, ...) go to every
-  level. Building the suite does not import deepmind_lab.
-  """
+  level. Building the suite does not import deepmind_lab."""
   return base.Suite(
       name='dmlab30', tasks=LEVELS, num_actions=NUM_ACTIONS,
       observation_spec_fn=observation_spec,

@@ -6,6 +6,8 @@ LEVEL_MAPPING (the 30 training levels in order, and the two trained on a
 RANDOM_SCORES, https://github.com/deepmind/scalable_agent/blob/master/dmlab30.py
 """
 
+from typing import Sequence
+
 # The 30 training levels, in the published order (scalable_agent dmlab30.py,
 # LEVEL_MAPPING keys).
 LEVELS = (
@@ -135,3 +137,13 @@ def scoring_level(level: str) -> str:
   """
   check_level(level)
   return TRAIN_TO_TEST.get(level, level)
+
+
+def actor_levels(num_actors: int,
+                 levels: Sequence[str] = LEVELS) -> Sequence[str]:
+  """The level of each actor: round robin over the levels.
+
+  As scalable_agent's --level_name=dmlab30 (experiment.py): levels are
+  assigned to actors round robin, so 150 actors give 5 per level.
+  """
+  return [levels[i % len(levels)] for i in range(num_actors)]

@@ -2,6 +2,7 @@
 
 from acme_kickstart.agents.kickstarting.acting import BatchedActor
 from acme_kickstart.agents.kickstarting.agent import KickstartingAgent
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.agents.kickstarting.learning import KickstartingLearner
 from acme_kickstart.agents.kickstarting.learning import NonFiniteLossError

@@ -118,10 +118,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     self._schedule = schedule or schedules.LambdaSchedule()
     self._gate = gating.TaskGate(self._task_names, self._schedule,
                                  score_ranges or {}, events_logger)
-    if reward_clipping not in (None, 'soft_asymmetric'):
-      raise ValueError(f"reward_clipping must be None or 'soft_asymmetric', "
-                       f'got {reward_clipping!r}.')
-    self._reward_clipping = reward_clipping
+    self._reward_clipping = losses.check_reward_clipping(reward_clipping)
 
     self._optimizer = optimizers.make_optimizer(
         optimizer, self._applied_learning_rate, network.trainable_variables,
@@ -137,7 +134,6 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     self._logger = logger or loggers.TerminalLogger('learner', time_delta=1.)
     self._timestamp = None
 
-  # ---------------------------------------------------------------- hyperparams
   def set_hyperparameters(
       self,
       learning_rate: Optional[float] = None,
@@ -163,7 +159,6 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         'distillation_costs': self._distillation_costs.numpy().tolist(),
     }
 
-  # ----------------------------------------------------------------- learning
   def _effective_distillation_costs(self) -> tf.Tensor:
     """lambda_k^0 * decay(real env steps) * gate_k: see schedules.py."""
     return schedules.effective_lambdas(
@@ -176,8 +171,6 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
                       int(self._num_steps.numpy()))
 
   def _learning_rate_now(self) -> tf.Tensor:
-    if self._learning_rate_decay_env_steps is None:
-      return self._learning_rate
     return self._learning_rate * schedules.linear_decay(
         self._num_env_steps, self._learning_rate_decay_env_steps)
 
@@ -322,7 +315,6 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         variables.append(variable)
     return variables
 
-  # ---------------------------------------------------------------- interface
   @property
   def network(self) -> snt.RNNCore:
     return self._network

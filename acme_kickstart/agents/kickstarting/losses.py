@@ -224,6 +224,16 @@ class NonFiniteLossError(FloatingPointError):
   """The loss or its gradients were not finite; the update was not applied."""
 
 
+REWARD_CLIPPINGS = (None, 'soft_asymmetric')
+
+
+def check_reward_clipping(kind: Optional[str]) -> Optional[str]:
+  if kind not in REWARD_CLIPPINGS:
+    raise ValueError(f"reward_clipping must be None or 'soft_asymmetric', "
+                     f'got {kind!r}.')
+  return kind
+
+
 def clip_rewards(rewards: tf.Tensor, kind: Optional[str]) -> tf.Tensor:
   """None: as they are; 'soft_asymmetric' (IMPALA's DMLab-30): 5 tanh(r/5),
   negatives x0.3."""

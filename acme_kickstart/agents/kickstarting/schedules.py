@@ -174,6 +174,8 @@ def per_task_lambdas(costs: Union[float, Sequence[float]],
   return costs
 
 
-def linear_decay(env_steps: tf.Variable, horizon: int) -> tf.Tensor:
-  """max(0, 1 - env_steps / horizon)."""
+def linear_decay(env_steps: tf.Variable, horizon: Optional[int]) -> tf.Tensor:
+  """max(0, 1 - env_steps / horizon); 1 without a horizon."""
+  if horizon is None:
+    return tf.constant(1.0)
   return tf.maximum(0.0, 1.0 - tf.cast(env_steps, tf.float32) / float(horizon))
