@@ -160,7 +160,8 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
       [sys.executable, os.path.join(ROOT, 'benchmarks', 'kickstarting.py'),
        '--aggregate_only', f'--run_dir={runs_root}', f'--output={output}',
        f'--variants={variants}', f'--budget={BUDGET}', '--seeds=2',
-       '--population_size=2', '--bootstrap_reps=100'],
+       '--population_size=2', '--bootstrap_reps=100',
+       '--extension_replay_ratio=2'],
       env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert process.returncode == 0, process.stderr[-3000:]
   with open(output / 'kickstarting.json') as f:
