@@ -365,3 +365,26 @@ def test_local_mt_program_replays_and_stops_itself(tmp_path):
   actor_steps = max(float(r['actor_steps'])
                     for r in pu.read_csv(run_dir, 'actor_0'))
   assert 0 < float(rows[-1]['learner_env_steps']) <= 1.5 * actor_steps
+
+
+def test_no_replayed_update_while_every_lambda_is_zero(sample, replay):
+  """A schedule at lambda 0 (or closed gates) replays nothing: the learner
+  equals one without replay (a zero-gradient Adam update would still move
+  the weights along its momentum)."""
+  replay.fill(sample)
+  with_net, without_net = _twins('lambda0')
+  dataset = tf.data.Dataset.from_tensors(sample).repeat()
+  learners = [learning.KickstartingLearner(
+      network=net, dataset=dataset, num_tasks=len(minatar.GAMES),
+      task_names=minatar.GAMES, learning_rate=1e-3, distillation_costs=0.0,
+      entropy_cost=0.01, baseline_cost=0.5, logger=loggers.NoOpLogger(),
+      **kwargs) for net, kwargs in (
+          (with_net, dict(distillation_replay=replay.reader(),
+                          distillation_replay_ratio=2)),
+          (without_net, {}))]
+  for _ in range(3):
+    metrics = learners[0].step()
+    learners[1].step()
+  assert metrics['replay/batches'] == 0
+  for a, b in zip(with_net.variables, without_net.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -194,9 +194,15 @@ class ReplayUpdater:
           'was not applied. Lower the learning rate or set max_gradient_norm.')
     return results
 
-  def train(self) -> Dict[str, float]:
-    """Up to `ratio` replayed updates; the 'replay/...' log entries."""
-    return self._reader.train(self._apply, self._ratio)
+  def train(self, distillation_costs: np.ndarray) -> Dict[str, float]:
+    """Up to `ratio` replayed updates; the 'replay/...' log entries.
+
+    With every lambda_k of the last step at 0 (a decayed schedule, closed
+    gates) it draws none: such an update has no gradient, yet Adam would
+    still move the weights along its old momentum.
+    """
+    active = bool(np.any(np.asarray(distillation_costs) > 0))
+    return self._reader.train(self._apply, self._ratio if active else 0)
 
 
 def make_updater(reader: Optional[ReplayReader], ratio: int, loss_fn: Callable,

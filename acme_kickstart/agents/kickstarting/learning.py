@@ -266,7 +266,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
           'applied, so the network keeps its last finite weights. Lower the '
           'learning rate, or set max_gradient_norm / max_abs_reward.')
     if self._replay is not None:
-      replay_results = self._replay.train()
+      replay_results = self._replay.train(results['distillation_costs'])
     timestamp = time.time()
     elapsed = timestamp - self._timestamp if self._timestamp else 0
     self._timestamp = timestamp
