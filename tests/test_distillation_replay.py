@@ -340,33 +340,6 @@ def test_learner_needs_a_reader_for_a_positive_ratio(sample):
              distillation_replay_ratio=1)
 
 
-@pytest.mark.timeout(300)
-def test_local_mt_program_replays_and_stops_itself(tmp_path):
-  """The wiring: the replay node serves both tables, actors feed both, the
-  learner replays and logs it, and the program still stops on its own."""
-  import program_utils as pu  # pylint: disable=g-import-not-at-top
-  teachers = pu.write_teachers(tmp_path / 'teachers', ['breakout'])
-  run_dir = tmp_path / 'run'
-  config = pu.write_config(
-      tmp_path / 'config.py', run_dir, teachers, max_env_steps=10_000,
-      agent_fields=dict(distillation_replay_ratio=2,
-                        distillation_replay_window=64))
-  pu.run_to_end(config, 'local_mt', str(tmp_path / 'log.txt'))
-  rows = pu.read_csv(run_dir, 'learner')
-  replayed = [r for r in rows if float(r['replay/batches']) == 2]
-  assert replayed, rows[-1]
-  assert 0 < float(replayed[-1]['replay/table_size']) <= 64
-  assert float(replayed[-1]['replay/reuse_factor']) > 0.5
-  assert float(replayed[-1]['replay/distillation_loss']) > 0
-  # Only V-trace rows are env steps: with replayed rows counted, the learner
-  # would claim ~3x the env steps the actors took. (The actor's last row
-  # lags its last steps by up to one progress period, which the learner may
-  # have trained on: hence the margin.)
-  actor_steps = max(float(r['actor_steps'])
-                    for r in pu.read_csv(run_dir, 'actor_0'))
-  assert 0 < float(rows[-1]['learner_env_steps']) <= 1.5 * actor_steps
-
-
 def test_no_replayed_update_while_every_lambda_is_zero(sample, replay):
   """A schedule at lambda 0 (or closed gates) replays nothing: the learner
   equals one without replay (a zero-gradient Adam update would still move

@@ -77,9 +77,13 @@ def test_missing_teacher_snapshot_fails_before_launch(tmp_path):
 @pytest.mark.timeout(300)
 def test_local_mt_program_learns_from_actors_and_stops_itself(teachers,
                                                               tmp_path):
+  """With the distillation replay on: the replay node serves both tables,
+  the actors feed both, the learner replays and logs it."""
   run_dir = tmp_path / 'run'
-  config = pu.write_config(tmp_path / 'config.py', run_dir, teachers,
-                           max_env_steps=15_000)
+  config = pu.write_config(
+      tmp_path / 'config.py', run_dir, teachers, max_env_steps=15_000,
+      agent_fields=dict(distillation_replay_ratio=2,
+                        distillation_replay_window=64))
   pu.run_to_end(config, 'local_mt', str(tmp_path / 'log.txt'))
   learner = pu.read_csv(run_dir, 'learner')
   assert learner and int(float(learner[-1]['learner_steps'])) > 5
@@ -93,6 +97,15 @@ def test_local_mt_program_learns_from_actors_and_stops_itself(teachers,
   assert glob.glob(str(run_dir / 'tb' / 'learner' / 'events.*'))
   assert os.path.isdir(run_dir / 'checkpoints' / 'learner')
   assert os.path.isdir(run_dir / 'checkpoints' / 'counter')
+  replayed = [r for r in learner if float(r['replay/batches']) == 2]
+  assert replayed, learner[-1]
+  assert 0 < float(replayed[-1]['replay/table_size']) <= 64
+  assert float(replayed[-1]['replay/reuse_factor']) > 0.5
+  assert float(replayed[-1]['replay/distillation_loss']) > 0
+  # Only V-trace rows are env steps: with replayed rows counted, the learner
+  # would claim ~3x the env steps the actors took. (The actor's last row
+  # lags its last steps by up to one progress period: hence the margin.)
+  assert 0 < float(learner[-1]['learner_env_steps']) <= 1.5 * max(actor_steps)
 
 
 @pytest.mark.timeout(420)
