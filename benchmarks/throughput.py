@@ -146,10 +146,14 @@ _CONFIG_FLAGS = dict(run_dir='config.run.run_dir',
                      envs_per_actor='config.agent.num_envs_per_actor')
 
 
+def _has_config_flags(root: str) -> bool:
+  with open(os.path.join(root, 'launch', 'kickstart.py')) as f:
+    return 'config_flags' in f.read()
+
+
 def launch_flags(root: str, values: dict) -> dict:
   """`values` as the flags of `root`'s launch/kickstart.py."""
-  with open(os.path.join(root, 'launch', 'kickstart.py')) as f:
-    names = _CONFIG_FLAGS if 'config_flags' in f.read() else _OLD_FLAGS
+  names = _CONFIG_FLAGS if _has_config_flags(root) else _OLD_FLAGS
   return {names[key]: value for key, value in values.items()}
 
 
@@ -167,7 +171,8 @@ def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
     command.append(f'--config={FLAGS.config}')
   if not teachers:
     command.append('--no_teachers')
-  command.extend(FLAGS.launch_flag)
+  if _has_config_flags(root):  # A baseline before them has no such fields.
+    command.extend(FLAGS.launch_flag)
   command.extend(extra_flags)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=root)
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
