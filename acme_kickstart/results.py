@@ -77,9 +77,10 @@ def actor_steps(run_dir: str) -> float:
   newest = 0.0
   logs = run_dirs.join(run_dir, 'logs')
   for label in run_dirs.listdir(logs) if run_dirs.isdir(logs) else []:
-    if label.startswith('actor_'):
-      rows = newest_launch_rows(
-          run_dirs.read_csv(run_dirs.join(logs, label, 'logs.csv')))
+    path = run_dirs.join(logs, label, 'logs.csv')
+    # An actor's log directory exists before its first row is written.
+    if label.startswith('actor_') and run_dirs.exists(path):
+      rows = newest_launch_rows(run_dirs.read_csv(path))
       if rows:
         newest = max(newest, float(rows[-1]['actor_steps']))
   return newest

@@ -80,6 +80,13 @@ def test_actor_steps_is_the_newest_count_of_any_actor(tmp_path):
   assert results.actor_steps(str(tmp_path)) == 300.0
 
 
+def test_actor_steps_of_a_starting_program_is_zero(tmp_path):
+  """An actor's log directory exists before its first row: no count yet
+  (a benchmark polls a program that has just started)."""
+  os.makedirs(tmp_path / 'logs' / 'actor_0')
+  assert results.actor_steps(str(tmp_path)) == 0
+
+
 def test_a_resumed_runs_curve_keeps_each_range_from_its_newest_launch(
     tmp_path):
   # Launch 1 logged up to 4000 env steps; its counter's checkpoint held 2500,
