@@ -100,6 +100,10 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
         'per_game': per_game,
         'games_beating_teacher': [t for t in tasks
                                   if per_game[t]['beats_teacher']],
+        # Per seed: how many games its final returns put above the teacher.
+        'games_beating_teacher_per_seed': [
+            sum(r['final_returns'][t] > high[t] for t in tasks)
+            for r in variant_runs],
         'curve': curves,
         'score_at_budget_fraction': {
             str(f): curves['iqm']['point'][round(f * GRID_POINTS) - 1]
@@ -175,7 +179,10 @@ def _headline(out: dict, scores: Mapping[str, np.ndarray],
       'best_step_ratio': variants[best].get('step_ratio', {}).get(
           'scratch_final'),
       'best_final_gain': gain['gain'], 'best_final_gain_ci': gain['ci'],
-      'games_student_beats_teacher': len(
+      # The reading: a count per seed, averaged over seeds.
+      'games_student_beats_teacher': float(np.mean(
+          variants[best]['games_beating_teacher_per_seed'])),
+      'games_mean_return_beats_teacher': len(
           variants[best]['games_beating_teacher']),
       'seeds': out['seeds'], 'budget_env_steps': out['budget_env_steps']}
   scheduled = [v for v in kicked if v.split('_replay')[0] in SCHEDULED]
@@ -262,6 +269,7 @@ def format_tables(out: dict) -> str:
           f'[{p["ci"][0]:.2f}, {p["ci"][1]:.2f}]')
   keys = ('best_variant', 'best_step_ratio', 'best_final_gain',
           'best_final_gain_ci', 'games_student_beats_teacher',
+          'games_mean_return_beats_teacher',
           'scheduled_beats_constant')
   add('\n' + ' '.join(f'{k}={out.get(k)}' for k in keys))
   if 'extension' in out:

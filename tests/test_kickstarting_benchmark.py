@@ -129,6 +129,24 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
   assert 'paper' in tables and 'linear_replay2' in tables
 
 
+def test_games_beating_the_teacher_are_counted_per_seed_then_averaged(
+    runs_root):
+  # Seed 101 of linear drops to 0.9 of the teacher on breakout and asterix.
+  path = os.path.join(str(runs_root), 'linear', 'seed_101', results.FINAL_EVAL)
+  final = results.read_json(path)
+  for task in ('breakout', 'asterix'):
+    final['returns'][task] = [LOW[task] + 0.9 * (HIGH[task] - LOW[task])] * 30
+  results.write_json(path, final)
+  report = report_lib.summarise(_read_all(runs_root), TASKS, LOW, HIGH, BUDGET,
+                                reps=100)
+  assert report['best_variant'] == 'linear'
+  assert report['variants']['linear']['games_beating_teacher_per_seed'] == [
+      5, 3]
+  assert report['games_student_beats_teacher'] == pytest.approx(4.0)
+  # The mean over seeds (1.3 and 0.9 of the teacher) is still above it.
+  assert report['games_mean_return_beats_teacher'] == 5
+
+
 def test_report_refuses_runs_of_two_commits(runs_root):
   write_run(runs_root, 'scratch', 101, commit='def456')
   with pytest.raises(ValueError, match='several commits'):
