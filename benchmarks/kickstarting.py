@@ -32,7 +32,8 @@ the reported evaluation then plays that member on fresh seeds. Statistics
 bootstrap CIs, probability of improvement, performance profiles, curves with CI
 bands. Writes results/kickstarting.json (keys best_step_ratio, best_final_gain,
 best_final_gain_ci, games_student_beats_teacher, scheduled_beats_constant,
-seeds, budget_env_steps, and the same under `extension`) and PNGs beside it.
+seeds, budget_env_steps, and the same under `extension`), its tables as
+Markdown (kickstarting.md, quoted by the README) and PNGs beside it.
 
 Resumable: a finished run (DONE.json) is never re-run; a half-finished one
 resumes from its checkpoints; a run started on another commit is refused, and
@@ -54,6 +55,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from acme_kickstart import kickstarting_markdown
 from acme_kickstart import kickstarting_report as report_lib  # pylint: disable=g-import-not-at-top
 from acme_kickstart import plotting
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
@@ -338,7 +340,10 @@ def main(_):
                      for k, p in plot(report, variants).items()}
   path = results.write_json(os.path.join(FLAGS.output, 'kickstarting.json'),
                             report)
-  print(f'Wrote {path} and {", ".join(report["plots"].values())}')
+  with open(os.path.join(FLAGS.output, 'kickstarting.md'), 'w') as f:
+    f.write(kickstarting_markdown.markdown(report))  # The README's tables.
+  print(f'Wrote {path}, kickstarting.md and '
+        f'{", ".join(report["plots"].values())}')
 
 
 if __name__ == '__main__':

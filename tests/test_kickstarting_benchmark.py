@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from acme_kickstart import kickstarting_markdown
 from acme_kickstart import kickstarting_report as report_lib
 from acme_kickstart import kickstarting_variants
 from acme_kickstart import results
@@ -127,6 +128,11 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
       '0.1', '0.2', '0.5', '1.0'}
   tables = report_lib.format_tables(report)
   assert 'paper' in tables and 'linear_replay2' in tables
+  text = kickstarting_markdown.markdown(report)
+  gain = report['best_final_gain']
+  assert f'{100 * gain:+.0f}%' in text and '(linear)' in text
+  assert text.count('| breakout |') == 1 and '**' in text  # CIs above 100.
+  assert '9.58×' in text and 'linear_replay2' in text
 
 
 def test_games_beating_the_teacher_are_counted_per_seed_then_averaged(
