@@ -194,6 +194,8 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   assert report['extension']['variant'] == 'linear_replay2'
   assert report['wall_seconds_total_runs'] == pytest.approx(
       65.0 * 2 * len(variants.split(',')))
+  with open(output / 'kickstarting.md') as f:
+    assert f'{report["best_final_gain"] * 100:+.0f}%' in f.read()
   for name in ('curves', 'curves_mean', 'performance_profiles',
                'probability_of_improvement', 'pbt_lambdas'):
     assert os.path.getsize(output / f'kickstarting_{name}.png') > 1000
