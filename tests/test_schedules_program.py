@@ -36,9 +36,16 @@ def test_local_mp_gated_lambda_falls_and_logs_surpassed(tmp_path):
             if rows and float(rows[0][f'lambda/{g}']) == 1.0 and
             any(float(r[f'lambda/{g}']) < 1.0 for r in rows)]
 
+  def surpassed_game_fell():
+    # The row that first shows a shut gate still logs the lambda its step
+    # used (1.0): wait for the surpassed game's own lambda to fall.
+    events = pu.read_csv(run_dir, 'events')
+    return events and events[0]['task'] in fallen_games()
+
   try:
-    pu.wait_for(lambda: pu.read_csv(run_dir, 'events') and fallen_games(),
-                240, "a 'surpassed' event and a falling lambda", process, log)
+    pu.wait_for(surpassed_game_fell, 240,
+                "a 'surpassed' event and that game's lambda falling", process,
+                log)
   finally:
     pu.kill_program(process)
   events = pu.read_csv(run_dir, 'events')
