@@ -1,24 +1,23 @@
-"""The kickstarting report as Markdown tables, beside the paper's numbers.
+"""The kickstarting report's tables, in Markdown, beside the paper's numbers.
 
-The README's Results section quotes this file's output (results/
-kickstarting.md), so its tables are the JSON's numbers and nothing typed by
-hand. Every score is teacher-normalised (0 random, 100 teacher).
+The one rendering of a report: the benchmark prints it and writes it to
+results/kickstarting.md, which the README's Results section quotes, so its
+tables are the JSON's numbers and nothing typed by hand. Every score is
+teacher-normalised (0 random, 100 teacher).
 """
 
 from typing import List, Optional
 
 from acme_kickstart import kickstarting_report as report_lib
 
-PAPER = report_lib.PAPER
+PAPER = report_lib.PAPER  # Schmitt et al. (2018), Tables 1-3.
 
 
-def _ci(estimate: Optional[dict], key: str = 'point', scale: float = 1.0,
-        fmt: str = '.1f') -> str:
+def _ci(estimate: Optional[dict], key: str = 'point', fmt: str = '.1f') -> str:
   if not estimate or estimate.get(key) is None:
     return '—'
   low, high = estimate['ci']
-  return (f'{scale * estimate[key]:{fmt}} '
-          f'[{scale * low:{fmt}}, {scale * high:{fmt}}]')
+  return f'{estimate[key]:{fmt}} [{low:{fmt}}, {high:{fmt}}]'
 
 
 def _steps(steps, ratio=None) -> str:
@@ -140,8 +139,13 @@ def markdown(out: dict) -> str:
            "**The paper's claims and ours** (the best of the paper-faithful "
            f'variants: {", ".join(faithful)})', ''] + claims(out)
   if 'extension' in out:
-    lines += ['', f'**Our extension** (`{out["extension"]["variant"]}`, '
-              'reported apart):', ''] + claims(out['extension'])
+    extension = out['extension']
+    lines += ['', f'**Our extension** (`{extension["variant"]}`, '
+              'reported apart):', ''] + claims(extension)
+    own = extension.get('beats_its_schedule')
+    if own:
+      lines += ['', f'P(`{extension["variant"]}` > `{own["variant"]}`, its '
+                f'schedule without the replay) = {_ci(own, "p", fmt=".2f")}']
   lines += ['', '**Score over the budget** (IQM curve of the evaluator; '
             'final: a separate 30-episode-per-game evaluation of the last '
             'checkpoint)', ''] + scores(out)
@@ -149,6 +153,7 @@ def markdown(out: dict) -> str:
             ] + steps_to_reach(out)
   lines += ['', '**Final return per game**, mean over seeds [95% CI] '
             '(bold: the CI is above the teacher)', ''] + per_game(out)
-  if pbt(out):
-    lines += [''] + pbt(out)
+  population = pbt(out)
+  if population:
+    lines += [''] + population
   return '\n'.join(lines) + '\n'

@@ -1,7 +1,8 @@
-"""The kickstarting benchmark's report: statistics, headline keys and tables.
+"""The kickstarting benchmark's report: statistics and headline keys.
 
 Reads finished runs (results.py's records beside each run's logs) and turns
-them into the JSON of results/kickstarting.json and the paper-shaped tables.
+them into the JSON of results/kickstarting.json (kickstarting_markdown.py
+renders its tables).
 A run's score on a game is its final evaluation's mean return, normalised
 between random play (0) and the game's teacher (100), uncapped; aggregates
 over runs x games are the IQM and the mean with 95% stratified bootstrap CIs
@@ -192,87 +193,3 @@ def _headline(out: dict, scores: Mapping[str, np.ndarray],
         statistics.probability_of_improvement(scores[top], scores['constant'],
                                               reps=reps), variant=top)
   return headline
-
-
-def _steps(value) -> str:
-  return f'{value:,.0f}' if value else 'not reached'
-
-
-def _interval(estimate: dict, key: str = 'point') -> str:
-  low, high = estimate['ci']
-  return f'{estimate[key]:.1f} [{low:.1f}, {high:.1f}]'
-
-
-def format_tables(out: dict) -> str:
-  """The paper's tables (scores at budget fractions, steps to reach, schedules,
-  per game, probability of improvement) with the paper's numbers beside."""
-  variants, lines = out['variants'], []
-  add = lines.append
-  add(f'MinAtar-5, {out["budget_env_steps"]:,.0f} env steps per student, '
-      f'seeds {out["seeds"]}, commit {out["git_commit"]}')
-  add('Teacher-normalised score (0 random, 100 teacher), IQM over runs x '
-      'games [95% CI]')
-  add(f'{"variant":<22}' + ''.join(f'{f"{100 * f:.0f}% budget":>13}'
-                                   for f in BUDGET_FRACTIONS) +
-      f'{"final eval IQM":>22}{"final eval mean":>22}')
-  for name, v in variants.items():
-    add(f'{name:<22}' + ''.join(f'{x:>13.1f}' for x in
-                                v['score_at_budget_fraction'].values()) +
-        f'{_interval(v["final"]["iqm"]):>22}'
-        f'{_interval(v["final"]["mean"]):>22}')
-  paper = PAPER['at_10B_frames']
-  add(f'  paper (DMLab-30, at 10B frames): scratch {paper["scratch"]}, '
-      f'kickstarted {paper["kickstarted"]} (+{100 * paper["gain"]:.1f}%); '
-      f'single teacher: student {PAPER["single_teacher"]["student"]} vs '
-      f'teacher {PAPER["single_teacher"]["teacher"]}')
-  add('\nEnv steps for the IQM curve to reach (ratio: scratch / variant)')
-  add(f'{"variant":<22}{"scratch final":>26}{"50 (half teacher)":>26}'
-      f'{"100 (teacher)":>26}')
-  for name, v in variants.items():
-    ratio = v.get('step_ratio', {})
-    cells = [_steps(v['steps_to'].get(k)) +
-             (f' ({ratio[k]:.2f}x)' if ratio.get(k) else '')
-             for k in ('scratch_final', 'half_teacher', 'teacher')]
-    add(f'{name:<22}' + ''.join(f'{cell:>26}' for cell in cells))
-  frames = PAPER['frames_to_50']
-  add(f'  paper: 50 in {frames["kickstarted"] / 1e9}B frames kickstarted vs '
-      f'{frames["scratch"] / 1e9}B scratch ({frames["ratio"]}x)')
-  add('\nSchedules of lambda (paper Table 3: constant '
-      f'{PAPER["schedules"]["constant"]}, decay {PAPER["schedules"]["linear"]}'
-      f', PBT {PAPER["schedules"]["pbt"]})')
-  for name in variants:
-    if name.split('_replay')[0] in PAPER_FAITHFUL:
-      gain = variants[name].get('final_gain') or {}
-      add(f'  {name:<20} final IQM {_interval(variants[name]["final"]["iqm"])}'
-          + (f', gain over scratch {100 * gain["gain"]:+.0f}% '
-             f'[{100 * gain["ci"][0]:+.0f}%, {100 * gain["ci"][1]:+.0f}%]'
-             if gain.get('gain') is not None else ''))
-  for name, v in variants.items():
-    if 'population_mean_selection_score' in v:
-      runs = v['runs']
-      member = np.mean([r['env_steps_member'] for r in runs])
-      population = np.mean([r['env_steps_population'] for r in runs])
-      add(f'  {name}: members chosen {[r["pbt"]["member"] for r in runs]}; '
-          f'env steps per seed {member:,.0f} (member), {population:,.0f} '
-          '(population); population mean selection score '
-          f'{v["population_mean_selection_score"]:.1f}')
-  add('\nFinal return per game, mean over seeds [95% CI], against the teacher')
-  add(f'{"game":<16}{"teacher":>9}' + ''.join(f'{n:>24}' for n in variants))
-  for task in out['tasks']:
-    add(f'{task:<16}{out["teachers"][task]:>9.2f}' + ''.join(
-        f'{_interval(v["per_game"][task]["student"]):>24}'
-        for v in variants.values()))
-  add('\nProbability of improvement P(variant > baseline) [95% CI]')
-  for name, v in variants.items():
-    for base, p in v['improvement_over'].items():
-      add(f'  {name:<20} > {base:<10} {p["p"]:.2f} '
-          f'[{p["ci"][0]:.2f}, {p["ci"][1]:.2f}]')
-  keys = ('best_variant', 'best_step_ratio', 'best_final_gain',
-          'best_final_gain_ci', 'games_student_beats_teacher',
-          'games_mean_return_beats_teacher',
-          'scheduled_beats_constant')
-  add('\n' + ' '.join(f'{k}={out.get(k)}' for k in keys))
-  if 'extension' in out:
-    add('extension: ' + ' '.join(f'{k}={out["extension"].get(k)}'
-                                 for k in keys + ('beats_its_schedule',)))
-  return '\n'.join(lines)

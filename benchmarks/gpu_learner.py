@@ -90,7 +90,7 @@ def measure() -> dict:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import machine_limit  # pylint: disable=g-import-not-at-top
   config = experiment()
-  learner, _ = machine_limit._learner(config)  # pylint: disable=protected-access
+  learner, _ = machine_limit.learner_on_synthetic_batch(config)
   for _ in range(2):  # Trace and warm up.
     learner.step()
   env_steps_per_update = FLAGS.batch_size * FLAGS.unroll

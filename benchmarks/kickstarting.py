@@ -335,13 +335,14 @@ def main(_):
       for r in v['runs'])
   if not FLAGS.aggregate_only:
     report['wall_seconds_this_invocation'] = round(time.time() - start, 1)
-  print(report_lib.format_tables(report))
+  tables = kickstarting_markdown.markdown(report)
+  print(tables)
   report['plots'] = {k: os.path.relpath(p, ROOT)
                      for k, p in plot(report, variants).items()}
   path = results.write_json(os.path.join(FLAGS.output, 'kickstarting.json'),
                             report)
   with open(os.path.join(FLAGS.output, 'kickstarting.md'), 'w') as f:
-    f.write(kickstarting_markdown.markdown(report))  # The README's tables.
+    f.write(tables)  # The README's tables.
   print(f'Wrote {path}, kickstarting.md and '
         f'{", ".join(report["plots"].values())}')
 
