@@ -9,7 +9,8 @@ step). Measured on one core each, in this process (TF held to one thread):
             per-step costs of the tasks are averaged.
   learner:  the program's learner (KickstartingBuilder.make_learner) on one synthetic full
             batch of the config's shape, held in memory (no Reverb): every row
-            real, so a step consumes B * (T - 1) env steps.
+            real, so a step consumes B * (T - 1) env steps. Its distillation
+            replay's updates, if any, draw the same batch and add their cost.
 
 Costs are CPU time (time.process_time), not wall time, so a machine shared
 with other work still gives the cost of a core's second. On `cores` cores the
@@ -104,7 +105,30 @@ def synthetic_batch(config, network, spec):
   return reverb.ReplaySample(info=(), data=tree.map_structure(tf.constant, data))
 
 
-def _learner(config):
+def _synthetic_replay(dataset, batch_size: int):
+  """The distillation replay's reader, drawing the synthetic batch (no Reverb).
+
+  The learner makes `distillation_replay_ratio` replayed updates per step:
+  their cost is the learner's, though they consume no env steps.
+  """
+  from acme_kickstart.agents.kickstarting import distillation_replay  # pylint: disable=g-import-not-at-top
+
+  class SyntheticReplay(distillation_replay.ReplayReader):
+
+    def __init__(self):  # pylint: disable=super-init-not-called
+      self._batch_size = batch_size
+      self._dataset = dataset
+      self._iterator = None
+      self.num_sampled = 0
+
+    def table_info(self):
+      return {'size': 1, 'inserted': 1}
+  return SyntheticReplay()
+
+
+def learner_on_synthetic_batch(config):
+  """The program's learner reading one synthetic full batch forever (its
+  distillation replay too, if the config has one)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from acme.utils import loggers  # pylint: disable=g-import-not-at-top
   from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder  # pylint: disable=g-import-not-at-top
@@ -114,8 +138,12 @@ def _learner(config):
       factories.make_network(config, spec.actions.num_values), spec)
   sample = synthetic_batch(config, network, spec)
   dataset = tf.data.Dataset.from_tensors(sample).repeat()
+  replay = None
+  if config.agent.distillation_replay_ratio > 0:
+    replay = _synthetic_replay(dataset, config.agent.batch_size)
   learner = KickstartingBuilder(config.agent).make_learner(
-      network, dataset, config.tasks, logger=loggers.NoOpLogger())
+      network, dataset, config.tasks, logger=loggers.NoOpLogger(),
+      replay_reader=replay)
   return learner, sample
 
 
@@ -133,7 +161,7 @@ def _seconds_per_env_step(config, step, seconds: float) -> float:
 
 def learner_seconds_per_env_step(config, seconds: float) -> float:
   """One learner step's cost divided by the B * (T - 1) env steps it consumes."""
-  learner, _ = _learner(config)
+  learner, _ = learner_on_synthetic_batch(config)
   return _seconds_per_env_step(config, learner.step, seconds)
 
 
@@ -164,7 +192,7 @@ def compare_xla(config, seconds: float, repeats: int = 5) -> dict:
   import statistics  # pylint: disable=g-import-not-at-top
   steps = {}
   for jit_compile in (False, True):
-    learner, sample = _learner(config)
+    learner, sample = learner_on_synthetic_batch(config)
     steps[jit_compile] = update_on_batch(learner, sample, jit_compile)
   costs = {False: [], True: []}
   for _ in range(repeats):
