@@ -139,15 +139,17 @@ class PBTControllerNode:
     return applied
 
   def run(self):
-    with checkpointing.stop_requested() as stop:
-      while not stop.is_set():
-        self.step()
-        if all(int(c.get_counts().get('actor_steps', 0)) >=
-               self._config.member.run.max_env_steps for c in self._counters):
-          lp.stop()
-          return
-        checkpointing.sleep_unless_stopped(
-            self._config.controller_period_seconds, stop)
+    checkpointing.run_until_stopped(self._control, 'PBT controller')
+
+  def _control(self, stop):
+    while not stop.is_set():
+      self.step()
+      if all(int(c.get_counts().get('actor_steps', 0)) >=
+             self._config.member.run.max_env_steps for c in self._counters):
+        lp.stop()
+        return
+      checkpointing.sleep_unless_stopped(
+          self._config.controller_period_seconds, stop)
 
 
 def member_hyperparameters(config: PBTConfig,

@@ -11,11 +11,12 @@ sampler, so a program could hang at its end.)
 import contextlib
 import os
 import threading
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from acme.utils import counting
 from absl import logging
 import launchpad as lp
+from launchpad import context as lp_context
 import numpy as np
 
 from acme_kickstart import run_dirs
@@ -35,6 +36,55 @@ def stop_requested() -> Iterator[threading.Event]:
 
 def sleep_unless_stopped(seconds: float, stop: threading.Event):
   stop.wait(timeout=seconds)
+
+
+# How long a stopped worker's loop may take to see the stop, within
+# Launchpad's 60 s notice (launching.py); more means a call that never returns.
+STOP_GRACE_SECONDS = 20.0
+
+
+def run_until_stopped(loop: Callable[[threading.Event], None], name: str,
+                      grace_seconds: Optional[float] = None) -> bool:
+  """Runs `loop(stop)` in a daemon thread; whether it ended by the grace.
+
+  At a program's end the nodes stop in no set order, and a courier call to a
+  node that has stopped (the learner for weights, the counter) waits for it
+  forever. The loop then never sees its stop flag; left as a daemon thread, it
+  cannot keep Launchpad from stopping (it waits 60 s, then kills the whole
+  runtime). The calling thread stays in Python, where Launchpad's SIGTERM
+  handler runs. The loop gets the node's launch context, which Launchpad keeps
+  per thread, so that it may call `lp.stop()` itself, and its error is raised
+  here, so that a failed worker still fails its node.
+  """
+  try:
+    launch_context = lp_context.get_context()
+  except AssertionError:
+    launch_context = None  # Not in a Launchpad node (tests, tools).
+
+  errors = []
+
+  def run_loop(stop: threading.Event):
+    if launch_context is not None:
+      lp_context.set_context(launch_context)  # Thread-local: lp.stop needs it.
+    try:
+      loop(stop)
+    except BaseException as e:  # pylint: disable=broad-except
+      errors.append(e)  # Raised in the node's thread, where Launchpad sees it.
+
+  with stop_requested() as stop:
+    worker = threading.Thread(target=run_loop, args=(stop,), daemon=True)
+    worker.start()
+    while worker.is_alive() and not stop.is_set():
+      worker.join(timeout=1.0)
+    grace_seconds = STOP_GRACE_SECONDS if grace_seconds is None else (
+        grace_seconds)
+    worker.join(timeout=grace_seconds)
+    if errors:
+      raise errors[0]
+    if worker.is_alive():
+      logging.warning('%s still waits on a stopped node %.0f s after the stop; '
+                      'left behind.', name, grace_seconds)
+    return not worker.is_alive()
 
 
 class CheckpointedCounter:
@@ -94,7 +144,8 @@ class LearnerNode:
   """
 
   def __init__(self, learner, directory: str, period_minutes: float,
-               max_nonfinite_steps: int = 20, stop_grace_seconds: float = 20.0):
+               max_nonfinite_steps: int = 20,
+               stop_grace_seconds: float = STOP_GRACE_SECONDS):
     self._learner = learner
     self._lock = threading.Lock()  # A step, or a state copy, at a time.
     self._max_nonfinite_steps = max_nonfinite_steps
@@ -108,28 +159,19 @@ class LearnerNode:
   def run(self):
     """Trains until stopped; a last checkpoint on the way out.
 
-    The steps run in a second thread. The main thread stays in Python, where
-    Launchpad's SIGTERM handler runs: a step blocked in C++ in the main thread
-    would defer the handler forever. At a program's end the replay and counter
-    nodes stop too, and a step waiting on one of them (for its batch, or in
-    counter.increment) may never return; after `stop_grace_seconds` the
-    learner then saves without the lock and, in a process of its own, exits.
+    The steps run in a second thread (`run_until_stopped`): a step blocked in
+    C++ in the main thread would defer Launchpad's SIGTERM handler forever. At
+    a program's end the replay and counter nodes stop too, and a step waiting
+    on one of them (for its batch, or in counter.increment) may never return;
+    after `stop_grace_seconds` the learner then saves without the lock and, in
+    a process of its own, exits.
     Such a step has either not started its update (no batch yet) or finished
     it (it is counting), so the saved weights are whole.
     """
-    with stop_requested() as stop:
-      trainer = threading.Thread(target=self._train, args=(stop,), daemon=True)
-      trainer.start()
-      while trainer.is_alive() and not stop.is_set():
-        trainer.join(timeout=1.0)
-      trainer.join(timeout=self._stop_grace_seconds)
-      if trainer.is_alive():
-        logging.warning('Learner step still blocked %.0f s after the stop (a '
-                        'node it waits on has stopped); saving a last '
-                        'checkpoint and exiting.', self._stop_grace_seconds)
-        self._checkpointer.save(force=True)
-        if threading.current_thread() is threading.main_thread():
-          self._exit(0)  # This process is the learner's own (local_mp, hosts).
+    if not run_until_stopped(self._train, 'Learner', self._stop_grace_seconds):
+      self._checkpointer.save(force=True)  # Unlocked: see above.
+      if threading.current_thread() is threading.main_thread():
+        self._exit(0)  # This process is the learner's own (local_mp, hosts).
 
   def _train(self, stop: threading.Event):
     failures = 0

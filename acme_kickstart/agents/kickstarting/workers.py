@@ -109,26 +109,28 @@ class ActorWorker:
 
   def run(self):
     write_pid(self._run.run_dir, self._label)
+    checkpointing.run_until_stopped(self._act, self._label)
+
+  def _act(self, stop: threading.Event):
     tasks = self._experiment.tasks
     episodes, steps_since, last_log = [], 0, time.time()
-    with checkpointing.stop_requested() as stop:
-      while not stop.is_set():
-        steps_since += self._actor.step()
-        episodes.extend(self._actor.pop_episodes())
-        now = time.time()
-        if now - last_log >= self._run.progress_period_seconds:
-          # The per-task return totals ride on the same call: the learner's
-          # score feed for the gated lambda schedule (task_scores.py).
-          counts = self._counter.increment(
-              steps=steps_since,
-              **task_scores.increments(task_scores.returns_by_task(
-                  episodes, tasks)))
-          record = {'actor_steps': counts.get('actor_steps', 0),
-                    'steps_per_second': steps_since / (now - last_log),
-                    'episodes': len(episodes)}
-          record.update(_returns_by_task(episodes, tasks))
-          self._logger.write(record)
-          episodes, steps_since, last_log = [], 0, now
+    while not stop.is_set():
+      steps_since += self._actor.step()
+      episodes.extend(self._actor.pop_episodes())
+      now = time.time()
+      if now - last_log >= self._run.progress_period_seconds:
+        # The per-task return totals ride on the same call: the learner's
+        # score feed for the gated lambda schedule (task_scores.py).
+        counts = self._counter.increment(
+            steps=steps_since,
+            **task_scores.increments(task_scores.returns_by_task(
+                episodes, tasks)))
+        record = {'actor_steps': counts.get('actor_steps', 0),
+                  'steps_per_second': steps_since / (now - last_log),
+                  'episodes': len(episodes)}
+        record.update(_returns_by_task(episodes, tasks))
+        self._logger.write(record)
+        episodes, steps_since, last_log = [], 0, now
 
 
 class EvaluatorWorker:
@@ -236,9 +238,11 @@ class EvaluatorWorker:
     return record
 
   def run(self):
-    with checkpointing.stop_requested() as stop:
-      while not stop.is_set():
-        start = time.time()
-        self.evaluate_once(stop)
-        checkpointing.sleep_unless_stopped(
-            self._run.evaluator_period_seconds - (time.time() - start), stop)
+    checkpointing.run_until_stopped(self._evaluate, 'Evaluator')
+
+  def _evaluate(self, stop: threading.Event):
+    while not stop.is_set():
+      start = time.time()
+      self.evaluate_once(stop)
+      checkpointing.sleep_unless_stopped(
+          self._run.evaluator_period_seconds - (time.time() - start), stop)
