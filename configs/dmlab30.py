@@ -114,7 +114,9 @@ def make_topology(levels: Sequence[str] = dmlab30.LEVELS,
   return Topology(
       num_actors=num_actors,
       actor_tasks=[[level] for level in dmlab30.actor_levels(num_actors,
-                                                             levels)])
+                                                             levels)],
+      # The evaluator plays 30 levels: a host of its own on a cluster.
+      colocate_services=False)
 
 
 def get_config(part: str = 'experiment'):

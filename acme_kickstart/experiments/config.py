@@ -141,6 +141,9 @@ class Topology:
   # TF threads in each actor and evaluator process: one, on small machines
   # where many processes share few cores.
   actor_tf_threads: int = 1
+  # The replay table, the counter and the evaluator in one process, group
+  # 'replay' (agents/kickstarting/program.py): ~0.9 GB less memory.
+  colocate_services: bool = True
   groups: Dict[str, GroupResources] = dataclasses.field(
       default_factory=default_groups)
 

@@ -4,7 +4,9 @@ Groups: `replay` (a Reverb queue), `counter` (checkpointed), `learner`
 (checkpointed courier node; actors fetch its weights), `actor` (N processes,
 each stepping K environments of one or several tasks with their teachers),
 `evaluator`, and `stopper`, which ends the program once the actors have taken
-`run.max_env_steps` env steps. It takes the same `ExperimentConfig` as the
+`run.max_env_steps` env steps. With `Topology.colocate_services` (the default)
+the replay, counter and evaluator nodes are threads of one process, in group
+`replay`. It takes the same `ExperimentConfig` as the
 single-process runner (experiments/run_experiment.py), and the `Topology`
 given at launch. Launching is launching.py's.
 """
@@ -30,6 +32,10 @@ from acme_kickstart.experiments.config import Topology
 # How long a learner's dataset streams wait for data before they end and the
 # learner returns to Python (so it can stop): builder.make_dataset.
 DATASET_TIMEOUT_MS = 2_000
+
+# The nodes that share the 'replay' group's process under
+# Topology.colocate_services.
+SERVICE_GROUPS = ('replay', 'counter', 'evaluator')
 
 
 def _checkpoint_dir(experiment: ExperimentConfig) -> str:
@@ -80,28 +86,39 @@ class MemberHandles(NamedTuple):
 
 def add_member(program: lp.Program, experiment: ExperimentConfig,
                topology: Topology) -> MemberHandles:
-  """Adds one student's nodes (replay, counter, learner, actors, evaluator)."""
+  """Adds one student's nodes (replay, counter, learner, actors, evaluator).
+
+  With `topology.colocate_services` the replay table, the counter and the
+  evaluator run as threads of one process (group 'replay'): each process
+  loads TF's ~0.45 GB of libraries, and these three nodes use little CPU.
+  """
   experiment = dataclasses.replace(
       experiment, run=dataclasses.replace(
           experiment.run, run_dir=run_dirs.resolve(experiment.run.run_dir)))
-  with program.group('replay'):
-    replay = program.add_node(lp.ReverbNode(
-        functools.partial(make_replay_tables, experiment)))
-  with program.group('counter'):
-    counter = program.add_node(lp.CourierNode(
-        checkpointing.CheckpointedCounter, _checkpoint_dir(experiment)))
-  with program.group('learner'):
-    learner = program.add_node(lp.CourierNode(
-        make_learner_node, experiment, topology, replay, counter))
-  with program.group('actor'):
-    for actor_id in range(topology.num_actors):
-      program.add_node(lp.CourierNode(
-          workers.ActorWorker, experiment, topology, actor_id, replay,
-          learner, counter))
-  with program.group('evaluator'):
-    evaluator = program.add_node(lp.CourierNode(
-        workers.EvaluatorWorker, experiment, learner, counter,
-        topology.actor_tf_threads))
+  services = []
+
+  def add(group: str, node):
+    if topology.colocate_services and group in SERVICE_GROUPS:
+      services.append(node)
+      return node.create_handle()
+    with program.group(group):
+      return program.add_node(node)
+  replay = add('replay', lp.ReverbNode(
+      functools.partial(make_replay_tables, experiment)))
+  counter = add('counter', lp.CourierNode(
+      checkpointing.CheckpointedCounter, _checkpoint_dir(experiment)))
+  learner = add('learner', lp.CourierNode(
+      make_learner_node, experiment, topology, replay, counter))
+  for actor_id in range(topology.num_actors):
+    add('actor', lp.CourierNode(
+        workers.ActorWorker, experiment, topology, actor_id, replay,
+        learner, counter))
+  evaluator = add('evaluator', lp.CourierNode(
+      workers.EvaluatorWorker, experiment, learner, counter,
+      topology.actor_tf_threads))
+  if services:
+    with program.group('replay'):
+      program.add_node(lp.MultiThreadingColocation(services))
   return MemberHandles(learner, evaluator, counter)
 
 
