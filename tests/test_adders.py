@@ -98,3 +98,26 @@ def test_batched_path_writes_the_items_of_k_acme_adders(per_env_tables):
   ours_seqs = sorted(ours_tables.drain(0), key=_key)
   assert len(acme_seqs) > 30
   _assert_same_sequences(ours_seqs, acme_seqs)
+
+
+def test_writer_waits_for_a_replay_server_that_starts_after_it():
+  """At a program's start an actor can come up before the replay node."""
+  import socket  # pylint: disable=g-import-not-at-top
+  import threading  # pylint: disable=g-import-not-at-top
+  import reverb  # pylint: disable=g-import-not-at-top
+  with socket.socket() as s:
+    s.bind(('localhost', 0))
+    port = s.getsockname()[1]
+  servers = []
+  starter = threading.Timer(5.0, lambda: servers.append(reverb.Server(
+      [reverb.Table.queue('env_0', 10)], port=port)))
+  starter.start()
+  try:
+    writer = BatchedSequenceAdder(reverb.Client(f'localhost:{port}'), 1, 5, 5,
+                                  table='env_0')
+    assert servers  # It waited past Reverb's 3 s default for the server.
+    del writer
+  finally:
+    starter.join()
+    for server in servers:
+      server.stop()

@@ -37,7 +37,11 @@ class BatchedSequenceAdder:
     (the distillation replay: distillation_replay.py); no data is copied."""
     if not 0 < period <= sequence_length:
       raise ValueError(f'period must be in [1, sequence_length], got {period}.')
-    self._writer = client.trajectory_writer(num_keep_alive_refs=1)
+    # acme's adders wait as long: at a program's start the replay server can
+    # come up after the actors (a loaded machine, or a process it shares with
+    # the counter and evaluator); Reverb's own default, 3 s, then fails.
+    self._writer = client.trajectory_writer(
+        num_keep_alive_refs=1, get_signature_timeout_ms=300_000)
     self._table = table
     self._replay_table = replay_table
     self._num_envs = num_envs
