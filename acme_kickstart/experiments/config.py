@@ -142,8 +142,10 @@ class Topology:
   # where many processes share few cores.
   actor_tf_threads: int = 1
   # The replay table, the counter and the evaluator in one process, group
-  # 'replay' (agents/kickstarting/program.py): ~0.9 GB less memory.
-  colocate_services: bool = True
+  # 'replay' (agents/kickstarting/program.py): ~1 GB less memory. Off by
+  # default until a SIGABRT that one CI run showed with it on, in a local_mt
+  # program relaunched in one process (test_run_dirs), is understood.
+  colocate_services: bool = False
   groups: Dict[str, GroupResources] = dataclasses.field(
       default_factory=default_groups)
 
