@@ -111,3 +111,43 @@ def test_an_error_in_the_loop_fails_the_node(stop):
   with pytest.raises(ValueError, match='environment crashed'):
     checkpointing.run_until_stopped(loop, 'Actor')
   assert not stop.is_set()
+
+
+@pytest.mark.timeout(120)
+def test_a_learner_left_behind_never_saves_again(stop, tmp_path):
+  """In one process launched twice (local_mt), a late save by the first
+  launch's learner would overwrite the second launch's checkpoints."""
+  network = built_network('left_behind', hidden_size=32, lstm_size=16)
+  learner = learning.KickstartingLearner(
+      network=network,
+      dataset=tf.data.Dataset.from_tensors(real_batch(network)).repeat(),
+      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
+      logger=loggers.NoOpLogger(), learning_rate=1e-3)
+  stepping, release = threading.Event(), threading.Event()
+  training_threads = []
+
+  def step_waiting_on_a_stopped_replay():
+    training_threads.append(threading.current_thread())
+    stepping.set()
+    release.wait()  # As a sample from a replay server that has gone.
+  learner.step = step_waiting_on_a_stopped_replay
+  node = checkpointing.LearnerNode(learner, str(tmp_path), 0.0,
+                                   stop_grace_seconds=0.5)
+  saving_threads = []
+  save = node._checkpointer.save  # pylint: disable=protected-access
+
+  def recorded_save(*args, **kwargs):
+    saving_threads.append(threading.current_thread())
+    return save(*args, **kwargs)
+  node._checkpointer.save = recorded_save  # pylint: disable=protected-access
+  runner = threading.Thread(target=node.run, daemon=True)  # Not main: no exit.
+  runner.start()
+  assert stepping.wait(timeout=60)
+  stop.set()
+  runner.join(timeout=30)
+  assert not runner.is_alive()
+  assert saving_threads == [runner]  # run's own last save.
+  release.set()  # The step returns, long after the stop.
+  training_threads[0].join(timeout=30)
+  assert not training_threads[0].is_alive()
+  assert saving_threads == [runner], 'The abandoned learner saved again.'

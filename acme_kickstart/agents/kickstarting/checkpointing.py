@@ -150,6 +150,11 @@ class LearnerNode:
     self._lock = threading.Lock()  # A step, or a state copy, at a time.
     self._max_nonfinite_steps = max_nonfinite_steps
     self._stop_grace_seconds = stop_grace_seconds
+    # Set when `run` leaves its training thread behind; that thread must then
+    # never save again: in one process launched twice (local_mt), its late
+    # save would put this old learner into the next launch's checkpoints.
+    self._abandoned = threading.Event()
+    self._save_lock = threading.Lock()  # The check and the save, as one.
     self._exit = os._exit  # pylint: disable=protected-access
     self._checkpointer = run_dirs.Checkpointer(
         {'learner': learner.state}, directory=directory,
@@ -169,7 +174,9 @@ class LearnerNode:
     it (it is counting), so the saved weights are whole.
     """
     if not run_until_stopped(self._train, 'Learner', self._stop_grace_seconds):
-      self._checkpointer.save(force=True)  # Unlocked: see above.
+      with self._save_lock:  # Waits out a save the thread has begun.
+        self._abandoned.set()
+      self._checkpointer.save(force=True)  # Without self._lock: see above.
       if threading.current_thread() is threading.main_thread():
         self._exit(0)  # This process is the learner's own (local_mp, hosts).
 
@@ -190,9 +197,14 @@ class LearnerNode:
                           failures)
             lp.stop()
             return
-        self._checkpointer.save()
+        self._save_unless_abandoned(force=False)
     with self._lock:
-      self._checkpointer.save(force=True)
+      self._save_unless_abandoned(force=True)
+
+  def _save_unless_abandoned(self, force: bool):
+    with self._save_lock:
+      if not self._abandoned.is_set():
+        self._checkpointer.save(force=force)
 
   def save(self):
     with self._lock:
