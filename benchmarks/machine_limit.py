@@ -115,15 +115,12 @@ def _synthetic_replay(dataset, batch_size: int):
 
   class SyntheticReplay(distillation_replay.ReplayReader):
 
-    def __init__(self):  # pylint: disable=super-init-not-called
-      self._batch_size = batch_size
-      self._dataset = dataset
-      self._iterator = None
-      self.num_sampled = 0
+    def _make_dataset(self):
+      return dataset
 
     def table_info(self):
       return {'size': 1, 'inserted': 1}
-  return SyntheticReplay()
+  return SyntheticReplay(batch_size)
 
 
 def learner_on_synthetic_batch(config):

@@ -68,7 +68,7 @@ class Replay:
       writer.flush()
 
   def reader(self, timeout_ms: int = 2_000):
-    return distillation_replay.ReplayReader(self.address, 6, timeout_ms)
+    return distillation_replay.ReverbReplayReader(self.address, 6, timeout_ms)
 
   def info(self, table=distillation_replay.TABLE):
     return self.client.server_info()[table]

@@ -79,20 +79,14 @@ def replay_loss(unroll: Callable, data, valid: tf.Tensor,
 
 
 class ReplayReader:
-  """What the learner reads from the replay table: batches, and its counts.
+  """What the learner reads from a replay: batches, and the table's counts.
 
-  Sampling is uniform with replacement, so once the table holds an item a
-  sample never waits; an empty table is seen from `table_info` before any
-  sample is asked for, and the dataset's `timeout_ms` bounds a wait anyway.
+  Subclasses say where batches come from (`_make_dataset`) and how full the
+  table is (`table_info`); the learner's replay loop and its logs are here.
   """
 
-  def __init__(self, server_address: str, batch_size: int,
-               timeout_ms: int = 2_000, table: str = TABLE):
-    self._server_address = server_address
+  def __init__(self, batch_size: int):
     self._batch_size = batch_size
-    self._timeout_ms = timeout_ms
-    self._table = table
-    self._client = reverb.Client(server_address)
     self._dataset = None
     self._iterator = None
     self.num_sampled = 0  # Sequences sampled by this reader.
@@ -104,18 +98,11 @@ class ReplayReader:
     return self._dataset
 
   def _make_dataset(self) -> tf.data.Dataset:
-    dataset = reverb.TrajectoryDataset.from_table_signature(
-        server_address=self._server_address, table=self._table,
-        max_in_flight_samples_per_worker=self._batch_size,
-        num_workers_per_iterator=1,
-        rate_limiter_timeout_ms=self._timeout_ms)
-    return dataset.batch(self._batch_size, drop_remainder=True)
+    raise NotImplementedError
 
   def table_info(self) -> Dict[str, int]:
     """'size' (items now held) and 'inserted' (items ever inserted)."""
-    info = self._client.server_info()[self._table]
-    return {'size': int(info.current_size),
-            'inserted': int(info.rate_limiter_info.insert_stats.completed)}
+    raise NotImplementedError
 
   def train(self, replay_step: Callable[..., Mapping[str, np.ndarray]],
             num_batches: int) -> Dict[str, float]:
@@ -147,6 +134,36 @@ class ReplayReader:
         'replay/distillation_loss': mean('distillation_loss'),
         'replay/cross_entropy': mean('cross_entropy'),
     }
+
+
+class ReverbReplayReader(ReplayReader):
+  """The program's reader of the distillation replay's Reverb table.
+
+  Sampling is uniform with replacement, so once the table holds an item a
+  sample never waits; an empty table is seen from `table_info` before any
+  sample is asked for, and the dataset's `timeout_ms` bounds a wait anyway.
+  """
+
+  def __init__(self, server_address: str, batch_size: int,
+               timeout_ms: int = 2_000, table: str = TABLE):
+    super().__init__(batch_size)
+    self._server_address = server_address
+    self._timeout_ms = timeout_ms
+    self._table = table
+    self._client = reverb.Client(server_address)
+
+  def _make_dataset(self) -> tf.data.Dataset:
+    dataset = reverb.TrajectoryDataset.from_table_signature(
+        server_address=self._server_address, table=self._table,
+        max_in_flight_samples_per_worker=self._batch_size,
+        num_workers_per_iterator=1,
+        rate_limiter_timeout_ms=self._timeout_ms)
+    return dataset.batch(self._batch_size, drop_remainder=True)
+
+  def table_info(self) -> Dict[str, int]:
+    info = self._client.server_info()[self._table]
+    return {'size': int(info.current_size),
+            'inserted': int(info.rate_limiter_info.insert_stats.completed)}
 
 
 class ReplayUpdater:
@@ -227,5 +244,5 @@ def make_reader(server_address: str,
   """The learner's reader, or None when `distillation_replay_ratio` is 0."""
   if config.distillation_replay_ratio == 0:
     return None
-  return ReplayReader(server_address, config.batch_size, timeout_ms)
+  return ReverbReplayReader(server_address, config.batch_size, timeout_ms)
 
