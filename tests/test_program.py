@@ -36,15 +36,16 @@ def test_groups_node_counts_and_resources_follow_the_config(teachers, tmp_path):
                             teachers=teachers,
                             run=RunConfig(run_dir=str(tmp_path)))
   topology = Topology(num_actors=7, groups=groups)
+  # By default the replay table, the counter and the evaluator share the
+  # replay process.
   program = program_lib.make_program(config, topology)
   assert {g: len(n) for g, n in program.groups.items()} == {
+      'replay': 1, 'learner': 1, 'actor': 7, 'stopper': 1}
+  apart = program_lib.make_program(
+      config, dataclasses.replace(topology, colocate_services=False))
+  assert {g: len(n) for g, n in apart.groups.items()} == {
       'replay': 1, 'counter': 1, 'learner': 1, 'actor': 7, 'evaluator': 1,
       'stopper': 1}
-  # The replay table, the counter and the evaluator share the replay process.
-  together = program_lib.make_program(
-      config, dataclasses.replace(topology, colocate_services=True))
-  assert {g: len(n) for g, n in together.groups.items()} == {
-      'replay': 1, 'learner': 1, 'actor': 7, 'stopper': 1}
   local = launching.make_local_resources(topology)
   assert local['actor'].env == {'CUDA_VISIBLE_DEVICES': ''}
   assert local['actor'].args == {'foo': '1'}

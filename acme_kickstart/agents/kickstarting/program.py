@@ -4,10 +4,11 @@ Groups: `replay` (a Reverb queue), `counter` (checkpointed), `learner`
 (checkpointed courier node; actors fetch its weights), `actor` (N processes,
 each stepping K environments of one or several tasks with their teachers),
 `evaluator`, and `stopper`, which ends the program once the actors have taken
-`run.max_env_steps` env steps. With `Topology.colocate_services` the replay,
-counter and evaluator nodes are threads of one process, in group `replay`. It takes the same `ExperimentConfig` as the
-single-process runner (experiments/run_experiment.py), and the `Topology`
-given at launch. Launching is launching.py's.
+`run.max_env_steps` env steps. With `Topology.colocate_services` (the
+default) the replay, counter and evaluator nodes are threads of one process,
+in group `replay`. It takes the same `ExperimentConfig` as the single-process
+runner (experiments/run_experiment.py), and the `Topology` given at launch.
+Launching is launching.py's.
 """
 
 import dataclasses
