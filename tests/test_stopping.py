@@ -71,6 +71,15 @@ def test_evaluator_waiting_on_a_stopped_learner_still_stops(
   assert not node.is_alive(), 'The evaluator kept the program from stopping.'
 
 
+def _small_learner(name: str) -> learning.KickstartingLearner:
+  network = built_network(name, hidden_size=32, lstm_size=16)
+  return learning.KickstartingLearner(
+      network=network,
+      dataset=tf.data.Dataset.from_tensors(real_batch(network)).repeat(),
+      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
+      logger=loggers.NoOpLogger(), learning_rate=1e-3)
+
+
 @pytest.mark.timeout(120)
 def test_learner_stops_the_program_from_its_training_thread(stop, tmp_path):
   """After too many non-finite losses the learner itself calls `lp.stop()`."""
@@ -82,12 +91,7 @@ def test_learner_stops_the_program_from_its_training_thread(stop, tmp_path):
   launch_context = lp_context.LaunchContext()
   launch_context.initialize(lp_context.LaunchType.TEST_MULTI_THREADING, None,
                             program_stopper=program_stopper)
-  network = built_network('nonfinite', hidden_size=32, lstm_size=16)
-  learner = learning.KickstartingLearner(
-      network=network,
-      dataset=tf.data.Dataset.from_tensors(real_batch(network)).repeat(),
-      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
-      logger=loggers.NoOpLogger(), learning_rate=1e-3)
+  learner = _small_learner('nonfinite')
 
   def nonfinite_step():
     raise learning.NonFiniteLossError('loss is nan; the update was not applied')
@@ -117,12 +121,7 @@ def test_an_error_in_the_loop_fails_the_node(stop):
 def test_a_learner_left_behind_never_saves_again(stop, tmp_path):
   """In one process launched twice (local_mt), a late save by the first
   launch's learner would overwrite the second launch's checkpoints."""
-  network = built_network('left_behind', hidden_size=32, lstm_size=16)
-  learner = learning.KickstartingLearner(
-      network=network,
-      dataset=tf.data.Dataset.from_tensors(real_batch(network)).repeat(),
-      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
-      logger=loggers.NoOpLogger(), learning_rate=1e-3)
+  learner = _small_learner('left_behind')
   stepping, release = threading.Event(), threading.Event()
   training_threads = []
 
