@@ -32,7 +32,6 @@ oar:raw_channels (acme ObservationActionReward; needs previous_action_reward).
 Every teacher is loaded and checked against the suite before anything starts.
 """
 
-import dataclasses
 import os
 import sys
 
@@ -54,7 +53,8 @@ _CONFIG = config_flags.DEFINE_config_file(
 _TOPOLOGY = config_flags.DEFINE_config_file(
     'topology', _DEFAULT + ':topology', 'Config file and part giving the '
     "Topology; default: the --config file's get_config('topology').")
-flags.DEFINE_boolean('no_teachers', False, 'Train without teachers (lambda=0).')
+flags.DEFINE_boolean('no_teachers', False, 'Train without teachers (lambda=0) '
+                     'and so without the distillation replay.')
 flags.DEFINE_multi_string('teacher', [], 'TASK:SNAPSHOT_DIR, a teacher.')
 flags.DEFINE_multi_string(
     'teacher_observation_fn', [],
@@ -80,7 +80,7 @@ def with_teacher_flags(experiment):
         FLAGS.teacher_q_temperature)
   except ValueError as e:
     raise SystemExit(f'kickstart.py: {e}') from e
-  return dataclasses.replace(experiment, teachers=teachers)
+  return experiment.with_teachers(teachers)
 
 
 def main(_):

@@ -161,3 +161,15 @@ def test_run_experiment_trains_from_the_same_config_as_the_program(tmp_path):
   assert {e.task_id for e in agent.episodes} <= {0, 1}
   rows = open(tmp_path / 'run' / 'logs' / 'learner' / 'logs.csv').read()
   assert 'kl/breakout' in rows and 'lambda/seaquest' in rows
+
+
+def test_an_experiment_without_teachers_has_no_distillation_replay():
+  teachers = {'breakout': '/teachers/breakout', 'asterix': '/teachers/asterix'}
+  config = ExperimentConfig(
+      agent=KickstartingConfig(distillation_replay_ratio=4), teachers=teachers)
+  scratch = config.with_teachers({})
+  assert scratch.teachers == {}
+  assert scratch.agent.distillation_replay_ratio == 0  # A zero loss, replayed.
+  one = config.with_teachers({'breakout': teachers['breakout']})
+  assert one.agent.distillation_replay_ratio == 4
+  assert config.teachers == teachers  # The original is unchanged.

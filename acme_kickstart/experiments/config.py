@@ -95,6 +95,15 @@ class ExperimentConfig:
     self.run.validate()
     return self
 
+  def with_teachers(self, teachers: Dict[str, Any]) -> 'ExperimentConfig':
+    """This experiment with `teachers`; with none, also no distillation
+    replay, which would only replay a zero loss (e.g. kickstart.py
+    --no_teachers on the default config, a scratch baseline)."""
+    agent = self.agent
+    if not teachers and agent.distillation_replay_ratio:
+      agent = dataclasses.replace(agent, distillation_replay_ratio=0)
+    return dataclasses.replace(self, teachers=teachers, agent=agent)
+
 
 @dataclasses.dataclass
 class GroupResources:
