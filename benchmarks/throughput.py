@@ -215,6 +215,8 @@ def measure_limit() -> float:
   command = [sys.executable, script, f'--seconds={FLAGS.limit_seconds}']
   if FLAGS.config:
     command.append(f'--config={FLAGS.config}')
+  # The program's config overrides change the limit too (e.g. the replay).
+  command.extend(f for f in FLAGS.launch_flag if f.startswith('--config.'))
   out = subprocess.run(command, capture_output=True, text=True, check=True,
                        timeout=20 * FLAGS.limit_seconds + 300, cwd=ROOT)
   return json.loads(out.stdout.strip().splitlines()[-1])
