@@ -147,7 +147,8 @@ def main(_):
   except (FileNotFoundError, ValueError) as e:  # No learner row was logged.
     print(f'No lambda_k plot: {e}')
   with run_dirs.open(run_dirs.join(run.run_dir, 'results.json'), 'w') as f:
-    json.dump({'env_steps': float(curve.env_steps[-1]),
+    json.dump({'git_commit': results.git_commit(_REPO),
+               'env_steps': float(curve.env_steps[-1]),
                'teacher': config.reference_scores, 'student': student,
                'normalised': normalised,
                'curve': {'env_steps': curve.env_steps.tolist(),
