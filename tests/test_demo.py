@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -46,6 +47,7 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
   actor = pu.read_csv(run_dir, 'actor_0')
   assert max(float(r['actor_steps']) for r in actor) >= 16000
   saved = json.load(open(run_dir / 'results.json'))
+  assert re.fullmatch(r'[0-9a-f]{40}(\+dirty)?', saved['git_commit'])
   for game in minatar.GAMES:
     expected = float(np.mean(curve.returns[game][-2:]))
     assert saved['student'][game] == pytest.approx(expected)
