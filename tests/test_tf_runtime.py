@@ -1,0 +1,33 @@
+"""TF's oneDNN CPU kernels are on wherever acme_kickstart is imported first,
+and a user's TF_ENABLE_ONEDNN_OPTS is kept.
+
+TF 2.8 has no Python query for this; it logs the line below once, at its
+first op, when they are on.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ON = 'oneDNN custom operations are on'
+_PROBE = 'import acme_kickstart, tensorflow as tf; tf.constant(1.) + 1.'
+
+
+def _tf_log(env_value) -> str:
+  env = {k: v for k, v in os.environ.items() if k != 'TF_ENABLE_ONEDNN_OPTS'}
+  if env_value is not None:
+    env['TF_ENABLE_ONEDNN_OPTS'] = env_value
+  env.update(PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL='0')
+  return subprocess.run([sys.executable, '-c', _PROBE], env=env, cwd=ROOT,
+                        capture_output=True, text=True, check=True).stderr
+
+
+@pytest.mark.parametrize('env_value, on', [
+    (None, True),   # Our default.
+    ('0', False),   # The user's choice wins.
+])
+def test_onednn_setting(env_value, on):
+  assert (_ON in _tf_log(env_value)) == on
