@@ -158,7 +158,9 @@ class ReverbReplayReader(ReplayReader):
         max_in_flight_samples_per_worker=self._batch_size,
         num_workers_per_iterator=1,
         rate_limiter_timeout_ms=self._timeout_ms)
-    return dataset.batch(self._batch_size, drop_remainder=True)
+    # The next batch is assembled (sampled, decoded, stacked) while the
+    # learner computes on this one.
+    return dataset.batch(self._batch_size, drop_remainder=True).prefetch(1)
 
   def table_info(self) -> Dict[str, int]:
     info = self._client.server_info()[self._table]
