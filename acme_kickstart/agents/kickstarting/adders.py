@@ -49,8 +49,10 @@ class BatchedSequenceAdder:
     self._period = period
     self._max_in_flight_items = max_in_flight_items
     self._positions = np.zeros([num_envs], np.int64)  # Steps in each window.
-    self._structure = None  # A Step nest, known from the first step.
-    self._columns: List[np.ndarray] = []  # One [K, T, ...] buffer per leaf.
+    # One [K, T, ...] buffer per leaf of a Step, in tree.flatten order,
+    # allocated at the first step.
+    self._columns: List[np.ndarray] = []
+    self._history = None  # The writer's column histories, flat.
     self._num_observation_leaves = 0
     # Items created in `table`; each reaches Reverb without our help.
     self.num_items = 0
@@ -81,7 +83,7 @@ class BatchedSequenceAdder:
                           reward=rewards, discount=discounts,
                           start_of_episode=starts, extras=extras)
     leaves = tree.flatten(step)
-    if self._structure is None:
+    if not self._columns:
       self._allocate(step, leaves)
     if indices is None:
       positions = self._positions
@@ -113,7 +115,6 @@ class BatchedSequenceAdder:
     self._writer.flush(self._max_in_flight_items)
 
   def _allocate(self, step, leaves):
-    self._structure = tree.map_structure(lambda x: None, step)
     self._num_observation_leaves = len(tree.flatten(step.observation))
     self._columns = [
         np.zeros((self._num_envs, self._length) + np.shape(leaf)[1:],
@@ -138,10 +139,15 @@ class BatchedSequenceAdder:
     self._positions[row] = keep
 
   def _write(self, row: int):
-    sequence = tree.unflatten_as(
-        self._structure, [column[row].copy() for column in self._columns])
-    self._writer.append(sequence)
-    item = tree.map_structure(lambda column: column[-1], self._writer.history)
+    # The Step's leaves go in flat, in tree.flatten order: Reverb stores and
+    # checks columns by their flat index against the table's signature, so
+    # the item is the one the Step nest gives, without packing and
+    # flattening the nest again on every write (a third of the actor's
+    # writing time, measured).
+    self._writer.append([column[row].copy() for column in self._columns])
+    if self._history is None:
+      self._history = tree.flatten(self._writer.history)
+    item = [column[-1] for column in self._history]
     self._writer.create_item(self._table, priority=1.0, trajectory=item)
     if self._replay_table is not None:
       self._writer.create_item(self._replay_table, priority=1.0,
