@@ -6,10 +6,12 @@ Launches configs/minatar5.py's program (its `demo` config and its topology) as
 processes: a Reverb queue, a counter, the learner, one actor of 128
 environments playing all five games (every environment's teacher is the
 shipped snapshot in teachers/minatar5/<game>) and an evaluator, for 1M env
-steps (--config.run.max_env_steps), with the distillation replay at ratio 4. It prints progress while the student trains, then a table
-per game (teacher, student, normalised score) and writes
-<run_dir>/learning_curve.png and <run_dir>/results.json. About 6 minutes on 2
-CPU cores.
+steps (--config.run.max_env_steps), with the distillation replay at ratio 4.
+It prints progress while the student trains. Then it plays the last learner
+checkpoint for --final_episodes episodes per game on fresh seeds (as
+benchmarks/kickstarting.py's final evaluation does), prints the table per game
+(teacher, student, normalised score) and writes <run_dir>/learning_curve.png
+and <run_dir>/results.json. About 4 minutes on 2 CPU cores.
 """
 
 import json
@@ -31,17 +33,23 @@ from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong
 from acme_kickstart import scoring  # pylint: disable=g-import-not-at-top,wrong-import-position
 from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
 from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.experiments import evaluation  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _DEFAULT = os.path.join(_REPO, 'configs', 'minatar5.py')
+# The final evaluation's environments are seeded from config.seed + this, far
+# from the seeds training used (benchmarks/kickstarting.py does the same).
+_FINAL_EVAL_SEED_OFFSET = 1_000_000
 _CONFIG = config_flags.DEFINE_config_file(
     'config', _DEFAULT + ':demo', 'Config file (and part) whose get_config() '
     'is the demo\'s ExperimentConfig; e.g. --config.run.max_env_steps=1000000.')
 config_flags.DEFINE_config_file(
     'topology', _DEFAULT + ':topology', "The layout; default: the --config "
     "file's get_config('topology').")
-flags.DEFINE_integer('final_rounds', 3, 'Evaluation rounds averaged into the '
-                     "final table's student column.")
+flags.DEFINE_integer('final_episodes', 30, 'Episodes per game of the final '
+                     "evaluation of the last checkpoint: the table's student "
+                     'column.')
 flags.DEFINE_boolean('resume', False, 'Continue the run in run_dir instead of '
                      'moving it aside and starting afresh.')
 flags.DEFINE_float('progress_seconds', 15.0, 'Seconds between progress lines.')
@@ -82,8 +90,20 @@ def _print_progress(config, stop: threading.Event):
     print(_progress_line(config, start), flush=True)
 
 
-def _table(config, curve: results.Curve):
-  student = curve.final_returns(rounds=FLAGS.final_rounds)
+def _final_evaluation(config) -> dict:
+  """The last checkpoint's returns on fresh seeds: the table is then taken at
+  the run's end in env steps, however fast the program ran (the evaluator's
+  rounds are paced in seconds)."""
+  spec = factories.environment_spec(config)
+  network = factories.build_network(
+      factories.make_network(config, spec.actions.num_values), spec)
+  return evaluation.evaluate_checkpoint(
+      network, config.run.run_dir, config.tasks, FLAGS.final_episodes,
+      seed=config.seed + _FINAL_EVAL_SEED_OFFSET)
+
+
+def _table(config, final: dict):
+  student = {t: float(np.mean(final['returns'][t])) for t in config.tasks}
   normalised = scoring.normalized_task_scores(
       student, {t: scoring.MINATAR_RANDOM_SCORES[t] for t in config.tasks},
       config.reference_scores)
@@ -130,15 +150,15 @@ def main(_):
   stop.set()
 
   curve = results.read_curve(run.run_dir, config.tasks)
-  table, student, normalised = _table(config, curve)
+  final = _final_evaluation(config)
+  table, student, normalised = _table(config, final)
   png = results.plot_curve(
       curve, config.reference_scores,
       run_dirs.join(run.run_dir, 'learning_curve.png'),
       title='Kickstarted MinAtar-5 student (evaluation returns)')
-  print(f'\nAfter {curve.env_steps[-1]:,.0f} env steps (student: mean of the '
-        f'last {FLAGS.final_rounds} evaluation rounds, '
-        f'{run.evaluator_episodes_per_task} episodes per game each; '
-        'normalised: 0% = random, 100% = teacher):')
+  print(f'\nAfter {final["learner_env_steps"]:,} env steps trained on '
+        f'(student: the last checkpoint, {FLAGS.final_episodes} episodes per '
+        'game on fresh seeds; normalised: 0% = random, 100% = teacher):')
   print(table)
   print(f'Learning curve: {png}')
   try:
@@ -150,7 +170,7 @@ def main(_):
     json.dump({'git_commit': results.git_commit(_REPO),
                'env_steps': float(curve.env_steps[-1]),
                'teacher': config.reference_scores, 'student': student,
-               'normalised': normalised,
+               'normalised': normalised, 'final_evaluation': final,
                'curve': {'env_steps': curve.env_steps.tolist(),
                          'returns': {t: v.tolist()
                                      for t, v in curve.returns.items()}}},

@@ -24,7 +24,7 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
   process = pu.launch_script('demo.py', config, 'local_mp', log,
                              f'--config.run.run_dir={run_dir}',
                              '--config.run.max_env_steps=16000',
-                             '--final_rounds=2', '--progress_seconds=2')
+                             '--final_episodes=3', '--progress_seconds=2')
   try:
     assert process.wait(timeout=360) == 0, pu._tail(log)  # pylint: disable=protected-access
   finally:
@@ -41,15 +41,20 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
   # lambda_k of the demo's schedule (the config's: constant) over env steps.
   lambdas = run_dir / 'lambdas.png'
   assert lambdas.exists() and str(lambdas) in output
-  # The table's student column is the evaluator's last rounds.
   curve = results.read_curve(str(run_dir), minatar.GAMES)
   assert len(curve) >= 2
   actor = pu.read_csv(run_dir, 'actor_0')
   assert max(float(r['actor_steps']) for r in actor) >= 16000
   saved = json.load(open(run_dir / 'results.json'))
   assert re.fullmatch(r'[0-9a-f]{40}(\+dirty)?', saved['git_commit'])
+  # The table's student column: the last checkpoint, 3 episodes per game.
+  final = saved['final_evaluation']
+  assert final['episodes_per_game'] == 3 and final['learner_env_steps'] > 0
+  assert f"After {final['learner_env_steps']:,} env steps trained on" in output
   for game in minatar.GAMES:
-    expected = float(np.mean(curve.returns[game][-2:]))
+    assert len(final['returns'][game]) == 3
+    expected = float(np.mean(final['returns'][game]))
+    assert f'{expected:>9.2f}' in table
     assert saved['student'][game] == pytest.approx(expected)
     assert saved['teacher'][game] == reference[game]
     assert saved['normalised'][game] == pytest.approx(
