@@ -35,13 +35,6 @@ class Curve:
   def __len__(self):
     return len(self.env_steps)
 
-  def final_returns(self, rounds: int = 3) -> Dict[str, float]:
-    """Per task, the mean return of the last `rounds` evaluation rounds."""
-    if not len(self):
-      raise ValueError('The curve has no evaluation rounds.')
-    return {task: float(np.nanmean(values[-rounds:]))
-            for task, values in self.returns.items()}
-
 
 def newest_launch_rows(rows: Sequence[Dict[str, str]],
                        key: str = 'actor_steps') -> List[Dict[str, str]]:

@@ -45,14 +45,6 @@ def test_curve_is_normalised_between_random_and_teacher(tmp_path):
                                        TEACHERS))
 
 
-def test_final_returns_average_the_last_rounds(tmp_path):
-  _write_log(tmp_path, [(1, 1.0, 0.0), (2, 2.0, 1.0), (3, 4.0, 2.0),
-                        (4, 6.0, 3.0)])
-  curve = results.read_curve(str(tmp_path), TASKS)
-  assert curve.final_returns(rounds=2) == {'breakout': 5.0, 'freeway': 2.5}
-  assert curve.final_returns(rounds=3) == {'breakout': 4.0, 'freeway': 2.0}
-
-
 def test_plot_writes_a_png(tmp_path):
   _write_log(tmp_path, [(1000, 1.0, 0.2), (2000, 3.0, 0.4)])
   curve = results.read_curve(str(tmp_path), TASKS)
