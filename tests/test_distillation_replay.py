@@ -361,3 +361,23 @@ def test_no_replayed_update_while_every_lambda_is_zero(sample, replay):
   assert metrics['replay/batches'] == 0
   for a, b in zip(with_net.variables, without_net.variables):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_non_finite_replayed_loss_raises_and_is_not_applied(sample, replay):
+  """A replayed batch whose loss is NaN stops the replay with one error; its
+  update is not applied, so the weights are those of the V-trace update."""
+  extras = dict(sample.data.extras)
+  extras['teacher_logits'] = tf.fill(tf.shape(extras['teacher_logits']),
+                                     np.float32(np.nan))
+  replay.fill(sample._replace(data=sample.data._replace(extras=extras)))
+  replayed_net, plain_net = _twins('non_finite_replay')
+  dataset = tf.data.Dataset.from_tensors(sample).repeat()
+  replayed = _learner(replayed_net, dataset, distillation_replay_ratio=2,
+                      distillation_replay=replay.reader())
+  plain = _learner(plain_net, dataset)
+  with pytest.raises(losses.NonFiniteLossError,
+                     match='Non-finite distillation loss.*not applied'):
+    replayed.step()
+  plain.step()
+  for a, b in zip(replayed_net.variables, plain_net.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
