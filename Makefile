@@ -16,7 +16,7 @@ demo: venv
 
 # All tests, slow learning tests included (what CI runs).
 test: venv
-	$(PY) -m pytest tests -q -rs
+	$(PY) -m pytest tests -q -rs --durations=10
 
 # Everything but the slow learning tests.
 test-fast: venv

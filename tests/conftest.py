@@ -12,6 +12,7 @@ import reverb
 import tree
 
 from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.environments import minatar
 from acme_kickstart.networks import MinAtarNetwork
 
@@ -41,6 +42,7 @@ class PerEnvTables:
     self.client = reverb.Client(f'localhost:{self.server.port}')
     self.sequence_length = sequence_length
     self._adders = []
+    self._writers = []
 
   def adder(self, i: int, period: int):
     adder = adders.SequenceAdder(
@@ -48,6 +50,14 @@ class PerEnvTables:
         priority_fns={self.names[i]: None})
     self._adders.append(adder)
     return adder
+
+  def batched_adder(self, i: int, num_envs: int, period: int
+                    ) -> BatchedSequenceAdder:
+    """Our writer of `num_envs` environments into env i's queue."""
+    writer = BatchedSequenceAdder(self.client, num_envs, self.sequence_length,
+                                  period, table=self.names[i])
+    self._writers.append(writer)
+    return writer
 
   def drain(self, i: int):
     """All sequences env i wrote, oldest first, as numpy nests."""
@@ -63,6 +73,16 @@ class PerEnvTables:
             for s in samples]
 
   def close(self):
+    """Closes every writer, then stops the server: Reverb's stop waits 5 s
+    for each server with a writer's stream still open."""
+    for adder in self._adders:
+      # acme's adder has no close(); its __del__ flushes and closes the
+      # writer. Forgetting the writer then keeps the __del__ run by garbage
+      # collection from flushing a closed one.
+      adder.__del__()
+      adder._ReverbAdder__writer = None  # pylint: disable=protected-access
+    for writer in self._writers:
+      writer.close()
     self.server.stop()
 
 

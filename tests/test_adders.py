@@ -31,9 +31,7 @@ def test_batched_writer_items_equal_acme_sequence_adder(sequence_length, period,
       network, envs(), [acme_tables.adder(i, period) for i in range(num_envs)],
       seed=5)
   ours_tables = per_env_tables(network, num_envs, sequence_length)
-  writers = [BatchedSequenceAdder(ours_tables.client, 1, sequence_length,
-                                  period, table=ours_tables.names[i])
-             for i in range(num_envs)]
+  writers = [ours_tables.batched_adder(i, 1, period) for i in range(num_envs)]
   ours_actor = actor_with_adders(
       network, envs(), [WriterRow(w, 0) for w in writers], seed=5)
   for _ in range(60):
@@ -52,7 +50,7 @@ def test_batched_writer_items_equal_acme_sequence_adder(sequence_length, period,
 def test_one_writer_serves_many_environments(per_env_tables):
   network = built_network('student')
   tables = per_env_tables(network, 1, 5)
-  writer = BatchedSequenceAdder(tables.client, 4, 5, 4, table='env_0')
+  writer = tables.batched_adder(0, 4, 4)
   envs = [minatar.make_environment(g, seed=1) for g in minatar.GAMES[:4]]
   actor = actor_with_adders(network, envs,
                             [WriterRow(writer, i) for i in range(4)])
@@ -87,8 +85,7 @@ def test_batched_path_writes_the_items_of_k_acme_adders(per_env_tables):
       network, envs(), [acme_tables.adder(0, period) for _ in range(num_envs)],
       seed=2)
   ours_tables = per_env_tables(network, 1, length)
-  writer = BatchedSequenceAdder(ours_tables.client, num_envs, length, period,
-                                table='env_0')
+  writer = ours_tables.batched_adder(0, num_envs, period)
   ours_actor = acting.BatchedActor(network, envs(), writer, seed=2)
   for _ in range(50):
     acme_actor.step()

@@ -246,6 +246,7 @@ def test_window_keeps_only_the_newest_sequences():
                        np.ones([1], np.float32), np.array([False]),
                        observation, extras)
     writer.flush(timeout_ms=10_000)
+    writer.close()  # An open writer holds the server's stop for 5 s.
     written = writer.num_items
     assert written == 3 * window
     assert replay.info(acme_adders.DEFAULT_PRIORITY_TABLE).current_size == (

@@ -103,9 +103,11 @@ def test_actors_keep_the_training_levels(lab, tmp_path):
       spec, network))
   try:
     client = reverb.Client(f'localhost:{server.port}')
-    for actor_id in range(TOPOLOGY.num_actors):
-      workers.ActorWorker(config, TOPOLOGY, actor_id, client, source,
-                          counting.Counter())
+    actors = [workers.ActorWorker(config, TOPOLOGY, actor_id, client, source,
+                                  counting.Counter())
+              for actor_id in range(TOPOLOGY.num_actors)]
+    for actor in actors:  # An open writer holds the server's stop for 5 s.
+      actor._writer.close()  # pylint: disable=protected-access
   finally:
     server.stop()
   made = {lab_.level: lab_.config for lab_ in lab.instances}
