@@ -12,6 +12,10 @@ import numpy as np
 # Kinds of worker, the first entry of their spawn keys.
 ACTOR, EVALUATOR, FINAL_EVALUATION = 0, 1, 2
 
+# A run's final evaluation (benchmarks/kickstarting.py, launch/demo.py) roots
+# its streams at the run's seed + this: a seed no training run is given.
+FINAL_EVALUATION_SEED_OFFSET = 1_000_000
+
 
 def spawn_seeds(seed: int, count: int, key: Sequence[int] = ()) -> List[int]:
   """`count` independent seeds below 2**31 (any simulator takes them) from

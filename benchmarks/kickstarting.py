@@ -65,11 +65,13 @@ from acme_kickstart.kickstarting_variants import with_agent_overrides
 from acme_kickstart import results
 from acme_kickstart import run_dirs
 from acme_kickstart import scoring
+from acme_kickstart import seeding
 from acme_kickstart.environments import minatar
 
 DEFAULT_VARIANTS = ('scratch', 'constant', 'linear', 'gated', 'pbt',
                     'extension')
-FINAL_EVAL_SEED, SELECTION_SEED = 1_000_000, 1_500_000  # + the run's seed.
+FINAL_EVAL_SEED = seeding.FINAL_EVALUATION_SEED_OFFSET  # + the run's seed.
+SELECTION_SEED = 1_500_000  # + the run's seed.
 TEACHERS_DIR = os.path.join(ROOT, 'teachers', 'minatar5')
 
 flags.DEFINE_integer('budget', 3_000_000, 'Env steps per student.')

@@ -31,6 +31,7 @@ from acme_kickstart import plotting  # pylint: disable=g-import-not-at-top,wrong
 from acme_kickstart import results  # pylint: disable=g-import-not-at-top,wrong-import-position
 from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong-import-position
 from acme_kickstart import scoring  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart import seeding  # pylint: disable=g-import-not-at-top,wrong-import-position
 from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
 from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 from acme_kickstart.experiments import evaluation  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -38,9 +39,6 @@ from acme_kickstart.experiments import factories  # pylint: disable=g-import-not
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _DEFAULT = os.path.join(_REPO, 'configs', 'minatar5.py')
-# The final evaluation's environments are seeded from config.seed + this, far
-# from the seeds training used (benchmarks/kickstarting.py does the same).
-_FINAL_EVAL_SEED_OFFSET = 1_000_000
 _CONFIG = config_flags.DEFINE_config_file(
     'config', _DEFAULT + ':demo', 'Config file (and part) whose get_config() '
     'is the demo\'s ExperimentConfig; e.g. --config.run.max_env_steps=1000000.')
@@ -69,12 +67,12 @@ def _last_row(path: str) -> dict:
 def _progress_line(config, start: float) -> str:
   actor = _last_row(
       run_dirs.join(config.run.run_dir, 'logs', 'actor_0', 'logs.csv'))
-  evaluation = _last_row(results.evaluator_csv(config.run.run_dir))
+  evaluator_row = _last_row(results.evaluator_csv(config.run.run_dir))
   steps = float(actor.get('actor_steps', 0) or 0)
   line = (f'[demo {time.time() - start:5.0f}s] {steps:>10,.0f} / '
           f'{config.run.max_env_steps:,} env steps')
-  if evaluation:
-    returns = {t: float(evaluation.get(f'return/{t}', 'nan') or 'nan')
+  if evaluator_row:
+    returns = {t: float(evaluator_row.get(f'return/{t}', 'nan') or 'nan')
                for t in config.tasks}
     line += ' | evaluation return ' + ' '.join(
         f'{t} {r:.1f}' for t, r in returns.items())
@@ -99,7 +97,7 @@ def _final_evaluation(config) -> dict:
       factories.make_network(config, spec.actions.num_values), spec)
   return evaluation.evaluate_checkpoint(
       network, config.run.run_dir, config.tasks, FLAGS.final_episodes,
-      seed=config.seed + _FINAL_EVAL_SEED_OFFSET)
+      seed=config.seed + seeding.FINAL_EVALUATION_SEED_OFFSET)
 
 
 def _table(config, final: dict):
