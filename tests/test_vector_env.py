@@ -2,10 +2,13 @@
 
 import dm_env
 import numpy as np
+import pytest
 
 from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting.vector_env import NonFiniteEnvironmentError
 from acme_kickstart.agents.kickstarting.vector_env import VectorEnvironment
 from acme_kickstart.environments import minatar
+from acme_kickstart.environments import wrappers
 from adder_adapters import actor_with_adders
 from conftest import built_network
 
@@ -164,3 +167,119 @@ def test_actor_counts_only_active_steps_and_episodes():
   episodes = actor.pop_episodes()
   assert {e.env_index for e in episodes} <= {0, 2}
   assert all(e.length <= 5 for e in episodes) and len(episodes) >= 4
+
+
+# ------------------------------------------- every key of the observation
+def _oar_envs():
+  return [wrappers.PreviousActionReward(env) for env in _envs()]
+
+
+def test_previous_action_and_reward_are_current_on_the_fast_path():
+  """A wrapper that adds keys keeps them current through the vector
+  environment: after a step the last action and reward, after an automatic
+  reset no previous action; the same trajectory as the generic path."""
+  fast = VectorEnvironment(_oar_envs())
+  generic = VectorEnvironment([_PlainEnvironment(e) for e in _oar_envs()])
+  assert fast._fast and not generic._fast  # pylint: disable=protected-access
+  rng = np.random.default_rng(2)
+  resets = rewarded = 0
+  for _ in range(120):
+    actions = rng.integers(minatar.NUM_ACTIONS, size=len(GAMES))
+    for vector in (fast, generic):
+      before_last = vector.step(actions)
+    result = before_last
+    observations = fast.observations
+    for key in ('pixels', 'task_id', 'prev_action', 'prev_reward'):
+      np.testing.assert_array_equal(observations[key],
+                                    generic.observations[key])
+    for i in range(len(GAMES)):
+      if result.last[i]:
+        resets += 1
+        assert observations['prev_action'][i] == wrappers.NO_PREVIOUS_ACTION
+        assert observations['prev_reward'][i] == 0.0
+        final = result.final_observations
+        assert final['prev_action'][i] == actions[i]
+        assert final['prev_reward'][i] == result.rewards[i]
+      else:
+        assert observations['prev_action'][i] == actions[i]
+        assert observations['prev_reward'][i] == result.rewards[i]
+        rewarded += result.rewards[i] != 0
+  assert resets >= 10 and rewarded >= 1
+
+
+class _AddsAKey(dm_env.Environment):
+  """A wrapper that adds an observation key and forwards everything else
+  (act_into included) to the environment it wraps, as many wrappers do."""
+
+  def __init__(self, env):
+    self._env = env
+
+  def reset(self):
+    timestep = self._env.reset()
+    return timestep._replace(observation=dict(timestep.observation,
+                                              steps=np.int32(0)))
+
+  def step(self, action):
+    timestep = self._env.step(action)
+    return timestep._replace(observation=dict(timestep.observation,
+                                              steps=np.int32(7)))
+
+  def observation_spec(self):
+    return self._env.observation_spec()
+
+  def action_spec(self):
+    return self._env.action_spec()
+
+  def __getattr__(self, name):
+    return getattr(self._env, name)
+
+
+def test_a_wrapper_that_does_not_write_its_key_gets_the_generic_path():
+  vector = VectorEnvironment([_AddsAKey(e) for e in _envs()])
+  assert not vector._fast  # pylint: disable=protected-access
+  vector.step(np.zeros(len(GAMES), np.int32))
+  np.testing.assert_array_equal(vector.observations['steps'], 7)
+
+
+# ------------------------------------------------- non-finite environments
+class _Poisoned(_PlainEnvironment):
+  """Gives a NaN reward, or a NaN in a float observation, at step `at`."""
+
+  def __init__(self, env, at, what):
+    super().__init__(env)
+    self._at, self._what, self._steps = at, what, 0
+
+  def __getattr__(self, name):  # The game's name, for the error message.
+    if name.startswith('_'):
+      raise AttributeError(name)
+    return getattr(self._env, name)
+
+  def _add_speed(self, timestep, value):
+    return timestep._replace(observation=dict(
+        timestep.observation, speed=np.float32(value)))
+
+  def reset(self):
+    return self._add_speed(super().reset(), 0.0)
+
+  def step(self, action):
+    timestep = super().step(action)
+    self._steps += 1
+    bad = self._steps == self._at
+    if bad and self._what == 'reward':
+      timestep = timestep._replace(reward=np.float32(np.nan))
+    return self._add_speed(timestep,
+                           np.inf if bad and self._what == 'speed' else 1.0)
+
+
+def test_a_non_finite_reward_or_observation_is_one_clear_error():
+  for what, match in (('reward', 'non-finite reward nan'),
+                      ('speed', "non-finite values in 'speed'")):
+    envs = [minatar.make_environment('breakout', seed=s) for s in range(3)]
+    envs = [_Poisoned(env, at=4 if i == 1 else 10**6, what=what)
+            for i, env in enumerate(envs)]
+    vector = VectorEnvironment(envs)
+    for _ in range(3):
+      vector.step(np.zeros(3, np.int32))
+    with pytest.raises(NonFiniteEnvironmentError,
+                       match=f"Environment 1 \\(game 'breakout'\\).*{match}"):
+      vector.step(np.zeros(3, np.int32))

@@ -90,19 +90,22 @@ class MinAtarEnvironment(base.SuiteEnvironment):
     return {'pixels': pixels, 'task_id': self._task_id}
 
   # A vector environment (agents/kickstarting/vector_env.py) steps many games
-  # through these two, writing each observation into its row of one
-  # preallocated [K, 10, 10, 10] array: no TimeStep, no new array per step.
-  # The channels past this game's are never written: they stay zero.
-  def reset_into(self, pixels: np.ndarray, row: int):
+  # through these two, writing each observation into its row of preallocated
+  # [K, ...] arrays: no TimeStep, no new array per step. They keep these keys
+  # current: the pixels, and the task id, which never changes. The channels
+  # past this game's are never written: they stay zero.
+  into_keys = ('pixels', 'task_id')
+
+  def reset_into(self, observations: dict, row: int):
     self._env.reset()
     self._episode_steps = 0
     self._reset_next_step = False
-    pixels[row, :, :, :self._num_channels] = self._env.state()
+    observations['pixels'][row, :, :, :self._num_channels] = self._env.state()
 
-  def act_into(self, action, pixels: np.ndarray, row: int):
+  def act_into(self, action, observations: dict, row: int):
     """Steps the game; returns (reward, terminal, last)."""
     reward, terminal = self._env.act(action)
-    pixels[row, :, :, :self._num_channels] = self._env.state()
+    observations['pixels'][row, :, :, :self._num_channels] = self._env.state()
     self._episode_steps += 1
     last = terminal or (self._max_episode_steps is not None and
                         self._episode_steps >= self._max_episode_steps)
@@ -120,7 +123,7 @@ class MinAtarEnvironment(base.SuiteEnvironment):
     if self._reset_next_step:
       return self.reset()
     pixels = np.zeros((1,) + OBSERVATION_SHAPE, np.uint8)
-    reward, terminal, last = self.act_into(int(action), pixels, 0)
+    reward, terminal, last = self.act_into(int(action), {'pixels': pixels}, 0)
     return dm_env.TimeStep(
         step_type=dm_env.StepType.LAST if last else dm_env.StepType.MID,
         reward=np.float32(reward),

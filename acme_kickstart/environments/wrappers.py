@@ -52,6 +52,26 @@ class PreviousActionReward(dm_env.Environment):
       return self._augment(timestep, NO_PREVIOUS_ACTION, 0.0)
     return self._augment(timestep, int(action), float(timestep.reward))
 
+  # A vector environment's fast path (vector_env.py): the wrapped
+  # environment writes its keys into the row, this wrapper its own two. Only
+  # where the wrapped environment has that path (else AttributeError, and the
+  # vector environment steps this one through `step`).
+  @property
+  def into_keys(self):
+    return tuple(self._environment.into_keys) + ('prev_action', 'prev_reward')
+
+  def reset_into(self, observations: dict, row: int):
+    self._environment.reset_into(observations, row)
+    observations['prev_action'][row] = NO_PREVIOUS_ACTION
+    observations['prev_reward'][row] = 0.0
+
+  def act_into(self, action, observations: dict, row: int):
+    reward, terminal, last = self._environment.act_into(action, observations,
+                                                        row)
+    observations['prev_action'][row] = action
+    observations['prev_reward'][row] = reward
+    return reward, terminal, last
+
   def observation_spec(self) -> dict:
     return with_previous_action_reward(self._environment.observation_spec(),
                                        self._num_actions)
