@@ -177,6 +177,56 @@ def test_learner_gates_lambda_from_counter_scores_and_logs_crossings(sample):
   assert {'task_returns', 'task_seen', 'gate_off'} <= set(learner.state)
 
 
+def test_a_nan_return_total_cannot_make_the_gated_lambdas_nan(sample):
+  """Counter totals that hold a NaN (a return no actor should have sent),
+  then finite ones: s_k, the gate and every lambda stay finite and the
+  learner keeps stepping with the average it had."""
+  counter = counting.Counter()
+  actors = counting.Counter(counter, prefix='actor', time_delta=0.0)
+  learner = learning.KickstartingLearner(
+      network=built_network('nan_gated_student'),
+      dataset=tf.data.Dataset.from_tensors(sample).repeat(),
+      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
+      learning_rate=1e-3, distillation_costs=1.0,
+      schedule=LambdaSchedule('gated', score_window_episodes=1.0),
+      score_ranges={'breakout': (0.5, 10.5), 'asterix': (0.5, 10.5)},
+      counter=counting.Counter(counter, prefix='learner', time_delta=0.0),
+      logger=loggers.NoOpLogger())
+
+  def step_after(returns):
+    actors.increment(**task_scores.increments(returns))
+    return learner.step()
+
+  step_after({})
+  assert step_after({'breakout': [5.5], 'asterix': [3.0]})[
+      'score/breakout'] == pytest.approx(0.5)
+  poisoned = step_after({'breakout': [float('nan')], 'asterix': [5.5]})
+  assert np.isnan(counter.get_counts()['actor_return_sum/breakout'])
+  for _ in range(3):
+    row = step_after({'breakout': [8.0], 'asterix': [5.5]})
+    assert all(np.isfinite(v) for k, v in row.items()
+               if k.split('/')[0] in ('lambda', 'score', 'gate', 'loss'))
+  assert row['score/breakout'] == pytest.approx(0.5)  # Kept, not NaN.
+  assert poisoned['score/asterix'] == row['score/asterix'] == pytest.approx(0.5)
+  assert row['lambda/breakout'] == pytest.approx(0.5)
+  lambdas = learner._effective_distillation_costs().numpy()  # pylint: disable=protected-access
+  assert np.isfinite(lambdas).all()
+
+
+def test_masked_steps_weigh_zero_whatever_lambda_holds():
+  """A NaN lambda on a task whose steps are all masked (no teacher, or
+  padding) leaves the distillation term finite."""
+  from acme_kickstart.agents.kickstarting import losses  # pylint: disable=g-import-not-at-top
+  logits = tf.random.normal([4, 2, 3], seed=1)
+  term = losses.distillation_term(
+      student_logits=logits, teacher_logits=logits * 2.0,
+      teacher_mask=tf.constant([[1.0, 0.0]] * 4),
+      task_ids=tf.constant([[0, 1]] * 4),
+      distillation_costs=tf.constant([1.0, float('nan')]),
+      valid=tf.ones([3, 2]))
+  assert np.isfinite(term.loss.numpy()) and term.loss.numpy() > 0
+
+
 def test_schedules_parse_from_flags():
   assert schedules.parse('linear:3e5+gated') == LambdaSchedule(
       'linear', decay_env_steps=300_000, gated=True)

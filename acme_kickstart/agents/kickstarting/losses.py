@@ -187,7 +187,10 @@ def distillation_term(
   _, reduce = _reducers(valid, reduction)
   cross_entropy = distillation_loss(teacher_logits[:-1], student_logits[:-1])
   mask = tf.cast(teacher_mask[:-1], tf.float32) * valid
-  step_lambdas = tf.gather(distillation_costs, task_ids[:-1]) * mask
+  # Masked steps weigh exactly 0, whatever lambda_k holds (NaN * 0 is NaN).
+  step_lambdas = tf.where(mask > 0,
+                          tf.gather(distillation_costs, task_ids[:-1]) * mask,
+                          tf.zeros_like(mask))
   distill_loss = reduce(step_lambdas * cross_entropy)
 
   # Per-task KL(pi_T || pi_S) over the steps that have that task's teacher.

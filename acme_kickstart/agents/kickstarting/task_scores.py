@@ -58,7 +58,7 @@ class ReturnAverager:
   multiplies the old average's weight by 1 - 1/window). The first totals it
   sees are only a baseline: a restarted learner does not re-count the whole
   history. Totals that go backwards (a counter restored from an older
-  checkpoint) also only reset the baseline.
+  checkpoint) also only reset the baseline, and non-finite ones are skipped.
   """
 
   def __init__(self, task_names: Sequence[str], window_episodes: float):
@@ -80,7 +80,10 @@ class ReturnAverager:
       return averages, seen
     new_sums, new_episodes = sums - last[0], episodes - last[1]
     for k in range(len(self._tasks)):
-      if new_episodes[k] <= 0:
+      # A non-finite total (from a counter that once took a NaN return; the
+      # actors refuse them) would make s_k, the gate and every lambda NaN for
+      # good: its episodes are skipped, and the average keeps its last value.
+      if new_episodes[k] <= 0 or not np.isfinite(new_sums[k]):
         continue
       mean = new_sums[k] / new_episodes[k]
       if not seen[k]:
