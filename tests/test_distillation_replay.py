@@ -19,6 +19,7 @@ from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.agent import KickstartingAgent
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.environments import minatar
 from acme_kickstart.experiments.single_game import make_envs
 from acme_kickstart.teachers import Teacher, TeacherSet
@@ -359,6 +360,33 @@ def test_no_replayed_update_while_every_lambda_is_zero(sample, replay):
   for _ in range(3):
     metrics = learners[0].step()
     learners[1].step()
+  assert metrics['replay/batches'] == 0
+  for a, b in zip(with_net.variables, without_net.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_no_replayed_update_once_every_teachers_gate_has_shut(sample, replay):
+  """lambda^0 = 1 on every task, but only asterix has a teacher, and its
+  gate has shut: the tasks without a teacher (whose gates never shut) must
+  not keep the replay going; the learner equals one without replay."""
+  replay.fill(sample)
+  with_net, without_net = _twins('gates_shut')
+  dataset = tf.data.Dataset.from_tensors(sample).repeat()
+  gated = dict(schedule=LambdaSchedule('gated', score_window_episodes=1.0),
+               score_ranges={'asterix': (0.0, 1.0)}, teacher_tasks=['asterix'])
+  learners = [_learner(with_net, dataset, distillation_replay=replay.reader(),
+                       distillation_replay_ratio=2, **gated),
+              _learner(without_net, dataset, **gated)]
+  for learner in learners:
+    learner.set_hyperparameters(distillation_costs=1.0)
+    for returns in (0.0, 2.0):  # A baseline, then the teacher passed.
+      learner.update_task_scores({'actor_return_sum/asterix': returns,
+                                  'actor_episodes/asterix': returns})
+  for _ in range(3):
+    metrics = learners[0].step()
+    learners[1].step()
+  assert metrics['gate/asterix'] == 0.0
+  assert all(metrics[f'lambda/{t}'] == 0.0 for t in minatar.GAMES)
   assert metrics['replay/batches'] == 0
   for a, b in zip(with_net.variables, without_net.variables):
     np.testing.assert_array_equal(a.numpy(), b.numpy())

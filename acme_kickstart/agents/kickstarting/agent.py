@@ -73,7 +73,9 @@ class KickstartingAgent:
         counter=counting.Counter(self._counter, prefix='learner',
                                  time_delta=0.0),
         score_ranges=score_ranges, events_logger=events_logger,
-        replay_reader=builder.make_replay_reader(address))
+        replay_reader=builder.make_replay_reader(address),
+        teacher_tasks=[task_names[k] for k in
+                       (teachers.task_ids if teachers is not None else [])])
     self._actor = builder.make_actor(network, environments, self._writer,
                                      teachers=teachers, seed=seed)
     self._batches_consumed = 0

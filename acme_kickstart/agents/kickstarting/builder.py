@@ -141,16 +141,19 @@ class KickstartingBuilder:
   def make_learner(self, network: snt.RNNCore, dataset: Iterator,
                    task_names: Sequence[str], counter=None, logger=None,
                    score_ranges=None, events_logger=None,
-                   replay_reader=None) -> learning.KickstartingLearner:
+                   replay_reader=None,
+                   teacher_tasks=None) -> learning.KickstartingLearner:
     """The learner; `score_ranges` (task -> (random, reference) returns)
     feed the gated lambda schedule (experiments/factories.py);
-    `replay_reader` (make_replay_reader) its distillation replay."""
+    `replay_reader` (make_replay_reader) its distillation replay;
+    `teacher_tasks` the tasks with a teacher (None: all)."""
     config = self._config
     return learning.KickstartingLearner(
         network=network,
         dataset=dataset,
         num_tasks=len(task_names),
         task_names=task_names,
+        teacher_tasks=teacher_tasks,
         learning_rate=config.learning_rate,
         distillation_costs=config.distillation_costs,
         entropy_cost=config.entropy_cost,

@@ -58,6 +58,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       loss_reduction: str = 'mean',
       learning_rate_decay_env_steps: Optional[int] = None,
       task_names: Optional[Sequence[str]] = None,
+      teacher_tasks: Optional[Sequence[str]] = None,
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
       events_logger: Optional[loggers.Logger] = None,
@@ -67,7 +68,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
   ):
     """With `distillation_replay_ratio` r > 0, each step is followed by r
     steps on batches of `distillation_replay` (distillation_replay.py) that
-    train the distillation term alone; r = 0 never reads it."""
+    train the distillation term alone; r = 0 never reads it.
+    `teacher_tasks` names the tasks that have a teacher (None: all); the
+    others' lambda_k is 0, whatever distillation_costs holds."""
     self._network = network
     # A Dataset (not just an iterator) lets the learner start a new iterator
     # when a Reverb stream ends after its rate-limiter timeout (no data).
@@ -78,6 +81,13 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     if len(self._task_names) != num_tasks:
       raise ValueError(f'Got {len(self._task_names)} task names for '
                        f'{num_tasks} tasks.')
+    if teacher_tasks is not None and set(teacher_tasks) - set(self._task_names):
+      raise ValueError(f'teacher_tasks names unknown tasks '
+                       f'{sorted(set(teacher_tasks) - set(self._task_names))}; '
+                       f'the tasks are {self._task_names}.')
+    self._has_teacher = tf.constant(
+        [teacher_tasks is None or t in teacher_tasks for t in self._task_names],
+        tf.float32)
 
     # Hyperparameters that may change while training (PBT): tf.Variables.
     costs = schedules.per_task_lambdas(distillation_costs, num_tasks)
@@ -160,10 +170,12 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     }
 
   def _effective_distillation_costs(self) -> tf.Tensor:
-    """lambda_k^0 * decay(real env steps) * gate_k: see schedules.py."""
+    """lambda_k^0 * decay(real env steps) * gate_k: see schedules.py; 0 for
+    a task without a teacher (its gate never shuts), so that the replay's
+    guard sees 0 everywhere once every teacher's lambda is 0."""
     return schedules.effective_lambdas(
         self._schedule, self._distillation_costs, self._num_env_steps,
-        self._gate.values())
+        self._gate.values()) * self._has_teacher
 
   def update_task_scores(self, counts: Mapping[str, float]):
     """Feeds the counter's per-task return totals to the gate (gating.py)."""

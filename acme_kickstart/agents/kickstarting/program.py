@@ -70,6 +70,7 @@ def make_learner_node(experiment: ExperimentConfig, topology: Topology,
                                  terminal_seconds=None,
                                  min_seconds=run.progress_period_seconds),
       score_ranges=factories.score_ranges(experiment),
+      teacher_tasks=list(experiment.teachers),
       events_logger=loggers.make_events_logger(run.run_dir),
       replay_reader=builder.make_replay_reader(replay.server_address,
                                                DATASET_TIMEOUT_MS))
