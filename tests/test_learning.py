@@ -271,3 +271,37 @@ def test_learner_blocked_at_stop_saves_its_weights_and_exits(
   stepped.clear()
   exit_codes = run(False, str(tmp_path / 'free'), stepped)
   assert stepped.is_set() and exit_codes == []
+
+
+def test_env_step_clock_counts_overlapping_transitions_once():
+  """Sequences of 20 steps every 5 steps hold each transition ~4 times: one
+  100-step episode, written by the program's writer and consumed whole by
+  the learner, is 100 env steps on the schedules' clock."""
+  import reverb  # pylint: disable=g-import-not-at-top
+  from acme import specs  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.agents.kickstarting.config import KickstartingConfig  # pylint: disable=g-import-not-at-top
+  config = KickstartingConfig(sequence_length=20, sequence_period=5,
+                              batch_size=4, num_envs_per_actor=1)
+  builder = KickstartingBuilder(config)
+  env = minatar.make_environment('freeway', seed=0, max_episode_steps=100)
+  network = built_network('clock_student')
+  server = reverb.Server(builder.make_replay_tables(
+      specs.make_environment_spec(env), network), port=None)
+  address = f'localhost:{server.port}'
+  writer = builder.make_adder(reverb.Client(address), 1)
+  actor = builder.make_actor(network, [env], writer, seed=0)
+  for _ in range(100):
+    actor.step()
+  assert [e.length for e in actor.pop_episodes()] == [100]
+  writer.flush()
+  writer.close()
+  learner = builder.make_learner(
+      network, builder.make_dataset(address, 1, timeout_ms=500),
+      minatar.GAMES, logger=loggers.NoOpLogger())
+  sequences = 0
+  while (metrics := learner.step()) is not None or sequences == 0:
+    sequences += 0 if metrics is None else 1
+  assert learner.num_steps >= 5  # 4 sequences a batch: ~19 sequences.
+  assert learner.num_env_steps == 100
+  server.stop()

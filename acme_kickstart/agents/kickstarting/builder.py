@@ -154,6 +154,7 @@ class KickstartingBuilder:
         num_tasks=len(task_names),
         task_names=task_names,
         teacher_tasks=teacher_tasks,
+        sequence_period=config.period,
         learning_rate=config.learning_rate,
         distillation_costs=config.distillation_costs,
         entropy_cost=config.entropy_cost,

@@ -59,6 +59,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       learning_rate_decay_env_steps: Optional[int] = None,
       task_names: Optional[Sequence[str]] = None,
       teacher_tasks: Optional[Sequence[str]] = None,
+      sequence_period: Optional[int] = None,
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
       events_logger: Optional[loggers.Logger] = None,
@@ -70,7 +71,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     steps on batches of `distillation_replay` (distillation_replay.py) that
     train the distillation term alone; r = 0 never reads it.
     `teacher_tasks` names the tasks that have a teacher (None: all); the
-    others' lambda_k is 0, whatever distillation_costs holds."""
+    others' lambda_k is 0, whatever distillation_costs holds.
+    `sequence_period`: steps between the writer's sequence starts (None:
+    T - 1, no overlap); the env-step clock counts each transition once."""
     self._network = network
     # A Dataset (not just an iterator) lets the learner start a new iterator
     # when a Reverb stream ends after its rate-limiter timeout (no data).
@@ -99,8 +102,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         costs, dtype=tf.float32, trainable=False, name='distillation_costs')
     self._num_steps = tf.Variable(0, dtype=tf.int64, trainable=False,
                                   name='num_learner_steps')
-    # Real env steps (transitions) in the batches of the applied steps: the
-    # clock of every schedule. Filler and padding rows are not env steps.
+    # Real env steps (transitions) in the batches of the applied steps, each
+    # counted once however many overlapping sequences hold it: the clock of
+    # every schedule. Filler and padding rows are not env steps.
     self._num_env_steps = tf.Variable(0, dtype=tf.int64, trainable=False,
                                       name='num_env_steps')
     # What the optimizer reads: learning_rate, linearly decayed to 0 over
@@ -112,6 +116,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         learning_rate_decay_env_steps <= 0):
       raise ValueError('learning_rate_decay_env_steps must be > 0 (or None).')
     self._learning_rate_decay_env_steps = learning_rate_decay_env_steps
+    self._sequence_period = sequence_period
     if loss_reduction not in losses.REDUCTIONS:
       raise ValueError(f'loss_reduction must be one of {losses.REDUCTIONS}, '
                        f'got {loss_reduction!r}.')
@@ -218,7 +223,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         reduction=self._loss_reduction,
     )
     output.metrics['distillation_costs'] = distillation_costs
-    output.metrics['batch_env_steps'] = tf.reduce_sum(valid)
+    period = self._sequence_period or int(valid.shape[0])
+    output.metrics['batch_env_steps'] = tf.reduce_sum(
+        losses.new_transitions(data, valid, period))
     return output
 
   def replay_loss(self, sample: reverb.ReplaySample) -> losses.LossOutput:

@@ -254,3 +254,21 @@ def valid_transitions(data) -> tf.Tensor:
   if valid is None:
     return tf.ones_like(data.reward[:-1], tf.float32)
   return tf.cast(valid[:-1], tf.float32)
+
+
+def new_transitions(data, valid: tf.Tensor, period: int) -> tf.Tensor:
+  """[T-1, B] 1 on the real transitions that no earlier sequence held.
+
+  Sequences of T steps start every `period` steps of an episode, so with
+  period < T-1 a transition sits in (T-1)/period of them; the env-step clock
+  of the schedules must count it once. The writer's windows lie on one
+  period grid from the episode's start (acme's SequenceAdder, ZERO_PAD), so
+  a window's first T-1-period transitions were all in the window before it,
+  unless it starts the episode (`start_of_episode` on its first row).
+  """
+  num_transitions = int(valid.shape[0])
+  if period >= num_transitions:
+    return valid
+  later_rows = tf.range(num_transitions)[:, None] >= num_transitions - period
+  starts = tf.cast(data.start_of_episode[0], tf.bool)[None, :]
+  return valid * tf.cast(later_rows | starts, valid.dtype)
