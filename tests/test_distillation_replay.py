@@ -410,3 +410,29 @@ def test_non_finite_replayed_loss_raises_and_is_not_applied(sample, replay):
   plain.step()
   for a, b in zip(replayed_net.variables, plain_net.variables):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_a_non_finite_replayed_loss_leaves_the_bookkeeping_right(sample,
+                                                                 replay):
+  """The V-trace update before it was applied: the counter, the gate feed and
+  the log have its step, so learner_steps on the counter equals the
+  learner's own steps."""
+  from acme.utils import counting  # pylint: disable=g-import-not-at-top
+  extras = dict(sample.data.extras)
+  extras['teacher_logits'] = tf.fill(tf.shape(extras['teacher_logits']),
+                                     np.float32(np.nan))
+  replay.fill(sample._replace(data=sample.data._replace(extras=extras)))
+  counter, rows = counting.Counter(), []
+  learner = learning.KickstartingLearner(
+      network=built_network('nan_replay_bookkeeping'),
+      dataset=tf.data.Dataset.from_tensors(sample).repeat(),
+      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
+      learning_rate=1e-3, distillation_costs=1.0, logger=_Rows(rows),
+      counter=counting.Counter(counter, prefix='learner', time_delta=0.0),
+      distillation_replay=replay.reader(), distillation_replay_ratio=2)
+  for _ in range(2):
+    with pytest.raises(losses.NonFiniteLossError):
+      learner.step()
+  assert learner.num_steps == 2
+  assert counter.get_counts()['learner_steps'] == 2
+  assert [row['learner_steps'] for row in rows] == [1, 2]

@@ -264,6 +264,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
   def step(self) -> Optional[Dict[str, float]]:
     """One SGD step; raises NonFiniteLossError (weights untouched) on NaN/inf.
 
+    A non-finite replayed update raises too, after the step's V-trace update
+    (applied) has been counted, fed to the gate and logged.
+
     Returns the logged metrics, or None when replay gave no data before its
     timeout (a fresh iterator is then used by the next step). With a
     distillation replay, the V-trace update is followed by its replayed ones
@@ -284,8 +287,14 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
           f'gradient_norm={results["gradient_norm"]}. The update was not '
           'applied, so the network keeps its last finite weights. Lower the '
           'learning rate, or set max_gradient_norm / max_abs_reward.')
+    replay_results, replay_error = {}, None
     if self._replay is not None:
-      replay_results = self._replay.train(results['distillation_costs'])
+      try:
+        replay_results = self._replay.train(results['distillation_costs'])
+      except NonFiniteLossError as e:
+        # The V-trace update was applied: it is counted, fed to the gate and
+        # logged as any step, then the replay's error is raised.
+        replay_error = e
     timestamp = time.time()
     elapsed = timestamp - self._timestamp if self._timestamp else 0
     self._timestamp = timestamp
@@ -294,9 +303,10 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     results.update({k: v for k, v in counts.items()
                     if not task_scores.is_score_key(k)})
     results = self._flatten(results)
-    if self._replay is not None:
-      results.update(replay_results)
+    results.update(replay_results)
     self._logger.write(results)
+    if replay_error is not None:
+      raise replay_error
     return results
 
   def _flatten(self, results: Mapping[str, np.ndarray]) -> Dict[str, float]:
