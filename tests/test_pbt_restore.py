@@ -147,6 +147,75 @@ def test_member_without_checkpoint_or_fitness_is_never_copied_from(tmp_path):
                                      copyable=[True, False]) == []
 
 
+def _lineage(tmp_path):
+  with open(tmp_path / 'pbt' / 'lineage.jsonl') as f:
+    return [json.loads(line) for line in f]
+
+
+class _UnreachableEvaluator(_FakeEvaluator):
+
+  def reset_returns(self):
+    raise RuntimeError('courier: the evaluator did not answer')
+
+
+def test_an_exploit_survives_an_evaluator_that_cannot_forget(tmp_path):
+  """reset_returns fails after the copy: the exploit still completes (state,
+  lineage), and a controller restarted on the run dir keeps the explored
+  hyperparameters on the loser, with a lineage that matches."""
+  learners = [_FakeLearner(), _FakeLearner()]
+  node, evaluators = _node(tmp_path, [1.0, 5.0], learners)
+  node._evaluators = [_UnreachableEvaluator(e.value) for e in evaluators]  # pylint: disable=protected-access
+  decisions = node.step()
+  assert [(d.loser, d.winner) for d in decisions] == [(0, 1)]
+  explored = decisions[0].hyperparameters
+  assert learners[0].took_state_from is learners[1]
+  restarted, _ = _node(tmp_path, [None, None], [_FakeLearner(), _FakeLearner()])
+  assert restarted._controller.hyperparameters[0] == explored  # pylint: disable=protected-access
+  assert [(l['member'], l['copied']) for l in _lineage(tmp_path)] == [(0, 1)]
+  assert _lineage(tmp_path)[0]['hyperparameters'] == explored.state_dict()
+  # Member 0 has no fitness until its evaluator has forgotten its rounds.
+  assert restarted._fitness(0) is None  # pylint: disable=protected-access
+  restarted.step()  # Its evaluator answers now: it forgets, and counts again.
+  assert not restarted._stale_evaluators  # pylint: disable=protected-access
+
+
+class _Crash(BaseException):
+  """The controller's process dies (nothing catches it)."""
+
+
+class _CrashAfterCopy(_FakeLearner):
+
+  def set_state(self, values, hyperparameters):
+    super().set_state(values, hyperparameters)
+    raise _Crash()
+
+
+def test_a_crash_between_copy_and_save_is_finished_on_restart(tmp_path):
+  """The loser has taken the winner's weights and the explored
+  hyperparameters when the controller dies: the restarted controller holds
+  the state after the exploit (it copies again and writes the lineage),
+  never the loser's old hyperparameters on the winner's weights."""
+  learners = [_CrashAfterCopy(), _FakeLearner()]
+  node, _ = _node(tmp_path, [1.0, 5.0], learners)
+  with pytest.raises(_Crash):
+    node.step()
+  given = learners[0].hyperparameters  # What the loser's learner now runs.
+  fresh = [_FakeLearner(), _FakeLearner()]
+  restarted, _ = _node(tmp_path, [None, None], fresh)
+  assert restarted.step() == []  # No fitness yet: no new exploit.
+  assert fresh[0].took_state_from is fresh[1]  # The copy, done again.
+  assert fresh[0].hyperparameters == given
+  hyper = restarted._controller.hyperparameters[0]  # pylint: disable=protected-access
+  assert hyper.as_dict() == given
+  assert restarted._controller.last_change[0] == 10_000  # pylint: disable=protected-access
+  lineage = _lineage(tmp_path)
+  assert [(l['member'], l['copied']) for l in lineage] == [(0, 1)]
+  assert lineage[0]['hyperparameters'] == hyper.state_dict()
+  # A third controller finds nothing pending and writes no second line.
+  _node(tmp_path, [None, None], [_FakeLearner(), _FakeLearner()])[0].step()
+  assert len(_lineage(tmp_path)) == 1
+
+
 def test_exploit_never_resets_step_counters_or_the_schedule_clock(
     sample, tmp_path):
   schedule = LambdaSchedule('linear', decay_env_steps=10**6)

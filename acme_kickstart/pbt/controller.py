@@ -99,8 +99,14 @@ class PopulationController:
 
   def revert(self, decision: Exploit):
     """Undoes a decision that could not be applied to the learners."""
-    self.hyperparameters[decision.loser] = decision.previous_hyperparameters
-    self.last_change[decision.loser] = decision.previous_last_change
+    self.revert_member(decision.loser, decision.previous_hyperparameters,
+                       decision.previous_last_change)
+
+  def revert_member(self, member: int, hyperparameters: Hyperparameters,
+                    last_change: int):
+    """Gives `member` back the hyperparameters and last change it had."""
+    self.hyperparameters[member] = hyperparameters
+    self.last_change[member] = int(last_change)
 
   def state_dict(self) -> Dict[str, object]:
     return {'hyperparameters': [h.state_dict() for h in self.hyperparameters],
