@@ -74,7 +74,8 @@ def test_update_matches_numpy_reference():
                              (sigma * b + mu - new_mu) / new_sigma, rtol=1e-5)
   # The absent task keeps its statistics and its column, exactly.
   assert popart.mu.numpy()[2] == np.float32(3.0)
-  np.testing.assert_array_equal(head.w.numpy()[:, 2], w[:, 2].astype(np.float32))
+  np.testing.assert_array_equal(head.w.numpy()[:, 2],
+                                w[:, 2].astype(np.float32))
   assert head.b.numpy()[2] == np.float32(b[2])
 
 
@@ -157,7 +158,8 @@ def test_popart_loss_matches_numpy_reference():
   unnormalised = sigma[ids] * n + mu[ids]
   log_pi = numpy_impala.log_softmax(logits[:-1].astype(np.float64))
   log_mu = numpy_impala.log_softmax(inputs['behaviour_logits'][:-1])
-  take = lambda x: np.take_along_axis(x, inputs['actions'][..., None], -1)[..., 0]
+  actions = inputs['actions'][..., None]
+  take = lambda x: np.take_along_axis(x, actions, -1)[..., 0]
   vs, advantages = numpy_impala.vtrace(
       take(log_pi) - take(log_mu), 0.9 * inputs['discounts'],
       inputs['rewards'], unnormalised[:-1], unnormalised[-1])
