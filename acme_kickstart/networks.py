@@ -4,6 +4,10 @@ They follow acme's IMPALA network contract, so acme's own `IMPALALearner` and
 `IMPALAActor` can run them too. `unroll` runs the torso and heads once over all
 T*B observations and only the LSTM step by step, which is what makes the learner
 step cheap.
+
+Each has one value output by default, squeezed to [B] ([T, B] unrolled). With
+`num_values=K` (PopArt, agents/kickstarting/popart.py) the value head has K
+outputs, one normalised value per task, and the value is [B, K] ([T, B, K]).
 """
 
 from typing import Optional, Sequence, Tuple
@@ -12,6 +16,19 @@ import sonnet as snt
 import tensorflow as tf
 
 LogitsAndValue = Tuple[tf.Tensor, tf.Tensor]
+
+
+def _value_head(num_values: int) -> snt.Linear:
+  """K outputs; with K = 1, the same variables (names, shapes) as always."""
+  if num_values < 1:
+    raise ValueError(f'num_values must be >= 1, got {num_values}.')
+  return snt.Linear(num_values, name='value')
+
+
+def _value(head: snt.Linear, embedding: tf.Tensor) -> tf.Tensor:
+  """[B] with one output (as acme's IMPALA networks), else [B, K]."""
+  value = head(embedding)
+  return tf.squeeze(value, axis=-1) if head.output_size == 1 else value
 
 
 def _pixels(observation) -> tf.Tensor:
@@ -28,6 +45,7 @@ class MinAtarNetwork(snt.RNNCore):
                conv_channels: int = 16,
                hidden_size: int = 128,
                lstm_size: int = 128,
+               num_values: int = 1,
                name: str = 'minatar_network'):
     super().__init__(name=name)
     self._num_actions = num_actions
@@ -40,12 +58,15 @@ class MinAtarNetwork(snt.RNNCore):
     ])
     self._core = snt.LSTM(lstm_size)
     self._policy_head = snt.Linear(num_actions, name='policy')
-    self._value_head = snt.Linear(1, name='value')
+    self._value_head = _value_head(num_values)
 
   def _heads(self, embedding: tf.Tensor) -> LogitsAndValue:
-    logits = self._policy_head(embedding)
-    value = tf.squeeze(self._value_head(embedding), axis=-1)
-    return logits, value
+    return self._policy_head(embedding), _value(self._value_head, embedding)
+
+  @property
+  def value_head(self) -> snt.Linear:
+    """The last linear layer of the value (PopArt rescales it)."""
+    return self._value_head
 
   def __call__(self, observation, state: snt.LSTMState):
     embedding, new_state = self._core(self._torso(_pixels(observation)), state)
@@ -56,7 +77,8 @@ class MinAtarNetwork(snt.RNNCore):
 
   def unroll(self, observations, state: snt.LSTMState,
              sequence_length: Optional[int] = None):
-    """Unrolls over [T, B, ...] observations; returns ([T, B, A], [T, B]), state."""
+    """Unrolls over [T, B, ...] observations; returns ([T, B, A], [T, B]), state
+    ([T, B, K] values with num_values=K > 1)."""
     del sequence_length  # Sequences never cross episode boundaries (zero-pad).
     embeddings = snt.BatchApply(self._torso)(_pixels(observations))
     core_outputs, new_state = snt.static_unroll(self._core, embeddings, state)
@@ -190,7 +212,8 @@ class LargeImpalaTorso(snt.Module):
 
 class ImpalaNetwork(snt.RNNCore):
   """An IMPALA agent: torso (+ instruction, previous action and reward), LSTM,
-  policy and value heads. Same contract as MinAtarNetwork."""
+  policy and value heads. Same contract as MinAtarNetwork (`num_values`
+  included; the subclasses take it as a keyword)."""
 
   def __init__(self,
                torso: snt.Module,
@@ -199,6 +222,7 @@ class ImpalaNetwork(snt.RNNCore):
                pixel_scale: float = 1.0 / 255.0,
                use_previous_action_reward: bool = False,
                instruction_encoder: Optional[snt.Module] = None,
+               num_values: int = 1,
                name: str = 'impala_network'):
     super().__init__(name=name)
     self._num_actions = num_actions
@@ -210,7 +234,7 @@ class ImpalaNetwork(snt.RNNCore):
     self._instruction_encoder = instruction_encoder or InstructionEncoder()
     self._core = snt.LSTM(lstm_size)
     self._policy_head = snt.Linear(num_actions, name='policy')
-    self._value_head = snt.Linear(1, name='value')
+    self._value_head = _value_head(num_values)
 
   def _embed(self, observation) -> tf.Tensor:
     """Everything the core reads for one step, for a batch [B, ...]."""
@@ -234,9 +258,12 @@ class ImpalaNetwork(snt.RNNCore):
     return tf.concat(features, axis=-1)
 
   def _heads(self, embedding: tf.Tensor) -> LogitsAndValue:
-    logits = self._policy_head(embedding)
-    value = tf.squeeze(self._value_head(embedding), axis=-1)
-    return logits, value
+    return self._policy_head(embedding), _value(self._value_head, embedding)
+
+  @property
+  def value_head(self) -> snt.Linear:
+    """The last linear layer of the value (PopArt rescales it)."""
+    return self._value_head
 
   def __call__(self, observation, state: snt.LSTMState):
     embedding, new_state = self._core(self._embed(observation), state)
@@ -247,7 +274,8 @@ class ImpalaNetwork(snt.RNNCore):
 
   def unroll(self, observations, state: snt.LSTMState,
              sequence_length: Optional[int] = None):
-    """Unrolls over [T, B, ...] observations; returns ([T, B, A], [T, B]), state.
+    """Unrolls over [T, B, ...] observations; returns ([T, B, A], [T, B]), state
+    ([T, B, K] values with num_values=K > 1).
 
     The torso and the instruction encoder run once over all T*B steps; only
     the LSTM core steps through time.

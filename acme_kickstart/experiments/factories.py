@@ -29,11 +29,16 @@ def make_suite(experiment: ExperimentConfig) -> suite_base.Suite:
 
 def make_network(experiment: ExperimentConfig,
                  num_actions: Optional[int] = None) -> snt.RNNCore:
-  """The student network (variables not yet created: see build_network)."""
+  """The student network (variables not yet created: see build_network).
+
+  With PopArt, its value head has one (normalised) output per task.
+  """
   if num_actions is None:
     num_actions = make_suite(experiment).num_actions
-  return networks.BY_NAME[experiment.network](num_actions,
-                                              **experiment.network_kwargs)
+  kwargs = dict(experiment.network_kwargs)
+  if experiment.agent.popart:
+    kwargs['num_values'] = len(experiment.tasks)
+  return networks.BY_NAME[experiment.network](num_actions, **kwargs)
 
 
 def build_network(network: snt.RNNCore,

@@ -171,6 +171,8 @@ class KickstartingBuilder:
         rmsprop_initial_mean_square=config.rmsprop_initial_mean_square,
         loss_reduction=config.loss_reduction,
         learning_rate_decay_env_steps=config.learning_rate_decay_env_steps,
+        popart=config.popart,
+        popart_step_size=config.popart_step_size,
         counter=counter,
         logger=logger,
         events_logger=events_logger,

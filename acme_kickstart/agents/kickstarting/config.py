@@ -33,6 +33,11 @@ class KickstartingConfig:
   # If set, the learning rate decays linearly to 0 over this many real env
   # steps consumed by the learner (IMPALA's DMLab-30 schedule).
   learning_rate_decay_env_steps: Optional[int] = None
+  # PopArt (popart.py): per-task normalised value targets, so that tasks with
+  # large returns do not dominate the shared gradients. The network then has
+  # one value output per task; `popart_step_size` is the moments' beta.
+  popart: bool = False
+  popart_step_size: float = 3e-4
   # Kickstarting: lambda_k per task, k indexing the suite's tasks. A task with
   # no teacher trains with lambda 0 whatever is set here.
   distillation_costs: Tuple[float, ...] = (1.0,)
@@ -80,6 +85,9 @@ class KickstartingConfig:
     if self.loss_reduction not in ('mean', 'sum'):
       raise ValueError(f"loss_reduction must be 'mean' or 'sum', got "
                        f'{self.loss_reduction!r}.')
+    if not 0 < self.popart_step_size <= 1:
+      raise ValueError(f'popart_step_size must be in (0, 1], got '
+                       f'{self.popart_step_size}.')
     if self.sequence_length < 2:
       raise ValueError('sequence_length must be >= 2 (the last step bootstraps).')
     if self.sequence_period is not None and not (

@@ -16,8 +16,10 @@ import tree
 
 from acme_kickstart.agents.kickstarting import distillation_replay as replay
 from acme_kickstart.agents.kickstarting import gating
+from acme_kickstart.agents.kickstarting import learner_logs
 from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.agents.kickstarting import optimizers
+from acme_kickstart.agents.kickstarting import popart as popart_lib
 from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.agents.kickstarting import task_scores
 
@@ -66,6 +68,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       distillation_replay: Optional[replay.ReplayReader] = None,
       distillation_replay_ratio: int = 0,
       distillation_replay_burn_in: int = 0,
+      popart: bool = False,
+      popart_step_size: float = 3e-4,
   ):
     """With `distillation_replay_ratio` r > 0, each step is followed by r
     steps on batches of `distillation_replay` (distillation_replay.py) that
@@ -73,7 +77,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     `teacher_tasks` names the tasks that have a teacher (None: all); the
     others' lambda_k is 0, whatever distillation_costs holds.
     `sequence_period`: steps between the writer's sequence starts (None:
-    T - 1, no overlap); the env-step clock counts each transition once."""
+    T - 1, no overlap); the env-step clock counts each transition once.
+    With `popart`, the network's value head has one normalised output per
+    task (popart.py)."""
     self._network = network
     # A Dataset (not just an iterator) lets the learner start a new iterator
     # when a Reverb stream ends after its rate-limiter timeout (no data).
@@ -134,6 +140,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     self._gate = gating.TaskGate(self._task_names, self._schedule,
                                  score_ranges or {}, events_logger)
     self._reward_clipping = losses.check_reward_clipping(reward_clipping)
+    self._popart = (popart_lib.for_network(network, num_tasks, popart_step_size)
+                    if popart else None)
 
     self._optimizer = optimizers.make_optimizer(
         optimizer, self._applied_learning_rate, network.trainable_variables,
@@ -202,6 +210,11 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     extras = data.extras
     core_state = tree.map_structure(lambda s: s[0], extras['core_state'])
     (logits, values), _ = self._unroll(data.observation, core_state)
+    task_ids = data.observation['task_id']
+    value_mean = value_std = None
+    if self._popart is not None:  # Each step's own task's normalised value.
+      values = popart_lib.select(values, task_ids)
+      value_mean, value_std = self._popart.statistics(task_ids)
     valid = losses.valid_transitions(data)
     distillation_costs = self._effective_distillation_costs()
     output = losses.kickstarting_loss(
@@ -213,7 +226,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         discounts=data.discount[:-1],
         teacher_logits=extras['teacher_logits'],
         teacher_mask=extras['teacher_mask'],
-        task_ids=data.observation['task_id'],
+        task_ids=task_ids,
         distillation_costs=distillation_costs,
         entropy_cost=self._entropy_cost,
         baseline_cost=self._baseline_cost,
@@ -221,6 +234,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         max_abs_reward=self._max_abs_reward,
         valid=valid,
         reduction=self._loss_reduction,
+        value_mean=value_mean,
+        value_std=value_std,
     )
     output.metrics['distillation_costs'] = distillation_costs
     period = self._sequence_period or int(valid.shape[0])
@@ -251,6 +266,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     def apply():
       self._applied_learning_rate.assign(self._learning_rate_now())
       self._optimizer.apply(gradients, variables)
+      if self._popart is not None:  # Statistics, then the head's rescale.
+        self._popart.update(*output.value_targets, self._network.value_head)
       self._num_steps.assign_add(1)
       self._num_env_steps.assign_add(env_steps)
       return tf.constant(True)
@@ -302,43 +319,30 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     self.update_task_scores(counts)
     results.update({k: v for k, v in counts.items()
                     if not task_scores.is_score_key(k)})
-    results = self._flatten(results)
+    results = learner_logs.flatten(
+        results, self._task_names, self._gate, self._schedule.gated,
+        self._popart,
+        learning_rate=float(self._applied_learning_rate.numpy()),
+        entropy_cost=float(self._entropy_cost.numpy()),
+        learner_env_steps=int(self._num_env_steps.numpy()))
     results.update(replay_results)
     self._logger.write(results)
     if replay_error is not None:
       raise replay_error
     return results
 
-  def _flatten(self, results: Mapping[str, np.ndarray]) -> Dict[str, float]:
-    """Vector metrics become one scalar per task, named after the task."""
-    flat = {k: v for k, v in results.items()
-            if k not in ('kl_per_task', 'distillation_costs')}
-    for name, kl, cost in zip(self._task_names, results['kl_per_task'],
-                              results['distillation_costs']):
-      flat[f'kl/{name}'] = float(kl)
-      flat[f'lambda/{name}'] = float(cost)
-    # s_k (teacher-normalised) always; the gate where it is applied.
-    scores = self._gate.scores().numpy()
-    gates = self._gate.values().numpy() if self._schedule.gated else None
-    for k, name in enumerate(self._task_names):
-      flat[f'score/{name}'] = float(scores[k])
-      if gates is not None:
-        flat[f'gate/{name}'] = float(gates[k])
-    flat['learning_rate'] = float(self._applied_learning_rate.numpy())
-    flat['entropy_cost'] = float(self._entropy_cost.numpy())
-    flat['learner_env_steps'] = int(self._num_env_steps.numpy())
-    return flat
-
   def exploit_variables(self) -> List[tf.Variable]:
-    """What PBT's exploit copies: network, optimizer state, hyperparameters.
+    """What PBT's exploit copies: network, optimizer state, hyperparameters,
+    and PopArt's statistics (they give the value head its meaning).
 
     The step counter is not copied: it is this learner's own progress.
     """
+    popart = [] if self._popart is None else [self._popart.mu, self._popart.nu]
     variables, seen = [], set()
     for variable in (list(self._network.variables) +
                      list(self._optimizer.variables) +
                      [self._learning_rate, self._entropy_cost,
-                      self._distillation_costs]):
+                      self._distillation_costs] + popart):
       if id(variable) not in seen:
         seen.add(id(variable))
         variables.append(variable)
@@ -376,4 +380,5 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         'num_learner_steps': self._num_steps,
         'num_env_steps': self._num_env_steps,
         **self._gate.state,
+        **({} if self._popart is None else {'popart': self._popart}),
     }

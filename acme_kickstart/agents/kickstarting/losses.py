@@ -4,7 +4,8 @@
 
 where H is the cross-entropy of the student's policy against teacher k's, applied
 on the steps of task k. `kickstarting_loss` is that equation; the IMPALA part is
-computed with trfl exactly as acme's TF `IMPALALearner` computes it.
+computed with trfl exactly as acme's TF `IMPALALearner` computes it; with
+PopArt (popart.py), its critic and advantages are normalised per task.
 """
 
 from typing import Dict, NamedTuple, Optional
@@ -47,9 +48,18 @@ def distillation_kl(teacher_logits: tf.Tensor,
   return distillation_loss(teacher_logits, student_logits) - teacher_entropy
 
 
+class ValueTargets(NamedTuple):
+  """V-trace's targets and where they count: what PopArt learns its
+  statistics from."""
+  targets: tf.Tensor  # [T-1, B] vs, unnormalised.
+  task_ids: tf.Tensor  # [T-1, B].
+  mask: tf.Tensor  # [T-1, B] 1 on real transitions.
+
+
 class LossOutput(NamedTuple):
   loss: tf.Tensor
   metrics: Dict[str, tf.Tensor]
+  value_targets: Optional[ValueTargets] = None
 
 
 def kickstarting_loss(
@@ -70,6 +80,8 @@ def kickstarting_loss(
     max_abs_reward: tf.Tensor,
     valid: Optional[tf.Tensor] = None,
     reduction: str = 'mean',
+    value_mean: Optional[tf.Tensor] = None,
+    value_std: Optional[tf.Tensor] = None,
 ) -> LossOutput:
   """l_IMPALA + sum_k lambda_k H(pi_T_k || pi_S) over a batch of sequences.
 
@@ -78,7 +90,9 @@ def kickstarting_loss(
 
   Args:
     student_logits: [T, B, A] logits of the student being trained.
-    values: [T, B] the student's value estimates.
+    values: [T, B] the student's value estimates; with PopArt (value_mean and
+      value_std given) its normalised ones n, and V = value_std * n +
+      value_mean is the value V-trace reads.
     behaviour_logits: [T, B, A] logits of the policy that acted.
     actions: [T-1, B] actions taken.
     rewards: [T-1, B] rewards.
@@ -98,10 +112,18 @@ def kickstarting_loss(
       logits reach no real step's V-trace target. Default: all real.
     reduction: 'mean' over the real steps (acme's IMPALA) or 'sum' over them
       (scalable_agent's IMPALA, whose hyperparameters assume sums).
+    value_mean, value_std: [T, B] PopArt's mu_k and sigma_k of each step's
+      task (popart.py), or None. With them, the critic learns the normalised
+      targets (vs - mu_k) / sigma_k and the advantages are divided by sigma_k
+      (PopArt-IMPALA, Hessel et al. 2019); the V-trace targets and the
+      advantages are computed on unnormalised values, as without them.
 
   Returns:
-    The scalar loss and per-term metrics (each a mean over the real steps).
+    The scalar loss, per-term metrics (each a mean over the real steps) and
+    the V-trace targets (`ValueTargets`).
   """
+  if (value_mean is None) != (value_std is None):
+    raise ValueError('Give both value_mean and value_std (PopArt), or neither.')
   valid = (tf.ones_like(rewards, tf.float32) if valid is None
            else tf.cast(valid, tf.float32))
   mean, reduce = _reducers(valid, reduction)
@@ -117,18 +139,25 @@ def kickstarting_loss(
   rewards = tf.clip_by_value(rewards,
                              tf.cast(-max_abs_reward, rewards.dtype),
                              tf.cast(max_abs_reward, rewards.dtype))
+  unnormalised = _unnormalised(values, value_mean, value_std)
   vtrace_returns = trfl.vtrace_from_importance_weights(
       log_rhos=tf.cast(log_rhos, tf.float32),
       discounts=tf.cast(discount * discounts, tf.float32),
       rewards=tf.cast(rewards, tf.float32),
-      values=tf.cast(values[:-1], tf.float32),
-      bootstrap_value=values[-1],
+      values=tf.cast(unnormalised[:-1], tf.float32),
+      bootstrap_value=unnormalised[-1],
   )
-  critic_loss = tf.square(vtrace_returns.vs - values[:-1])
+  advantages = vtrace_returns.pg_advantages  # No gradient (trfl stops it).
+  if value_std is None:
+    critic_loss = tf.square(vtrace_returns.vs - values[:-1])
+  else:
+    critic_loss = tf.square(
+        (vtrace_returns.vs - value_mean[:-1]) / value_std[:-1] - values[:-1])
+    advantages = advantages / value_std[:-1]
   policy_gradient_loss = trfl.policy_gradient(
       policies=pi_target,
       actions=actions,
-      action_values=vtrace_returns.pg_advantages,
+      action_values=advantages,
   )
   entropy_loss = trfl.policy_entropy_loss(pi_target).loss
   impala_loss = reduce(policy_gradient_loss + baseline_cost * critic_loss +
@@ -150,7 +179,16 @@ def kickstarting_loss(
       **distillation.metrics,
       'valid_fraction': tf.reduce_mean(valid),
   }
-  return LossOutput(loss, metrics)
+  return LossOutput(loss, metrics, ValueTargets(
+      vtrace_returns.vs, task_ids[:-1], valid))
+
+
+def _unnormalised(values: tf.Tensor, mean: Optional[tf.Tensor],
+                  std: Optional[tf.Tensor]) -> tf.Tensor:
+  """PopArt's V = sigma * n + mu; the values themselves without PopArt."""
+  if std is None:
+    return values
+  return std * values + mean
 
 
 def distillation_term(
