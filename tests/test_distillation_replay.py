@@ -302,9 +302,12 @@ def test_single_process_agent_replays_about_ratio_times():
                               distillation_replay_ratio=2,
                               distillation_replay_window=64)
   rows = []
+  teachers = TeacherSet({0: Teacher.from_module(built_network('agent_teacher'))},
+                        len(minatar.GAMES), minatar.NUM_ACTIONS,
+                        minatar.observation_spec())
   with KickstartingAgent(make_envs('breakout', 8, seed=0),
                          built_network('agent'), config, minatar.GAMES,
-                         logger=_Rows(rows)) as agent:
+                         teachers=teachers, logger=_Rows(rows)) as agent:
     agent.run(800)
     assert agent.learner.num_env_steps <= agent.env_steps
   assert len(rows) >= 8
