@@ -98,6 +98,12 @@ flags.DEFINE_string('run_dir', os.path.join(ROOT, 'runs', 'bench_kickstarting'),
 flags.DEFINE_string('output', os.path.join(ROOT, 'results'),
                     'Where kickstarting.json and the PNGs go.')
 flags.DEFINE_boolean('aggregate_only', False, 'Only read finished runs.')
+flags.DEFINE_multi_string(
+    'override', [],
+    "PATH=VALUE on configs/minatar5.py's experiment for every variant, e.g. "
+    '--override=agent.learning_rate=3e-4 --override=network_kwargs.'
+    'hidden_size=256 (a Python literal; the baseline search sets its '
+    'configurations this way).')
 flags.DEFINE_string('only', None, 'Internal: train the one run VARIANT:SEED.')
 flags.DEFINE_string('final_eval', None, 'Internal: evaluate VARIANT:SEED.')
 FLAGS = flags.FLAGS
@@ -105,10 +111,40 @@ FLAGS = flags.FLAGS
 
 # ------------------------------------------------------ configs and launching
 def base_config():
-  """configs/minatar5.py's experiment and topology (one actor)."""
+  """configs/minatar5.py's experiment (with --override) and topology."""
   sys.path.insert(0, os.path.join(ROOT, 'configs'))
   import minatar5  # pylint: disable=g-import-not-at-top
-  return minatar5.get_experiment(), minatar5.get_topology()
+  experiment = minatar5.get_experiment()
+  for override in FLAGS.override:
+    experiment = apply_override(experiment, override)
+  return experiment.validate(), minatar5.get_topology()
+
+
+def apply_override(config, override: str):
+  """`config` with PATH=VALUE set (dataclass fields and dict keys by dots)."""
+  import ast  # pylint: disable=g-import-not-at-top
+  path, _, text = override.partition('=')
+  if not path or not _:
+    raise ValueError(f'Bad --override {override!r}: use PATH=VALUE.')
+  try:
+    value = ast.literal_eval(text)
+  except (SyntaxError, ValueError):
+    value = text  # A bare string, e.g. agent.optimizer=rmsprop.
+  head, *rest = path.split('.')
+
+  def set_in(node, keys):
+    key, *more = keys
+    if isinstance(node, dict):
+      new = dict(node)
+      new[key] = set_in(node[key], more) if more else value
+      return new
+    if not dataclasses.is_dataclass(node) or key not in {
+        f.name for f in dataclasses.fields(node)}:
+      raise ValueError(f'--override {override!r}: {type(node).__name__} has '
+                       f'no field {key!r}.')
+    return dataclasses.replace(node, **{
+        key: set_in(getattr(node, key), more) if more else value})
+  return set_in(config, [head] + rest)
 
 
 def member_config(variant: Variant, seed: int, run_dir: str):
@@ -232,7 +268,20 @@ def _child(variant: Variant, seed: int, mode: str, env: Dict[str, str]):
                  cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
+def check_package_root():
+  """A run's commit is this checkout's: its package must be the one imported
+  here and by every Launchpad worker (which inherit PYTHONPATH)."""
+  import acme_kickstart  # pylint: disable=g-import-not-at-top
+  package = os.path.dirname(os.path.abspath(acme_kickstart.__file__))
+  if os.path.dirname(package) != ROOT:
+    raise SystemExit(
+        f'acme_kickstart is imported from {package}, not from this checkout '
+        f'({ROOT}), so the runs would not run the commit they record. Run '
+        f'with PYTHONPATH={ROOT}.')
+
+
 def run_all(variants: List[Variant], seeds: List[int]):
+  check_package_root()
   commit = results.git_commit(ROOT)
   for seed in seeds:  # Seed by seed: early seeds give every variant.
     for variant in variants:
@@ -271,6 +320,7 @@ def run_all(variants: List[Variant], seeds: List[int]):
             f'--final_eval={variant.name}:{seed} to see why.')
       results.write_json(run_dirs.join(run_dir, results.DONE), {
           'variant': variant.name, 'seed': seed, 'git_commit': commit,
+          'overrides': list(FLAGS.override),
           'budget_env_steps': FLAGS.budget, 'env_steps': steps,
           'resumed': resumed, 'machine': results.machine(),
           'wall_seconds': {'train': round(train_seconds, 1),

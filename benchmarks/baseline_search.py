@@ -1,0 +1,94 @@
+"""The from-scratch baseline's search: the student's RL settings, tuned on
+tuning seeds at the headline benchmark's budget.
+
+  PYTHONPATH=. python benchmarks/baseline_search.py --stage=screen
+  PYTHONPATH=. python benchmarks/baseline_search.py --aggregate_only
+
+Each configuration is a set of overrides of configs/minatar5.py's experiment;
+each run is one `benchmarks/kickstarting.py --variants=scratch` run (a
+Launchpad local_mp program, 3M env steps, five games, one multi-task student,
+a final evaluation of its last checkpoint), in <run_dir>/<config>/scratch/
+seed_<s>, resumable, with its commit, machine and overrides in DONE.json.
+Seeds are tuning seeds (0-4): never the headline's 100-104 or the demo's
+200-204. Runs go seed by seed, so that every configuration has a first seed
+before any has a second.
+"""
+
+import os
+import subprocess
+import sys
+
+from absl import app
+from absl import flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Stage 'screen': today's config and one change at a time, each a lever that
+# matters for actor-critic sample efficiency on MinAtar (module README).
+SCREEN = {
+    'previous': [],
+    'lr_3e-4': ['agent.learning_rate=3e-4'],
+    'lr_3e-3': ['agent.learning_rate=3e-3'],
+    'entropy_0.003': ['agent.entropy_cost=0.003'],
+    'entropy_0.03': ['agent.entropy_cost=0.03'],
+    'batch_16': ['agent.batch_size=16'],
+    'unroll_10': ['agent.sequence_length=10'],
+    'discount_0.995': ['agent.discount=0.995'],
+    'popart': ['agent.popart=True'],
+    'wide': ['network_kwargs.conv_channels=32',
+             'network_kwargs.hidden_size=256',
+             'network_kwargs.lstm_size=256'],
+}
+STAGES = {'screen': SCREEN}
+TUNING_SEEDS = range(0, 5)
+
+flags.DEFINE_enum('stage', 'screen', list(STAGES), 'Which configurations.')
+flags.DEFINE_list('configs', None, 'Only these configurations of the stage.')
+flags.DEFINE_integer('first_seed', 0, 'Seeds first_seed, +1, ...')
+flags.DEFINE_integer('seeds', 2, 'Seeds per configuration.')
+flags.DEFINE_integer('budget', 3_000_000, 'Env steps per student.')
+flags.DEFINE_string('run_dir', os.path.join(ROOT, 'runs', 'baseline'),
+                    'Where the runs go (one folder per configuration).')
+FLAGS = flags.FLAGS
+
+
+def configurations():
+  """Every stage's configurations, by name (names are unique across stages)."""
+  merged = {}
+  for stage in STAGES.values():
+    merged.update(stage)
+  return merged
+
+
+def run_config(name: str, overrides, seed: int):
+  """One configuration's run for `seed` (skipped by the benchmark if done)."""
+  if seed not in TUNING_SEEDS:
+    raise SystemExit(f'Seed {seed} is not a tuning seed ({list(TUNING_SEEDS)}):'
+                     ' the search never uses reported seeds.')
+  command = [sys.executable, os.path.join(ROOT, 'benchmarks', 'kickstarting.py'),
+             '--variants=scratch', f'--budget={FLAGS.budget}',
+             f'--first_seed={seed}', '--seeds=1',
+             f'--run_dir={os.path.join(FLAGS.run_dir, name)}',
+             f'--output={os.path.join(FLAGS.run_dir, name, "report")}']
+  command += [f'--override={o}' for o in overrides]
+  os.makedirs(os.path.join(FLAGS.run_dir, name, 'report'), exist_ok=True)
+  print(f'== {name} seed {seed}: {" ".join(overrides) or "(as configured)"}',
+        flush=True)
+  subprocess.run(command, check=True, cwd=ROOT,
+                 env=dict(os.environ, PYTHONPATH=ROOT))
+
+
+def main(_):
+  stage = STAGES[FLAGS.stage]
+  names = FLAGS.configs or list(stage)
+  unknown = sorted(set(names) - set(stage))
+  if unknown:
+    raise SystemExit(f'Unknown configurations {unknown}; stage '
+                     f'{FLAGS.stage!r} has {list(stage)}.')
+  for seed in range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds):
+    for name in names:
+      run_config(name, stage[name], seed)
+
+
+if __name__ == '__main__':
+  app.run(main)
