@@ -103,16 +103,21 @@ def relative_gain(scores_x: np.ndarray, scores_y: np.ndarray,
 
 
 def performance_profiles(score_dict: Mapping[str, np.ndarray],
-                         taus: np.ndarray, reps: int = 2000) -> Dict[str, dict]:
+                         taus: np.ndarray, reps: int = 2000,
+                         seed: int = 0) -> Dict[str, dict]:
   """Per method, the fraction of (run, task) scores above each tau, with CIs:
-  {'taus', 'fraction', 'ci_low', 'ci_high'} (lists)."""
+  {'taus', 'fraction', 'ci_low', 'ci_high'} (lists). The bootstrap is seeded
+  (rliable's create_performance_profile takes no random state), so a report
+  recomputed from the same runs gives the same CIs."""
   out = {}
   for name, scores in score_dict.items():
     profile = np.array([np.mean(scores > tau) for tau in taus])
     if len(scores) < 2:
       low = high = profile
     else:
-      _, cis = rly.create_performance_profile({name: scores}, taus, reps=reps)
+      _, cis = rly.get_interval_estimates(
+          {name: scores}, lambda s: rly.score_distributions(s, taus),
+          reps=reps, random_state=_rng(seed))
       low, high = cis[name]
     out[name] = {'taus': np.asarray(taus).tolist(),
                  'fraction': profile.tolist(),

@@ -67,6 +67,17 @@ def test_performance_profile_counts_scores_above_each_threshold():
       profile['ci_low'], profile['fraction'], profile['ci_high']))
 
 
+def test_performance_profile_cis_are_the_same_each_time():
+  """A report recomputed from the same runs gives the same CIs."""
+  rng = np.random.default_rng(0)
+  scores = {'v': rng.normal(50.0, 30.0, size=(5, 5))}
+  taus = np.linspace(0.0, 100.0, 11)
+  first = statistics.performance_profiles(scores, taus, reps=200)
+  assert statistics.performance_profiles(scores, taus, reps=200) == first
+  other = statistics.performance_profiles(scores, taus, reps=200, seed=1)
+  assert other['v']['ci_low'] != first['v']['ci_low']
+
+
 def test_curve_estimates_aggregate_every_point():
   # 4 runs x 1 task x 3 points; point j of run i is i + 10 j.
   curves = (np.arange(4.0)[:, None, None] +
