@@ -40,8 +40,21 @@ def normalised_scores(returns: Mapping[str, Sequence[float]],
   return np.stack(columns, axis=1)
 
 
-def _rng(seed: int) -> np.random.RandomState:
-  return np.random.RandomState(seed)
+def _bootstrap(score_dict, func, reps: int, seed: int):
+  """rliable's interval estimates, the same for the same seed.
+
+  rliable 1.2's stratified bootstraps draw their resamples from numpy's
+  global generator (`np.random.choice` in `update_indices`), whatever
+  `random_state` they are given, so the global generator is seeded for the
+  call and restored after it; arch's own draws take the RandomState.
+  """
+  state = np.random.get_state()
+  np.random.seed(seed)
+  try:
+    return rly.get_interval_estimates(
+        score_dict, func, reps=reps, random_state=np.random.RandomState(seed))
+  finally:
+    np.random.set_state(state)
 
 
 def _interval(point, ci) -> dict:
@@ -59,9 +72,8 @@ def aggregate_estimates(scores: np.ndarray, reps: int = 2000,
       value = float(aggregate(scores))
       out[name] = {'point': value, 'ci': [value, value]}
       continue
-    points, cis = rly.get_interval_estimates(
-        {name: scores}, lambda s, f=aggregate: np.array([f(s)]), reps=reps,
-        random_state=_rng(seed))
+    points, cis = _bootstrap(
+        {name: scores}, lambda s, f=aggregate: np.array([f(s)]), reps, seed)
     out[name] = _interval(points[name], cis[name])
   return out
 
@@ -75,8 +87,7 @@ def probability_of_improvement(scores_x: np.ndarray, scores_y: np.ndarray,
   if min(len(scores_x), len(scores_y)) < 2:
     value = float(func(scores_x, scores_y)[0])
     return {'p': value, 'ci': [value, value]}
-  points, cis = rly.get_interval_estimates(
-      {'xy': [scores_x, scores_y]}, func, reps=reps, random_state=_rng(seed))
+  points, cis = _bootstrap({'xy': [scores_x, scores_y]}, func, reps, seed)
   estimate = _interval(points['xy'], cis['xy'])
   return {'p': estimate['point'], 'ci': estimate['ci']}
 
@@ -96,8 +107,7 @@ def relative_gain(scores_x: np.ndarray, scores_y: np.ndarray,
   if min(len(scores_x), len(scores_y)) < 2:
     value = float(func(scores_x, scores_y)[0])
     return {'gain': value, 'ci': [value, value]}
-  points, cis = rly.get_interval_estimates(
-      {'xy': [scores_x, scores_y]}, func, reps=reps, random_state=_rng(seed))
+  points, cis = _bootstrap({'xy': [scores_x, scores_y]}, func, reps, seed)
   estimate = _interval(points['xy'], cis['xy'])
   return {'gain': estimate['point'], 'ci': estimate['ci']}
 
@@ -106,18 +116,16 @@ def performance_profiles(score_dict: Mapping[str, np.ndarray],
                          taus: np.ndarray, reps: int = 2000,
                          seed: int = 0) -> Dict[str, dict]:
   """Per method, the fraction of (run, task) scores above each tau, with CIs:
-  {'taus', 'fraction', 'ci_low', 'ci_high'} (lists). The bootstrap is seeded
-  (rliable's create_performance_profile takes no random state), so a report
-  recomputed from the same runs gives the same CIs."""
+  {'taus', 'fraction', 'ci_low', 'ci_high'} (lists)."""
   out = {}
   for name, scores in score_dict.items():
     profile = np.array([np.mean(scores > tau) for tau in taus])
     if len(scores) < 2:
       low = high = profile
     else:
-      _, cis = rly.get_interval_estimates(
-          {name: scores}, lambda s: rly.score_distributions(s, taus),
-          reps=reps, random_state=_rng(seed))
+      _, cis = _bootstrap(
+          {name: scores}, lambda s: rly.score_distributions(s, taus), reps,
+          seed)
       low, high = cis[name]
     out[name] = {'taus': np.asarray(taus).tolist(),
                  'fraction': profile.tolist(),
@@ -143,8 +151,7 @@ def curve_estimates(curves: np.ndarray, reps: int = 500,
   if len(curves) < 2:
     low = high = value
   else:
-    _, cis = rly.get_interval_estimates({'c': curves}, _curve_aggregates,
-                                        reps=reps, random_state=_rng(seed))
+    _, cis = _bootstrap({'c': curves}, _curve_aggregates, reps, seed)
     low, high = cis['c']
   out = {}
   for i, name in enumerate(('iqm', 'mean')):
@@ -162,9 +169,8 @@ def mean_with_ci(values: Sequence[float], reps: int = 2000,
   if len(values) < 2:
     value = float(values.mean())
     return {'point': value, 'ci': [value, value]}
-  points, cis = rly.get_interval_estimates(
-      {'v': values}, lambda v: np.array([v.mean()]), reps=reps,
-      random_state=_rng(seed))
+  points, cis = _bootstrap({'v': values}, lambda v: np.array([v.mean()]),
+                           reps, seed)
   return _interval(points['v'], cis['v'])
 
 

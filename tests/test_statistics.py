@@ -67,15 +67,30 @@ def test_performance_profile_counts_scores_above_each_threshold():
       profile['ci_low'], profile['fraction'], profile['ci_high']))
 
 
-def test_performance_profile_cis_are_the_same_each_time():
-  """A report recomputed from the same runs gives the same CIs."""
+def test_every_ci_is_the_same_each_time():
+  """A report recomputed from the same runs gives the same CIs, and numpy's
+  global generator is left as it was."""
   rng = np.random.default_rng(0)
-  scores = {'v': rng.normal(50.0, 30.0, size=(5, 5))}
+  x, y = rng.normal(50.0, 30.0, size=(5, 5)), rng.normal(40.0, 30.0, (5, 5))
   taus = np.linspace(0.0, 100.0, 11)
-  first = statistics.performance_profiles(scores, taus, reps=200)
-  assert statistics.performance_profiles(scores, taus, reps=200) == first
-  other = statistics.performance_profiles(scores, taus, reps=200, seed=1)
-  assert other['v']['ci_low'] != first['v']['ci_low']
+  calls = {
+      'aggregate': lambda seed: statistics.aggregate_estimates(
+          x, reps=200, seed=seed),
+      'improvement': lambda seed: statistics.probability_of_improvement(
+          x, y, reps=200, seed=seed),
+      'gain': lambda seed: statistics.relative_gain(x, y, reps=200, seed=seed),
+      'profile': lambda seed: statistics.performance_profiles(
+          {'v': x}, taus, reps=200, seed=seed),
+      'curve': lambda seed: statistics.curve_estimates(
+          np.stack([x, y], axis=-1), reps=100, seed=seed),
+      'mean': lambda seed: statistics.mean_with_ci(x[:, 0], reps=200,
+                                                   seed=seed)}
+  np.random.seed(7)
+  state = np.random.get_state()[1].copy()
+  for name, call in calls.items():
+    assert call(0) == call(0), name
+    assert call(0) != call(1), name
+  np.testing.assert_array_equal(np.random.get_state()[1], state)
 
 
 def test_curve_estimates_aggregate_every_point():
