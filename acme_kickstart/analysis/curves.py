@@ -3,16 +3,10 @@
 The evaluator node writes <run_dir>/logs/evaluator/logs.csv, one row per
 round (a fresh episode in every evaluation environment, latest weights). These
 helpers read it back, normalise it between random play and reference scores
-(e.g. the teachers'), and draw it; and they keep a benchmark run's records
-(its commit, machine and final evaluation) beside its logs.
+(e.g. the teachers'), and draw it.
 """
 
 import dataclasses
-import json
-import os
-import platform
-import shutil
-import subprocess
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import matplotlib
@@ -21,9 +15,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
-from acme_kickstart import plotting
-from acme_kickstart import run_dirs
-from acme_kickstart import scoring
+from acme_kickstart.analysis import plotting
+from acme_kickstart.analysis import scoring
+from acme_kickstart.utils import run_dirs
 
 
 @dataclasses.dataclass
@@ -159,92 +153,6 @@ def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
   return plotting.save_figure(fig, output)
 
 
-# ------------------------------------------------- benchmark run records
-# A benchmark run's directory holds, besides its program's logs and
-# checkpoints: launch.json (the commit that started it), final_eval.json (its
-# final evaluation) and DONE.json (written last: the run is finished).
-LAUNCH, FINAL_EVAL, DONE = 'launch.json', 'final_eval.json', 'DONE.json'
-
-
-def write_json(path: str, value) -> str:
-  """Writes `value` as JSON through a temporary file: a reader (or a resumed
-  benchmark) never sees half a file."""
-  run_dirs.makedirs(os.path.dirname(path))
-  with run_dirs.open(path + '.tmp', 'w') as f:
-    json.dump(value, f, indent=1)
-  run_dirs.replace(path + '.tmp', path)
-  return path
-
-
-def read_json(path: str):
-  with run_dirs.open(path) as f:
-    return json.load(f)
-
-
-def git_commit(root: str) -> str:
-  """HEAD's commit in `root`, '+dirty' if tracked files differ from it."""
-  def git(*args):
-    return subprocess.run(['git', *args], cwd=root, text=True,
-                          capture_output=True).stdout.strip()
-  head = git('rev-parse', 'HEAD') or 'unknown'
-  return head + ('+dirty' if git('status', '--porcelain',
-                                 '--untracked-files=no') else '')
-
-
-def machine() -> Dict[str, object]:
-  """Where a run ran: platform, CPU count and any NVIDIA GPUs."""
-  gpus = []
-  if shutil.which('nvidia-smi'):
-    listing = subprocess.run(['nvidia-smi', '-L'], text=True,
-                             capture_output=True).stdout
-    gpus = [line.split(' (UUID')[0] for line in listing.splitlines() if line]
-  return {'platform': platform.platform(), 'cpu_count': os.cpu_count(),
-          'processor': platform.processor(), 'gpus': gpus}
-
-
-def check_launch_commit(run_dir: str, commit: str):
-  """Records the commit that starts a run; refuses to resume it on another.
-
-  A run resumed on other code would mix two commits in one curve.
-  """
-  path = run_dirs.join(run_dir, LAUNCH)
-  if not run_dirs.exists(path):
-    write_json(path, {'git_commit': commit, 'machine': machine()})
-    return
-  started = read_json(path)['git_commit']
-  if started != commit:
-    raise RuntimeError(
-        f'{run_dir} was started at commit {started} and this is {commit}: '
-        'resuming it would mix two commits in one run. Check out '
-        f'{started} to finish it, or delete {run_dir} to start it afresh.')
-
-
-def add_train_seconds(run_dir: str, seconds: float) -> float:
-  """Adds one launch's training time to launch.json; returns the run's total
-  so far (a resumed run's launches add up)."""
-  path = run_dirs.join(run_dir, LAUNCH)
-  record = read_json(path)
-  record['train_seconds'] = record.get('train_seconds', []) + [
-      round(seconds, 1)]
-  write_json(path, record)
-  return float(sum(record['train_seconds']))
-
-
-def check_one_commit(commits: Mapping[str, str]) -> Optional[str]:
-  """The one commit of all runs (run name -> commit); an error naming the
-  runs of each commit if they differ: one table never mixes commits."""
-  by_commit: Dict[str, List[str]] = {}
-  for run, commit in sorted(commits.items()):
-    by_commit.setdefault(commit, []).append(run)
-  if len(by_commit) > 1:
-    listing = '; '.join(f'{c}: {", ".join(r)}' for c, r in by_commit.items())
-    raise ValueError(
-        f'The runs come from several commits ({listing}): one table never '
-        'mixes commits. Re-run the stale ones (delete their run directories) '
-        'or aggregate each commit from its own run directory.')
-  return next(iter(by_commit), None)
-
-
 def normalised_curve_on_grid(run_dir: str, tasks: Sequence[str],
                              low: Mapping[str, float],
                              high: Mapping[str, float], grid: np.ndarray,
@@ -254,7 +162,7 @@ def normalised_curve_on_grid(run_dir: str, tasks: Sequence[str],
   neighbouring rounds and interpolated on `grid`. Rounds past 1.05 x
   `max_env_steps` are dropped (a PBT member that finished early trains on
   until the last one does)."""
-  from acme_kickstart import statistics  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.analysis import statistics  # pylint: disable=g-import-not-at-top
   curve = read_curve(run_dir, tasks)
   within = curve.env_steps <= 1.05 * max_env_steps
   return np.stack([

@@ -10,7 +10,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import matplotlib.ticker  # pylint: disable=g-import-not-at-top
 
-from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top
+from acme_kickstart.utils import run_dirs  # pylint: disable=g-import-not-at-top
 
 
 def steps_axis(ax):
@@ -134,7 +134,8 @@ def plot_learner_lambdas(run_dir: str, output: str = None,
 # ------------------------------------------------- benchmark plots (rliable)
 def plot_curves_with_ci(report: dict, output: str, metric: str = 'iqm') -> str:
   """Each variant's aggregate (IQM or mean over runs x games) normalised score
-  against env steps, with its 95% bootstrap band (kickstarting_report)."""
+  against env steps, with its 95% bootstrap band (a report of
+  benchmarks/kickstarting/report.py)."""
   fig, ax = plt.subplots(figsize=(6.5, 4))
   grid = report['grid_env_steps']
   for i, (name, variant) in enumerate(report['variants'].items()):

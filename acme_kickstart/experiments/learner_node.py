@@ -1,134 +1,33 @@
-"""Workers that stop cleanly and checkpoint to the run directory.
+"""The learner's Launchpad node: it trains, checkpoints and serves its state."""
 
-A Launchpad stop only sets a flag here; each worker sees it between two of its
-own steps and, for the learner, saves a last checkpoint in its own thread (the
-counter saves every change as it comes). (acme's runtime_terminator instead
-saves from the signal handler and raises SystemExit inside the worker's thread,
-which never arrives while the thread is blocked in C++, e.g. in a Reverb
-sampler, so a program could hang at its end.)
-"""
-
-import contextlib
 import os
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
-from acme.utils import counting
 from absl import logging
+from acme.utils import counting
 import launchpad as lp
-from launchpad import context as lp_context
 import numpy as np
+import reverb
 
-from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import stopping
+from acme_kickstart.experiments import workers
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import Topology
+from acme_kickstart.utils import loggers
+from acme_kickstart.utils import run_dirs
+
+# How long a learner's dataset streams wait for data before they end and the
+# learner returns to Python (so it can stop): builder.make_dataset.
+DATASET_TIMEOUT_MS = 2_000
 
 
-@contextlib.contextmanager
-def stop_requested() -> Iterator[threading.Event]:
-  """An event set when Launchpad asks this worker to stop."""
-  event = threading.Event()
-  lp.register_stop_handler(event.set)
-  try:
-    yield event
-  finally:
-    lp.unregister_stop_handler(event.set)
-
-
-def sleep_unless_stopped(seconds: float, stop: threading.Event):
-  stop.wait(timeout=seconds)
-
-
-# How long a stopped worker's loop may take to see the stop, within
-# Launchpad's 60 s notice (launching.py); more means a call that never returns.
-STOP_GRACE_SECONDS = 20.0
-
-
-def run_until_stopped(loop: Callable[[threading.Event], None], name: str,
-                      grace_seconds: Optional[float] = None) -> bool:
-  """Runs `loop(stop)` in a daemon thread; whether it ended by the grace.
-
-  At a program's end the nodes stop in no set order, and a courier call to a
-  node that has stopped (the learner for weights, the counter) waits for it
-  forever. The loop then never sees its stop flag; left as a daemon thread, it
-  cannot keep Launchpad from stopping (it waits 60 s, then kills the whole
-  runtime). The calling thread stays in Python, where Launchpad's SIGTERM
-  handler runs. The loop gets the node's launch context, which Launchpad keeps
-  per thread, so that it may call `lp.stop()` itself, and its error is raised
-  here, so that a failed worker still fails its node.
-  """
-  try:
-    launch_context = lp_context.get_context()
-  except AssertionError:
-    launch_context = None  # Not in a Launchpad node (tests, tools).
-
-  errors = []
-
-  def run_loop(stop: threading.Event):
-    if launch_context is not None:
-      lp_context.set_context(launch_context)  # Thread-local: lp.stop needs it.
-    try:
-      loop(stop)
-    except BaseException as e:  # pylint: disable=broad-except
-      errors.append(e)  # Raised in the node's thread, where Launchpad sees it.
-
-  with stop_requested() as stop:
-    worker = threading.Thread(target=run_loop, args=(stop,), daemon=True)
-    worker.start()
-    while worker.is_alive() and not stop.is_set():
-      worker.join(timeout=1.0)
-    grace_seconds = STOP_GRACE_SECONDS if grace_seconds is None else (
-        grace_seconds)
-    worker.join(timeout=grace_seconds)
-    if errors:
-      raise errors[0]
-    if worker.is_alive():
-      logging.warning('%s still waits on a stopped node %.0f s after the stop; '
-                      'left behind.', name, grace_seconds)
-    return not worker.is_alive()
-
-
-class CheckpointedCounter:
-  """acme's Counter, restored from the run directory; every change saved at once.
-
-  Each `increment` is checkpointed before it returns, and reads see only saved
-  counts, so no worker can log a count (its CSV row's `actor_steps`) that a
-  relaunch would not restore: after a crash the restored counter is at or past
-  every row already written, and the curves of a resumed run go on from there,
-  monotone, with no env-step range logged twice. (A periodic save, as before,
-  lost up to one period: the next launch then counted those env steps again,
-  under rows that overlapped the first launch's.) What a crash can still lose
-  is what a worker had not yet reported (an actor's steps since its last
-  row), which no row shows either.
-
-  Saves are small (~15 ms) and rare: actors report once per progress period,
-  and the learner's and evaluator's caching counters sync at most once a
-  second. `launches` counts the launches of this run directory (1 for the
-  first): workers mix it into their seeds, so a resumed run does not replay the
-  first launch's environments.
-  """
-
-  def __init__(self, directory: str):
-    self._counter = counting.Counter()
-    self._lock = threading.Lock()  # An increment and its save, at a time.
-    self._checkpointer = run_dirs.Checkpointer(
-        {'counter': self._counter}, directory=directory,
-        subdirectory='counter', time_delta_minutes=0.)  # Saves are forced.
-    self.increment(launches=1)
-
-  def run(self):
-    """Nothing to do in the background: every change is saved as it comes."""
-    with stop_requested() as stop:
-      stop.wait()
-
-  def increment(self, **counts):
-    with self._lock:
-      self._counter.increment(**counts)
-      self._checkpointer.save(force=True)
-      return self._counter.get_counts()
-
-  def get_counts(self):
-    with self._lock:
-      return self._counter.get_counts()
+def checkpoint_dir(experiment: ExperimentConfig) -> str:
+  """The Checkpointer adds 'checkpoints/<subdirectory>' to this."""
+  return run_dirs.resolve(experiment.run.run_dir)
 
 
 class LearnerNode:
@@ -145,7 +44,7 @@ class LearnerNode:
 
   def __init__(self, learner, directory: str, period_minutes: float,
                max_nonfinite_steps: int = 20,
-               stop_grace_seconds: float = STOP_GRACE_SECONDS):
+               stop_grace_seconds: float = stopping.STOP_GRACE_SECONDS):
     self._learner = learner
     self._lock = threading.Lock()  # A step, or a state copy, at a time.
     self._max_nonfinite_steps = max_nonfinite_steps
@@ -173,7 +72,8 @@ class LearnerNode:
     Such a step has either not started its update (no batch yet) or finished
     it (it is counting), so the saved weights are whole.
     """
-    if not run_until_stopped(self._train, 'Learner', self._stop_grace_seconds):
+    if not stopping.run_until_stopped(self._train, 'Learner',
+                                      self._stop_grace_seconds):
       with self._save_lock:  # Waits out a save the thread has begun.
         self._abandoned.set()
       self._checkpointer.save(force=True)  # Without self._lock: see above.
@@ -257,3 +157,30 @@ class LearnerNode:
   def learner(self):
     """The wrapped learner (in-process use: tests, single-process tools)."""
     return self._learner
+
+
+def make_learner_node(experiment: ExperimentConfig, topology: Topology,
+                      replay: reverb.Client, counter) -> LearnerNode:
+  """The learner, checkpointing network, optimizer and hyperparameters."""
+  run = experiment.run
+  workers.write_pid(run.run_dir, 'learner')
+  builder = KickstartingBuilder(experiment.agent)
+  spec = factories.environment_spec(experiment)
+  network = factories.build_network(
+      factories.make_network(experiment, spec.actions.num_values), spec)
+  dataset = builder.make_dataset(replay.server_address,
+                                 topology.num_dataset_streams,
+                                 timeout_ms=DATASET_TIMEOUT_MS)
+  learner = builder.make_learner(
+      network, dataset, experiment.tasks,
+      counter=counting.Counter(counter, prefix='learner'),
+      logger=loggers.make_logger(run.run_dir, 'learner',
+                                 terminal_seconds=None,
+                                 min_seconds=run.progress_period_seconds),
+      score_ranges=factories.score_ranges(experiment),
+      teacher_tasks=list(experiment.teachers),
+      events_logger=loggers.make_events_logger(run.run_dir),
+      replay_reader=builder.make_replay_reader(replay.server_address,
+                                               DATASET_TIMEOUT_MS))
+  return LearnerNode(learner, checkpoint_dir(experiment),
+                     run.checkpoint_minutes)

@@ -7,40 +7,29 @@ each stepping K environments of one or several tasks with their teachers),
 `run.max_env_steps` env steps. With `Topology.colocate_services` (the
 default) the replay, counter and evaluator nodes are threads of one process,
 in group `replay`. It takes the same `ExperimentConfig` as the single-process
-runner (experiments/run_experiment.py), and the `Topology` given at launch.
-Launching is launching.py's.
+runner (run_experiment.py), and the `Topology` given at launch. The nodes are
+learner_node.py's, counter.py's and workers.py's; launching is launching.py's.
 """
 
 import dataclasses
 import functools
 from typing import Any, NamedTuple
 
-from acme.utils import counting
 from acme.utils import lp_utils
 import launchpad as lp
-import reverb
 
-from acme_kickstart import loggers
-from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting import checkpointing
-from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
+from acme_kickstart.experiments import counter as counter_lib
 from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import learner_node
+from acme_kickstart.experiments import workers
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import Topology
-
-# How long a learner's dataset streams wait for data before they end and the
-# learner returns to Python (so it can stop): builder.make_dataset.
-DATASET_TIMEOUT_MS = 2_000
+from acme_kickstart.utils import run_dirs
 
 # The nodes that share the 'replay' group's process under
 # Topology.colocate_services.
 SERVICE_GROUPS = ('replay', 'counter', 'evaluator')
-
-
-def _checkpoint_dir(experiment: ExperimentConfig) -> str:
-  """The Checkpointer adds 'checkpoints/<subdirectory>' to this."""
-  return run_dirs.resolve(experiment.run.run_dir)
 
 
 def make_replay_tables(experiment: ExperimentConfig):
@@ -48,34 +37,6 @@ def make_replay_tables(experiment: ExperimentConfig):
   spec = factories.environment_spec(experiment)
   return KickstartingBuilder(experiment.agent).make_replay_tables(
       spec, factories.make_network(experiment, spec.actions.num_values))
-
-
-def make_learner_node(experiment: ExperimentConfig, topology: Topology,
-                      replay: reverb.Client,
-                      counter) -> checkpointing.LearnerNode:
-  """The learner, checkpointing network, optimizer and hyperparameters."""
-  run = experiment.run
-  workers.write_pid(run.run_dir, 'learner')
-  builder = KickstartingBuilder(experiment.agent)
-  spec = factories.environment_spec(experiment)
-  network = factories.build_network(
-      factories.make_network(experiment, spec.actions.num_values), spec)
-  dataset = builder.make_dataset(replay.server_address,
-                                 topology.num_dataset_streams,
-                                 timeout_ms=DATASET_TIMEOUT_MS)
-  learner = builder.make_learner(
-      network, dataset, experiment.tasks,
-      counter=counting.Counter(counter, prefix='learner'),
-      logger=loggers.make_logger(run.run_dir, 'learner',
-                                 terminal_seconds=None,
-                                 min_seconds=run.progress_period_seconds),
-      score_ranges=factories.score_ranges(experiment),
-      teacher_tasks=list(experiment.teachers),
-      events_logger=loggers.make_events_logger(run.run_dir),
-      replay_reader=builder.make_replay_reader(replay.server_address,
-                                               DATASET_TIMEOUT_MS))
-  return checkpointing.LearnerNode(learner, _checkpoint_dir(experiment),
-                                   run.checkpoint_minutes)
 
 
 class MemberHandles(NamedTuple):
@@ -107,9 +68,10 @@ def add_member(program: lp.Program, experiment: ExperimentConfig,
   replay = add('replay', lp.ReverbNode(
       functools.partial(make_replay_tables, experiment)))
   counter = add('counter', lp.CourierNode(
-      checkpointing.CheckpointedCounter, _checkpoint_dir(experiment)))
+      counter_lib.CheckpointedCounter,
+      learner_node.checkpoint_dir(experiment)))
   learner = add('learner', lp.CourierNode(
-      make_learner_node, experiment, topology, replay, counter))
+      learner_node.make_learner_node, experiment, topology, replay, counter))
   for actor_id in range(topology.num_actors):
     add('actor', lp.CourierNode(
         workers.ActorWorker, experiment, topology, actor_id, replay,

@@ -20,17 +20,17 @@ import numpy as np
 import reverb
 import tensorflow as tf
 
-from acme_kickstart import loggers
-from acme_kickstart import run_dirs
-from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting import acting
-from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import task_scores
 from acme_kickstart.agents.kickstarting import vector_env
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import stopping
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import Topology
+from acme_kickstart.utils import loggers
+from acme_kickstart.utils import run_dirs
+from acme_kickstart.utils import seeding
 
 
 def _returns_by_task(episodes: List[acting.Episode],
@@ -109,7 +109,7 @@ class ActorWorker:
 
   def run(self):
     write_pid(self._run.run_dir, self._label)
-    checkpointing.run_until_stopped(self._act, self._label)
+    stopping.run_until_stopped(self._act, self._label)
 
   def _act(self, stop: threading.Event):
     tasks = self._experiment.tasks
@@ -238,11 +238,11 @@ class EvaluatorWorker:
     return record
 
   def run(self):
-    checkpointing.run_until_stopped(self._evaluate, 'Evaluator')
+    stopping.run_until_stopped(self._evaluate, 'Evaluator')
 
   def _evaluate(self, stop: threading.Event):
     while not stop.is_set():
       start = time.time()
       self.evaluate_once(stop)
-      checkpointing.sleep_unless_stopped(
+      stopping.sleep_unless_stopped(
           self._run.evaluator_period_seconds - (time.time() - start), stop)

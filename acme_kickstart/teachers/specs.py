@@ -15,7 +15,7 @@ from acme.wrappers import observation_action_reward
 import tensorflow as tf
 
 from acme_kickstart.environments import base
-from acme_kickstart.teachers import check_action_map
+from acme_kickstart.teachers.teacher import check_action_map
 
 
 @dataclasses.dataclass(frozen=True)

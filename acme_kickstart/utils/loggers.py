@@ -6,7 +6,7 @@ from typing import List, Optional
 from acme.utils import loggers as acme_loggers
 from acme.utils.loggers import tf_summary
 
-from acme_kickstart import run_dirs
+from acme_kickstart.utils import run_dirs
 
 
 class CSVLogger(acme_loggers.Logger):

@@ -12,7 +12,7 @@ import numpy as np
 # Kinds of worker, the first entry of their spawn keys.
 ACTOR, EVALUATOR, FINAL_EVALUATION = 0, 1, 2
 
-# A run's final evaluation (benchmarks/kickstarting.py, launch/demo.py) roots
+# A run's final evaluation (benchmarks/kickstarting, launch/demo.py) roots
 # its streams at the run's seed + this: a seed no training run is given.
 FINAL_EVALUATION_SEED_OFFSET = 1_000_000
 

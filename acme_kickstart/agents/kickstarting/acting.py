@@ -20,9 +20,9 @@ import sonnet as snt
 import tensorflow as tf
 import tree
 
-from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting import vector_env
 from acme_kickstart.teachers import TeacherSet
+from acme_kickstart.utils import seeding
 
 
 class Episode(NamedTuple):
