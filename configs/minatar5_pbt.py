@@ -16,15 +16,11 @@ lambda <= 2) exclude the corners the committed run collapsed into.
 """
 
 import dataclasses
-import os
-import sys
 
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.experiments.config import Topology
 from acme_kickstart.pbt.config import PBTConfig
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import minatar5  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import minatar5
 
 
 def get_pbt() -> PBTConfig:

@@ -1,6 +1,6 @@
 """Re-measures a shipped MinAtar teacher and records it in its teacher.json.
 
-  python launch/evaluate_teacher.py --game=breakout --episodes=320 \
+  python -m launch.evaluate_teacher --game=breakout --episodes=320 \
       --seeds=12345,1,2,3 --write
 
 Plays the teacher's sampled policy with `experiments/evaluation.py's `evaluate` (a fixed quota
@@ -21,8 +21,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from acme_kickstart.experiments import evaluation
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import evaluation
 from acme_kickstart.teachers import Teacher
 
 flags.DEFINE_enum('game', 'breakout', minatar.GAMES, 'MinAtar game.')
@@ -86,7 +86,8 @@ def main(_):
   info['evaluation_return'] = score
   info['evaluation_episodes'] = len(all_returns)
   info['evaluation'] = {
-      'command': ' '.join(['python'] + sys.argv),
+      'command': ' '.join(['python', '-m', 'launch.evaluate_teacher'] +
+                          sys.argv[1:]),
       'method': ('sampled policy; every environment plays a fixed quota of '
                  'complete episodes, all counted'),
       'episodes_per_seed': FLAGS.episodes,

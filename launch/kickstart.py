@@ -1,8 +1,8 @@
 """Launches distributed kickstarting with Launchpad.
 
-  python launch/kickstart.py --lp_launch_type=local_mp              # processes
-  python launch/kickstart.py --lp_launch_type=local_mt              # threads
-  python launch/kickstart.py --config=configs/dmlab30.py \
+  python -m launch.kickstart --lp_launch_type=local_mp              # processes
+  python -m launch.kickstart --lp_launch_type=local_mt              # threads
+  python -m launch.kickstart --config=configs/dmlab30.py \
       --topology=configs/dmlab30.py:topology --lp_launch_type=vertex_ai
 
 --config is an ml_collections config file whose `get_config()` returns an
@@ -33,18 +33,16 @@ Every teacher is loaded and checked against the suite before anything starts.
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart import teacher_specs  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.experiments import launching
+from acme_kickstart.experiments import program as program_lib
+from acme_kickstart.teachers import specs as teacher_specs
+from acme_kickstart.utils import run_dirs
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _DEFAULT = os.path.join(_REPO, 'configs', 'minatar5.py')

@@ -8,7 +8,7 @@ teacher-normalised (0 random, 100 teacher).
 
 from typing import List, Optional
 
-from acme_kickstart import kickstarting_report as report_lib
+from benchmarks.kickstarting import report as report_lib
 
 PAPER = report_lib.PAPER  # Schmitt et al. (2018), Tables 1-3.
 

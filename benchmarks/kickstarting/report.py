@@ -14,8 +14,8 @@ from typing import List, Mapping, Optional, Sequence
 import numpy as np
 
 from acme_kickstart import results
-from acme_kickstart import run_dirs
-from acme_kickstart import statistics
+from acme_kickstart.analysis import statistics
+from acme_kickstart.utils import run_dirs
 
 # Schmitt et al. (2018), DMLab-30, median human-normalised score; shown beside
 # ours for shape only (our suite, teachers and budgets differ).

@@ -1,8 +1,8 @@
 """The paper's headline on MinAtar-5: kickstarting against learning from scratch.
 
-  python benchmarks/kickstarting.py            # every run, then the report
-  python benchmarks/kickstarting.py --aggregate_only
-  python benchmarks/kickstarting.py --variants=constant,constant_replay1,\
+  python -m benchmarks.kickstarting.run            # every run, then the report
+  python -m benchmarks.kickstarting.run --aggregate_only
+  python -m benchmarks.kickstarting.run --variants=constant,constant_replay1,\
 constant_replay2 --first_seed=0 --seeds=3     # a tuning sweep (issue #15)
 
 Variants of one multi-task student (configs/minatar5.py's experiment and
@@ -28,7 +28,7 @@ episodes per game on fresh seeds (final_eval.json in its run directory). PBT's
 representative member is chosen by a separate selection evaluation
 (--selection_episodes per game, other seeds) of every member's final weights;
 the reported evaluation then plays that member on fresh seeds. Statistics
-(kickstarting_report.py): IQM and mean over runs x games with 95% stratified
+(report.py): IQM and mean over runs x games with 95% stratified
 bootstrap CIs, probability of improvement, performance profiles, curves with CI
 bands. Writes results/kickstarting.json (keys best_step_ratio, best_final_gain,
 best_final_gain_ci, games_student_beats_teacher, scheduled_beats_constant,
@@ -52,21 +52,24 @@ from absl import flags
 from absl import logging
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from acme_kickstart import kickstarting_markdown
-from acme_kickstart import kickstarting_report as report_lib  # pylint: disable=g-import-not-at-top
-from acme_kickstart import plotting
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-from acme_kickstart.kickstarting_variants import parse_variant
-from acme_kickstart.kickstarting_variants import Variant
-from acme_kickstart.kickstarting_variants import with_agent_overrides
-from acme_kickstart import results
-from acme_kickstart import run_dirs
-from acme_kickstart import scoring
-from acme_kickstart import seeding
+from acme_kickstart.analysis import curves
+from acme_kickstart.analysis import plotting
+from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import minatar
+from acme_kickstart.utils import provenance
+from acme_kickstart.utils import run_dirs
+from acme_kickstart.utils import seeding
+from benchmarks.kickstarting import markdown
+from benchmarks.kickstarting import records
+from benchmarks.kickstarting import report as report_lib
+from benchmarks.kickstarting.variants import parse_variant
+from benchmarks.kickstarting.variants import Variant
+from benchmarks.kickstarting.variants import with_agent_overrides
+from configs import minatar5
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 DEFAULT_VARIANTS = ('scratch', 'constant', 'linear', 'gated', 'pbt',
                     'extension')
@@ -112,8 +115,6 @@ FLAGS = flags.FLAGS
 # ------------------------------------------------------ configs and launching
 def base_config():
   """configs/minatar5.py's experiment (with --override) and topology."""
-  sys.path.insert(0, os.path.join(ROOT, 'configs'))
-  import minatar5  # pylint: disable=g-import-not-at-top
   experiment = minatar5.get_experiment()
   for override in FLAGS.override:
     experiment = apply_override(experiment, override)
@@ -175,8 +176,8 @@ def member_config(variant: Variant, seed: int, run_dir: str):
 
 def launch_one(variant: Variant, seed: int):
   """Trains one run under local_mp and waits for it (in a child process)."""
-  from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.experiments import launching  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.experiments import program as program_lib  # pylint: disable=g-import-not-at-top
   from acme_kickstart.pbt import program as pbt_program  # pylint: disable=g-import-not-at-top
   from acme_kickstart.pbt.config import PBTConfig  # pylint: disable=g-import-not-at-top
   run_dir = run_dir_of(variant, seed)
@@ -223,12 +224,12 @@ def member_dirs(variant: Variant, seed: int) -> List[str]:
 
 def finished(variant: Variant, seed: int) -> bool:
   return run_dirs.exists(run_dirs.join(run_dir_of(variant, seed),
-                                       results.DONE))
+                                       records.DONE))
 
 
 def teacher_scores() -> Dict[str, float]:
   """The teachers' reference returns (teachers/minatar5/*/teacher.json)."""
-  return {game: results.read_json(os.path.join(
+  return {game: records.read_json(os.path.join(
       TEACHERS_DIR, game, 'teacher.json'))['evaluation_return']
           for game in minatar.GAMES}
 
@@ -255,15 +256,15 @@ def final_evaluation(variant: Variant, seed: int) -> dict:
                     for s in selection]}}
   result.update(evaluate(dirs[result['member'] or 0], FLAGS.final_episodes,
                          FINAL_EVAL_SEED + seed))
-  results.write_json(run_dirs.join(run_dir_of(variant, seed),
-                                   results.FINAL_EVAL), result)
+  records.write_json(run_dirs.join(run_dir_of(variant, seed),
+                                   records.FINAL_EVAL), result)
   return result
 
 
 def _child(variant: Variant, seed: int, mode: str, env: Dict[str, str]):
   """This script again, with the user's flags, for one run's `mode`."""
-  subprocess.run([sys.executable, os.path.abspath(__file__), *sys.argv[1:],
-                  f'--{mode}={variant.name}:{seed}'],
+  subprocess.run([sys.executable, '-m', 'benchmarks.kickstarting.run',
+                  *sys.argv[1:], f'--{mode}={variant.name}:{seed}'],
                  env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **env),
                  cwd=ROOT, stdout=subprocess.DEVNULL)
 
@@ -282,15 +283,15 @@ def check_package_root():
 
 def run_all(variants: List[Variant], seeds: List[int]):
   check_package_root()
-  commit = results.git_commit(ROOT)
+  commit = provenance.git_commit(ROOT)
   for seed in seeds:  # Seed by seed: early seeds give every variant.
     for variant in variants:
       if finished(variant, seed):
         continue
       run_dir = run_dir_of(variant, seed)
       run_dirs.makedirs(run_dir)
-      results.check_launch_commit(run_dir, commit)
-      resumed = any(results.actor_steps(d) for d in member_dirs(variant, seed))
+      records.check_launch_commit(run_dir, commit)
+      resumed = any(curves.actor_steps(d) for d in member_dirs(variant, seed))
       print(f'== {variant.name} seed {seed}: {FLAGS.budget:,} env steps per '
             f'student -> {run_dir}' + (' (resumed)' if resumed else ''),
             flush=True)
@@ -299,30 +300,30 @@ def run_all(variants: List[Variant], seeds: List[int]):
                               f'seed_{seed}') if run_dirs.is_remote(run_dir)
                  else os.path.join(run_dir, 'workers'))
       start = time.time()
-      if min(results.actor_steps(d) for d in member_dirs(variant, seed)
+      if min(curves.actor_steps(d) for d in member_dirs(variant, seed)
              ) < FLAGS.budget:
         _child(variant, seed, 'only', {'LAUNCHPAD_LOGGING_DIR': workers})
       # Judged by its logs, not its exit code: Launchpad may SIGKILL a launcher
       # whose workers were slow to stop after the run had finished. What
       # counts is that every student's actors reached the budget.
-      steps = [results.actor_steps(d) for d in member_dirs(variant, seed)]
+      steps = [curves.actor_steps(d) for d in member_dirs(variant, seed)]
       if min(steps) < FLAGS.budget:
         raise RuntimeError(
             f'{variant.name} seed {seed} ended at {min(steps):,.0f} env steps,'
             f' short of {FLAGS.budget:,}: see the worker logs in {workers}.')
       trained = time.time()
-      train_seconds = results.add_train_seconds(run_dir, trained - start)
+      train_seconds = records.add_train_seconds(run_dir, trained - start)
       # On CPU: the next run's learner may need the whole GPU.
       _child(variant, seed, 'final_eval', {'CUDA_VISIBLE_DEVICES': ''})
-      if not run_dirs.exists(run_dirs.join(run_dir, results.FINAL_EVAL)):
+      if not run_dirs.exists(run_dirs.join(run_dir, records.FINAL_EVAL)):
         raise RuntimeError(
             f'The final evaluation of {run_dir} failed: rerun with '
             f'--final_eval={variant.name}:{seed} to see why.')
-      results.write_json(run_dirs.join(run_dir, results.DONE), {
+      records.write_json(run_dirs.join(run_dir, records.DONE), {
           'variant': variant.name, 'seed': seed, 'git_commit': commit,
           'overrides': list(FLAGS.override),
           'budget_env_steps': FLAGS.budget, 'env_steps': steps,
-          'resumed': resumed, 'machine': results.machine(),
+          'resumed': resumed, 'machine': provenance.machine(),
           'wall_seconds': {'train': round(train_seconds, 1),
                            'final_eval': round(time.time() - trained, 1)}})
       print(f'   done in {time.time() - start:.0f} s', flush=True)
@@ -380,18 +381,19 @@ def main(_):
   if not FLAGS.aggregate_only:
     run_all(variants, seeds)
   report = aggregate(variants, seeds, extension)
-  report['command'] = ' '.join(['python'] + sys.argv)
-  report['machine'] = results.machine()
+  report['command'] = ' '.join(['python', '-m', 'benchmarks.kickstarting.run']
+                               + sys.argv[1:])
+  report['machine'] = provenance.machine()
   report['wall_seconds_total_runs'] = sum(
       sum(r['wall_seconds'].values()) for v in report['variants'].values()
       for r in v['runs'])
   if not FLAGS.aggregate_only:
     report['wall_seconds_this_invocation'] = round(time.time() - start, 1)
-  tables = kickstarting_markdown.markdown(report)
+  tables = markdown.markdown(report)
   print(tables)
   report['plots'] = {k: os.path.relpath(p, ROOT)
                      for k, p in plot(report, variants).items()}
-  path = results.write_json(os.path.join(FLAGS.output, 'kickstarting.json'),
+  path = records.write_json(os.path.join(FLAGS.output, 'kickstarting.json'),
                             report)
   with open(os.path.join(FLAGS.output, 'kickstarting.md'), 'w') as f:
     f.write(tables)  # The README's tables.
