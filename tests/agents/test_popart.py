@@ -11,7 +11,6 @@ import tensorflow as tf
 import tree
 
 from acme_kickstart import networks
-from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import distillation_replay
 from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.agents.kickstarting import popart as popart_lib
@@ -19,6 +18,7 @@ from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import minatar
 from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import learner_node
 from acme_kickstart.experiments.config import ExperimentConfig
 from conftest import built_network, real_batch
 import numpy_impala
@@ -314,9 +314,9 @@ def test_learner_moves_statistics_to_the_returns_scale(popart_sample, tmp_path):
   exploited = learner.exploit_variables()
   assert any(v is popart.mu for v in exploited)
   assert any(v is popart.nu for v in exploited)
-  checkpointing.LearnerNode(learner, str(tmp_path), 60.0).save()
+  learner_node.LearnerNode(learner, str(tmp_path), 60.0).save()
   again = _popart_learner(popart_sample)
-  checkpointing.LearnerNode(again, str(tmp_path), 60.0)  # Restores.
+  learner_node.LearnerNode(again, str(tmp_path), 60.0)  # Restores.
   for a, b in ((popart.mu, again.state['popart'].mu),
                (popart.nu, again.state['popart'].nu)):
     np.testing.assert_array_equal(a.numpy(), b.numpy())

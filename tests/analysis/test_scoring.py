@@ -2,7 +2,7 @@
 
 import pytest
 
-from acme_kickstart import scoring
+from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.environments import get_suite
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from acme_kickstart import statistics
+from acme_kickstart.analysis import statistics
 
 
 def test_iqm_drops_the_outer_quartiles():

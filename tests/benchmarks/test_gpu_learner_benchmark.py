@@ -7,14 +7,15 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def test_gpu_learner_benchmark_times_the_large_resnet_learner():
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=ROOT,
              CUDA_VISIBLE_DEVICES='')
   process = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'benchmarks', 'gpu_learner.py'),
+      [sys.executable, '-m', 'benchmarks.gpu_learner',
        '--batch_size=2', '--unroll=3', '--window_seconds=0.5', '--repeats=1'],
       env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert process.returncode == 0, process.stderr[-3000:]

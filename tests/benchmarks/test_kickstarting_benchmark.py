@@ -1,4 +1,4 @@
-"""benchmarks/kickstarting.py's report, on run directories written here.
+"""The kickstarting benchmark's report, on run directories written here.
 
 Each synthetic run directory holds what a finished benchmark run leaves: the
 evaluator's CSV rows, final_eval.json and DONE.json (PBT: per member).
@@ -13,14 +13,17 @@ import sys
 import numpy as np
 import pytest
 
-from acme_kickstart import kickstarting_markdown
-from acme_kickstart import kickstarting_report as report_lib
-from acme_kickstart import kickstarting_variants
-from acme_kickstart import results
-from acme_kickstart import scoring
+from acme_kickstart.analysis import curves
+from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import minatar
+from acme_kickstart.utils import provenance
+from benchmarks.kickstarting import markdown
+from benchmarks.kickstarting import records
+from benchmarks.kickstarting import report as report_lib
+from benchmarks.kickstarting import variants
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 TASKS = list(minatar.GAMES)
 LOW = {t: scoring.MINATAR_RANDOM_SCORES[t] for t in TASKS}
 HIGH = {t: LOW[t] + 10.0 for t in TASKS}
@@ -31,7 +34,7 @@ LEVELS = {'scratch': (0.5, 1.0), 'constant': (0.9, 4.0), 'linear': (1.3, 4.0),
 
 
 def _write_evaluator_csv(run_dir, level, speed, rng):
-  path = results.evaluator_csv(run_dir)
+  path = curves.evaluator_csv(run_dir)
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, 'w', newline='') as f:
     writer = csv.writer(f)
@@ -78,11 +81,11 @@ def write_run(root, variant, seed, commit='abc123', members=1):
         'seed': 1_500_000 + seed, 'episodes_per_game': 30,
         'scores': [100 * level * (1.0 - 0.1 * i) for i in range(members)],
         'returns': [{t: 0.0 for t in TASKS}] * members})
-  results.write_json(os.path.join(run_dir, results.FINAL_EVAL), final)
-  results.write_json(os.path.join(run_dir, results.DONE), {
+  records.write_json(os.path.join(run_dir, records.FINAL_EVAL), final)
+  records.write_json(os.path.join(run_dir, records.DONE), {
       'variant': variant, 'seed': seed, 'git_commit': commit,
       'budget_env_steps': BUDGET, 'env_steps': [BUDGET * 1.01] * members,
-      'resumed': False, 'machine': results.machine(),
+      'resumed': False, 'machine': provenance.machine(),
       'wall_seconds': {'train': 60.0, 'final_eval': 5.0}})
   return run_dir
 
@@ -126,7 +129,7 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
   assert pbt['population_mean_selection_score'] == pytest.approx(114.0)
   assert set(report['variants']['scratch']['score_at_budget_fraction']) == {
       '0.1', '0.2', '0.5', '1.0'}
-  text = kickstarting_markdown.markdown(report)
+  text = markdown.markdown(report)
   assert 'paper' in text and 'linear_replay2' in text
   gain = report['best_final_gain']
   assert f'{100 * gain:+.0f}%' in text and '(linear)' in text
@@ -137,11 +140,11 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
 def test_games_beating_the_teacher_are_counted_per_seed_then_averaged(
     runs_root):
   # Seed 101 of linear drops to 0.9 of the teacher on breakout and asterix.
-  path = os.path.join(str(runs_root), 'linear', 'seed_101', results.FINAL_EVAL)
-  final = results.read_json(path)
+  path = os.path.join(str(runs_root), 'linear', 'seed_101', records.FINAL_EVAL)
+  final = records.read_json(path)
   for task in ('breakout', 'asterix'):
     final['returns'][task] = [LOW[task] + 0.9 * (HIGH[task] - LOW[task])] * 30
-  results.write_json(path, final)
+  records.write_json(path, final)
   report = report_lib.summarise(_read_all(runs_root), TASKS, LOW, HIGH, BUDGET,
                                 reps=100)
   assert report['best_variant'] == 'linear'
@@ -160,7 +163,7 @@ def test_report_refuses_runs_of_two_commits(runs_root):
 
 
 def test_variant_names_parse_schedules_and_replay_ratios():
-  parse = kickstarting_variants.parse_variant
+  parse = variants.parse_variant
   assert parse('constant').agent_overrides == {}
   variant = parse('extension', 'gated', 4)
   assert (variant.name, variant.schedule) == ('gated_replay4', 'gated')
@@ -171,28 +174,33 @@ def test_variant_names_parse_schedules_and_replay_ratios():
 
 def test_an_override_the_agent_lacks_is_one_clear_error():
   with pytest.raises(ValueError, match="KickstartingConfig on this commit"):
-    kickstarting_variants.with_agent_overrides(
-        kickstarting_variants.KickstartingConfig(), {'no_such_field': 1})
+    variants.with_agent_overrides(
+        variants.KickstartingConfig(), {'no_such_field': 1})
+
+
+def _benchmark(*flags):
+  """`python -m benchmarks.kickstarting.run` from the repository root."""
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=ROOT)
+  return subprocess.run(
+      [sys.executable, '-m', 'benchmarks.kickstarting.run', *flags], env=env,
+      cwd=ROOT, capture_output=True, text=True, timeout=500)
 
 
 def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   output = tmp_path / 'out'
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=ROOT)
-  variants = 'scratch,constant,linear,gated,pbt,extension'
-  process = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'benchmarks', 'kickstarting.py'),
-       '--aggregate_only', f'--run_dir={runs_root}', f'--output={output}',
-       f'--variants={variants}', f'--budget={BUDGET}', '--seeds=2',
-       '--population_size=2', '--bootstrap_reps=100',
-       '--extension_replay_ratio=2'],
-      env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  names = 'scratch,constant,linear,gated,pbt,extension'
+  process = _benchmark(
+      '--aggregate_only', f'--run_dir={runs_root}', f'--output={output}',
+      f'--variants={names}', f'--budget={BUDGET}', '--seeds=2',
+      '--population_size=2', '--bootstrap_reps=100',
+      '--extension_replay_ratio=2')
   assert process.returncode == 0, process.stderr[-3000:]
   with open(output / 'kickstarting.json') as f:
     report = json.load(f)
   assert report['best_variant'] == 'linear'
   assert report['extension']['variant'] == 'linear_replay2'
   assert report['wall_seconds_total_runs'] == pytest.approx(
-      65.0 * 2 * len(variants.split(',')))
+      65.0 * 2 * len(names.split(',')))
   with open(output / 'kickstarting.md') as f:
     assert f'{report["best_final_gain"] * 100:+.0f}%' in f.read()
   for name in ('curves', 'curves_mean', 'performance_profiles',
@@ -201,81 +209,44 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
 
 
 def test_a_run_is_not_resumed_on_another_commit(tmp_path):
-  results.check_launch_commit(str(tmp_path), 'abc123')
-  results.check_launch_commit(str(tmp_path), 'abc123')  # Same commit: resumes.
-  assert results.add_train_seconds(str(tmp_path), 10.0) == 10.0
-  assert results.add_train_seconds(str(tmp_path), 5.0) == 15.0
+  records.check_launch_commit(str(tmp_path), 'abc123')
+  records.check_launch_commit(str(tmp_path), 'abc123')  # Same commit: resumes.
+  assert records.add_train_seconds(str(tmp_path), 10.0) == 10.0
+  assert records.add_train_seconds(str(tmp_path), 5.0) == 15.0
   with pytest.raises(RuntimeError, match='started at commit abc123'):
-    results.check_launch_commit(str(tmp_path), 'def456')
-
-
-def _benchmark(*flags):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=ROOT)
-  return subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'benchmarks', 'kickstarting.py'),
-       *flags], env=env, cwd=ROOT, capture_output=True, text=True,
-      timeout=500)
-
-
-def test_one_real_tiny_run_end_to_end(tmp_path):
-  """A real local_mp run (8k env steps), its final evaluation from the last
-  checkpoint, the report; a second invocation relaunches nothing."""
-  flags = [f'--run_dir={tmp_path / "runs"}', f'--output={tmp_path / "out"}',
-           '--variants=constant', '--seeds=1', '--budget=8000',
-           '--final_episodes=2', '--bootstrap_reps=100']
-  first = _benchmark(*flags)
-  assert first.returncode == 0, first.stderr[-3000:]
-  run_dir = tmp_path / 'runs' / 'constant' / 'seed_100'
-  with open(run_dir / results.FINAL_EVAL) as f:
-    final = json.load(f)
-  assert all(len(final['returns'][t]) == 2 for t in TASKS)
-  assert final['learner_env_steps'] > 0
-  with open(run_dir / results.DONE) as f:
-    done = json.load(f)
-  assert done['env_steps'][0] >= 8_000 and done['machine']['cpu_count']
-  with open(tmp_path / 'out' / 'kickstarting.json') as f:
-    report = json.load(f)
-  assert report['seeds'] == [100] and report['git_commit'] == done['git_commit']
-  assert report['variants']['constant']['runs'][0]['final_returns']
-  second = _benchmark(*flags)
-  assert second.returncode == 0, second.stderr[-3000:]
-  assert '== constant' not in second.stdout
-  with open(run_dir / results.DONE) as f:
-    assert json.load(f) == done
+    records.check_launch_commit(str(tmp_path), 'def456')
 
 
 # Each member's learner state as PBT leaves it, with the benchmark's own
 # student network; in a process of its own, where the benchmark's flags are
 # defined once.
 _WRITE_MEMBERS = """
-import importlib.util, sys
+import sys
 import tensorflow as tf
-from acme_kickstart.agents.kickstarting import checkpointing, learning
-spec = importlib.util.spec_from_file_location('bench', sys.argv[1])
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.experiments import learner_node
+from benchmarks.kickstarting import run as bench
 for member in range(2):
   learner = learning.KickstartingLearner(
       network=bench.student_network(), dataset=tf.data.Dataset.range(1),
       num_tasks=5, learning_rate=1e-3)
   learner.state['num_env_steps'].assign(1000 + member)
-  checkpointing.LearnerNode(
-      learner, f'{sys.argv[2]}/member_{member}', 1.0).save()
+  learner_node.LearnerNode(
+      learner, f'{sys.argv[1]}/member_{member}', 1.0).save()
 """
 
 
 def test_pbt_final_evaluation_plays_the_member_its_selection_chose(tmp_path):
   run_dir = tmp_path / 'pbt' / 'seed_100'
-  subprocess.run([sys.executable, '-c', _WRITE_MEMBERS,
-                  os.path.join(ROOT, 'benchmarks', 'kickstarting.py'),
-                  str(run_dir)], check=True, cwd=ROOT, timeout=300,
+  subprocess.run([sys.executable, '-c', _WRITE_MEMBERS, str(run_dir)],
+                 check=True, cwd=ROOT, timeout=300,
                  env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2',
                           PYTHONPATH=ROOT), capture_output=True)
   process = _benchmark('--final_eval=pbt:100', f'--run_dir={tmp_path}',
                        '--population_size=2', '--selection_episodes=2',
                        '--final_episodes=2')
   assert process.returncode == 0, process.stderr[-3000:]
-  with open(run_dir / results.FINAL_EVAL) as f:
+  with open(run_dir / records.FINAL_EVAL) as f:
     final = json.load(f)
   selection = final['selection']
   assert final['member'] == int(np.argmax(selection['scores']))

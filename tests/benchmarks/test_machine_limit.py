@@ -7,13 +7,14 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def test_machine_limit_counts_the_distillation_replay_of_the_default_config():
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=ROOT)
   process = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'benchmarks', 'machine_limit.py'),
+      [sys.executable, '-m', 'benchmarks.machine_limit',
        '--seconds=0.2', '--config.agent.batch_size=2',
        '--config.agent.sequence_length=4'],
       env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)

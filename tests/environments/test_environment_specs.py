@@ -3,10 +3,10 @@
 from acme import specs
 import pytest
 
-from acme_kickstart.experiments import factories
-from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.environments import minatar
 from acme_kickstart.environments import procgen
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments.config import ExperimentConfig
 
 
 @pytest.mark.parametrize('suite,tasks', [

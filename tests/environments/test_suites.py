@@ -8,12 +8,12 @@ from acme import specs
 import numpy as np
 import pytest
 
-from acme_kickstart import scoring
-from acme_kickstart import teacher_specs
+from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.environments import get_suite
 from acme_kickstart.environments import minatar
 from acme_kickstart.environments import procgen
+from acme_kickstart.teachers import specs as teacher_specs
 import fake_deepmind_lab as fake
 
 

@@ -11,15 +11,11 @@ import numpy as np
 import pytest
 
 from acme_kickstart import networks
-from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import program as program_lib
+from configs import dmlab30 as dmlab30_config
 import fake_deepmind_lab as fake
-
-# configs/ sits at the repository root, next to the package; `python -m pytest`
-# puts the root on sys.path, a bare `pytest` does not.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from configs import dmlab30 as dmlab30_config  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def _actor_levels(topology):

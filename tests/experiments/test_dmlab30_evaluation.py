@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import reverb
 
-from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import workers
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.experiments.config import Topology

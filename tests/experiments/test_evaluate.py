@@ -4,10 +4,10 @@ import dm_env
 import numpy as np
 import pytest
 
-from acme_kickstart.experiments import evaluation
-from acme_kickstart.experiments import single_game
 from acme_kickstart.environments import base
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import evaluation
+from acme_kickstart.experiments import single_game
 from conftest import built_network
 
 
@@ -75,13 +75,13 @@ def test_episode_quotas():
 
 
 def _checkpointed_learner(run_dir, network):
-  from acme_kickstart.agents.kickstarting import checkpointing
   from acme_kickstart.agents.kickstarting import learning
+  from acme_kickstart.experiments import learner_node
   import tensorflow as tf
   learner = learning.KickstartingLearner(
       network=network, dataset=tf.data.Dataset.range(1),
       num_tasks=len(minatar.GAMES), learning_rate=1e-3)
-  return learner, checkpointing.LearnerNode(learner, str(run_dir), 1.0)
+  return learner, learner_node.LearnerNode(learner, str(run_dir), 1.0)
 
 
 def test_final_evaluation_plays_the_learners_checkpointed_weights(tmp_path):

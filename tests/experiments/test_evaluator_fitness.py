@@ -5,9 +5,9 @@ import threading
 from acme.tf import utils as tf2_utils
 from acme.utils import counting
 
-from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import workers
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.pbt import fitness

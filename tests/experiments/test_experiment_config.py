@@ -2,26 +2,22 @@
 single-process runner that takes the same ExperimentConfig as the program."""
 
 import os
-import subprocess
-import sys
 
 from absl import flags
 from ml_collections import config_flags
-import numpy as np
 import pytest
 
-from acme_kickstart import seeding
-from acme_kickstart.agents.kickstarting import checkpointing
-from acme_kickstart.agents.kickstarting import launching
-from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.experiments import launching
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.experiments.config import Topology
 from acme_kickstart.experiments.run_experiment import run_experiment
+from acme_kickstart.utils import seeding
 from conftest import built_network
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 MINATAR5 = os.path.join(ROOT, 'configs', 'minatar5.py')
 DMLAB30 = os.path.join(ROOT, 'configs', 'dmlab30.py')
 
@@ -97,19 +93,6 @@ def test_topology_rejects_actor_tasks_that_do_not_fit():
                                                 'asterix']
 
 
-def test_the_launcher_names_a_bad_override_and_launches_nothing(tmp_path):
-  run_dir = tmp_path / 'never'
-  result = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'launch', 'kickstart.py'),
-       '--lp_launch_type=local_mt', f'--config.run.run_dir={run_dir}',
-       '--config.agent.distillation_costs=(-1.0,)'],
-      capture_output=True, text=True, timeout=300, cwd=ROOT,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=ROOT))
-  assert result.returncode != 0
-  assert 'distillation_costs must be >= 0' in result.stderr
-  assert not run_dir.exists()
-
-
 def test_spawned_seeds_are_fixed_by_the_root_and_never_shared():
   first = seeding.spawn_seeds(3, 8)
   assert first == seeding.spawn_seeds(3, 8)
@@ -121,24 +104,6 @@ def test_spawned_seeds_are_fixed_by_the_root_and_never_shared():
              seeding.launch_seeds(0, 2, (seeding.ACTOR, 0), 64) +
              seeding.launch_seeds(0, 1, (seeding.EVALUATOR,), 64))
   assert len(set(streams)) == len(streams)
-
-
-def test_learner_node_serves_only_its_own_methods(tmp_path):
-  """No pass-through: what courier clients may call is listed explicitly."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  network = built_network('node', hidden_size=16, lstm_size=16)
-  learner = learning.KickstartingLearner(
-      network=network, dataset=tf.data.Dataset.range(1), num_tasks=5,
-      learning_rate=1e-3)
-  node = checkpointing.LearnerNode(learner, str(tmp_path), 1.0)
-  assert not hasattr(node, 'exploit_variables')
-  assert not hasattr(node, 'step')
-  (weights,) = node.get_variables(['policy'])
-  assert all(np.array_equal(w, v.numpy())
-             for w, v in zip(weights, network.variables))
-  assert node.get_num_steps() == 0
-  assert node.get_hyperparameters() == learner.get_hyperparameters()
-  assert node.learner is learner
 
 
 @pytest.mark.timeout(300)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from acme_kickstart.agents.kickstarting import KickstartingConfig
 from acme_kickstart.experiments import evaluation
 from acme_kickstart.experiments import single_game
-from acme_kickstart.agents.kickstarting import KickstartingConfig
 from acme_kickstart.networks import MinAtarNetwork
 from acme_kickstart.teachers import Teacher
 

@@ -4,12 +4,12 @@ from acme.utils import counting
 import pytest
 import reverb
 
-from acme_kickstart.agents.kickstarting import checkpointing
-from acme_kickstart.agents.kickstarting import program as program_lib
-from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.experiments import counter as counter_lib
 from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import program as program_lib
+from acme_kickstart.experiments import workers
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.experiments.config import Topology
@@ -19,7 +19,7 @@ TOPOLOGY = Topology(num_actors=2)
 
 def test_counter_restored_after_a_crash_is_past_every_count_it_returned(
     tmp_path):
-  counter = checkpointing.CheckpointedCounter(str(tmp_path))
+  counter = counter_lib.CheckpointedCounter(str(tmp_path))
   # As the workers count: an actor's own counter, synced on every increment,
   # and the learner's caching one.
   actor = counting.Counter(counter, prefix='actor', time_delta=0.)
@@ -31,7 +31,7 @@ def test_counter_restored_after_a_crash_is_past_every_count_it_returned(
   logged.append(counter.get_counts()['actor_steps'])
   assert logged == [160, 320, 480, 640, 800, 800]
   # A crash: nothing is saved on the way out. The relaunch restores.
-  restored = checkpointing.CheckpointedCounter(str(tmp_path)).get_counts()
+  restored = counter_lib.CheckpointedCounter(str(tmp_path)).get_counts()
   assert restored['actor_steps'] >= max(logged)
   assert restored['launches'] == 2
 
@@ -74,7 +74,7 @@ def test_resumed_workers_play_fresh_seeds(replay_and_learner, tmp_path,
 
   def seeds_of_a_launch(run_dir):
     """The env seeds of actors 0 and 1 and the evaluator, in one launch."""
-    counter = checkpointing.CheckpointedCounter(str(run_dir))
+    counter = counter_lib.CheckpointedCounter(str(run_dir))
     config = _config(run_dir)
     seeds = []
     for make in (lambda: workers.ActorWorker(config, TOPOLOGY, 0, replay,

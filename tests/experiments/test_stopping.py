@@ -14,11 +14,12 @@ from launchpad import context as lp_context
 import pytest
 import tensorflow as tf
 
-from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import learning
-from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import learner_node
+from acme_kickstart.experiments import stopping
+from acme_kickstart.experiments import workers
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
 from conftest import built_network, real_batch
@@ -32,7 +33,7 @@ def stop(monkeypatch):
   @contextlib.contextmanager
   def stop_requested():
     yield event
-  monkeypatch.setattr(checkpointing, 'stop_requested', stop_requested)
+  monkeypatch.setattr(stopping, 'stop_requested', stop_requested)
   return event
 
 
@@ -55,7 +56,7 @@ class StoppedLearner:
 @pytest.mark.timeout(120)
 def test_evaluator_waiting_on_a_stopped_learner_still_stops(
     stop, monkeypatch, tmp_path):
-  monkeypatch.setattr(checkpointing, 'STOP_GRACE_SECONDS', 1.0)
+  monkeypatch.setattr(stopping, 'STOP_GRACE_SECONDS', 1.0)
   config = ExperimentConfig(
       agent=KickstartingConfig(num_envs_per_actor=2),
       network_kwargs=dict(hidden_size=32, lstm_size=16),
@@ -96,7 +97,7 @@ def test_learner_stops_the_program_from_its_training_thread(stop, tmp_path):
   def nonfinite_step():
     raise learning.NonFiniteLossError('loss is nan; the update was not applied')
   learner.step = nonfinite_step
-  node = checkpointing.LearnerNode(learner, str(tmp_path), 60.0,
+  node = learner_node.LearnerNode(learner, str(tmp_path), 60.0,
                                    max_nonfinite_steps=3, stop_grace_seconds=1.0)
   node._exit = lambda code: None  # pylint: disable=protected-access
   lp_context.set_context(launch_context)  # As Launchpad does in a node thread.
@@ -113,7 +114,7 @@ def test_an_error_in_the_loop_fails_the_node(stop):
   def loop(unused_stop):
     raise ValueError('the environment crashed')
   with pytest.raises(ValueError, match='environment crashed'):
-    checkpointing.run_until_stopped(loop, 'Actor')
+    stopping.run_until_stopped(loop, 'Actor')
   assert not stop.is_set()
 
 
@@ -130,7 +131,7 @@ def test_a_learner_left_behind_never_saves_again(stop, tmp_path):
     stepping.set()
     release.wait()  # As a sample from a replay server that has gone.
   learner.step = step_waiting_on_a_stopped_replay
-  node = checkpointing.LearnerNode(learner, str(tmp_path), 0.0,
+  node = learner_node.LearnerNode(learner, str(tmp_path), 0.0,
                                    stop_grace_seconds=0.5)
   saving_threads = []
   save = node._checkpointer.save  # pylint: disable=protected-access

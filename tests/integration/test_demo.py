@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from acme_kickstart import results
+from acme_kickstart.analysis import curves
+from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import minatar
 import program_utils as pu
 
@@ -21,7 +22,7 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
   run_dir = tmp_path / 'demo'
   os.makedirs(run_dir / 'old_file_marker')  # a previous run: kept, moved aside
   log = str(tmp_path / 'log.txt')
-  process = pu.launch_script('demo.py', config, 'local_mp', log,
+  process = pu.launch_script('demo', config, 'local_mp', log,
                              f'--config.run.run_dir={run_dir}',
                              '--config.run.max_env_steps=16000',
                              '--final_episodes=3', '--progress_seconds=2')
@@ -41,7 +42,7 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
   # lambda_k of the demo's schedule (the config's: constant) over env steps.
   lambdas = run_dir / 'lambdas.png'
   assert lambdas.exists() and str(lambdas) in output
-  curve = results.read_curve(str(run_dir), minatar.GAMES)
+  curve = curves.read_curve(str(run_dir), minatar.GAMES)
   assert len(curve) >= 2
   actor = pu.read_csv(run_dir, 'actor_0')
   assert max(float(r['actor_steps']) for r in actor) >= 16000
@@ -58,5 +59,5 @@ def test_demo_under_local_mp_prints_progress_and_the_per_game_table(tmp_path):
     assert saved['student'][game] == pytest.approx(expected)
     assert saved['teacher'][game] == reference[game]
     assert saved['normalised'][game] == pytest.approx(
-        100 * (expected - results.scoring.MINATAR_RANDOM_SCORES[game]) /
-        (reference[game] - results.scoring.MINATAR_RANDOM_SCORES[game]))
+        100 * (expected - scoring.MINATAR_RANDOM_SCORES[game]) /
+        (reference[game] - scoring.MINATAR_RANDOM_SCORES[game]))

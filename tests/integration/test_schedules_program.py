@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from acme_kickstart import plotting
+from acme_kickstart.analysis import plotting
 
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
+from acme_kickstart.analysis.scoring import MINATAR_RANDOM_SCORES
 from acme_kickstart.environments import minatar
-from acme_kickstart.scoring import MINATAR_RANDOM_SCORES
 import program_utils as pu
 
 

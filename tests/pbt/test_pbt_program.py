@@ -1,30 +1,27 @@
-"""PBT with real learners, evaluators and counters; a population under local_mt."""
+"""PBT with real learners, evaluators and counters."""
 
 import dataclasses
 import json
 import os
-import textwrap
 
-from acme.tf import savers as tf2_savers
 from acme.utils import counting
 from acme.utils import loggers
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting import checkpointing
-from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import learner_node
+from acme_kickstart.experiments import workers
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
-from acme_kickstart.environments import minatar
 from acme_kickstart.pbt.config import PBTConfig
 from acme_kickstart.pbt.node import PBTControllerNode
 from acme_kickstart.pbt.search_space import SearchSpace
+from acme_kickstart.utils import run_dirs
 from conftest import built_network, real_batch
-import program_utils as pu
 
 TASKS = minatar.GAMES
 
@@ -37,7 +34,7 @@ def _learner(name, sample, directory):
           logger=loggers.NoOpLogger())
   for _ in range(2):
     learner.step()  # Adam's slots exist and differ between members.
-  checkpointed = checkpointing.LearnerNode(learner, directory, 60.0)
+  checkpointed = learner_node.LearnerNode(learner, directory, 60.0)
   checkpointed.save()  # As a running learner after its first step: copyable.
   return checkpointed
 
@@ -126,44 +123,3 @@ def test_controller_node_exploits_and_resumes_without_rerandomising(
   assert (restarted._controller.hyperparameters ==  # pylint: disable=protected-access
           node._controller.hyperparameters)  # pylint: disable=protected-access
   assert pushed[d.winner] == learners[d.winner].get_hyperparameters()
-
-
-@pytest.mark.timeout(420)
-def test_small_population_exploits_by_itself_under_local_mt(tmp_path):
-  teachers = pu.write_teachers(tmp_path / 'teachers', ['breakout'])
-  config_path = tmp_path / 'pbt_config.py'
-  config_path.write_text(textwrap.dedent(f'''\
-      from acme_kickstart.agents.kickstarting.config import KickstartingConfig
-      from acme_kickstart.experiments.config import ExperimentConfig
-      from acme_kickstart.experiments.config import RunConfig
-      from acme_kickstart.experiments.config import Topology
-      from acme_kickstart.pbt.config import PBTConfig
-
-      def get_config(part='pbt'):
-        if part == 'topology':
-          return Topology(num_actors=1, num_dataset_streams=1)
-        member = ExperimentConfig(
-            agent=KickstartingConfig(batch_size=8, sequence_length=10,
-                                     num_envs_per_actor=8, max_queue_size=64),
-            network_kwargs=dict(hidden_size=32, lstm_size=32),
-            teachers={teachers!r},
-            suite_kwargs=dict(max_episode_steps=60),
-            run=RunConfig(max_env_steps=12_000, checkpoint_minutes=0.5,
-                          evaluator_period_seconds=2.0,
-                          evaluator_episodes_per_task=1,
-                          progress_period_seconds=2.0))
-        return PBTConfig(member=member, population_size=2,
-                         run_dir={str(tmp_path / 'run')!r}, fraction=0.5,
-                         ready_env_steps=2_000, controller_period_seconds=3.0)
-      '''))
-  log = str(tmp_path / 'log.txt')
-  process = pu.launch_script('pbt.py', config_path, 'local_mt', log)
-  try:
-    assert process.wait(timeout=360) == 0, pu._tail(log)  # pylint: disable=protected-access
-  finally:
-    pu.kill_program(process)
-  pbt = tmp_path / 'run' / 'pbt'
-  lineage = [json.loads(l) for l in open(pbt / 'lineage.jsonl')]
-  assert lineage, 'The population never exploited.'
-  assert {l['member'] for l in lineage} <= {0, 1}
-  assert os.path.getsize(pbt / 'lambdas.png') > 1000

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import learner_node
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.pbt.config import PBTConfig
@@ -45,7 +45,7 @@ def _learner(name, sample, directory, steps=1, **agent):
           logger=loggers.NoOpLogger())
   for _ in range(steps):
     learner.step()
-  return checkpointing.LearnerNode(learner, directory, 60.0)
+  return learner_node.LearnerNode(learner, directory, 60.0)
 
 
 # ----------------------------------------------------------- restore cases

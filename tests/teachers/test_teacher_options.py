@@ -12,7 +12,7 @@ from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.environments import get_suite
 from acme_kickstart.environments import minatar
 from acme_kickstart.networks import MLPPolicy
-from acme_kickstart import teacher_specs
+from acme_kickstart.teachers import specs as teacher_specs
 from acme_kickstart.teachers import Teacher, TeacherSet
 
 OBS_SPEC = minatar.observation_spec()

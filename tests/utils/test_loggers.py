@@ -1,9 +1,9 @@
 """A run directory's CSV logs keep one header through resumes and new keys."""
 
-from acme_kickstart import loggers
-from acme_kickstart import plotting
-from acme_kickstart import results
-from acme_kickstart import run_dirs
+from acme_kickstart.analysis import curves
+from acme_kickstart.analysis import plotting
+from acme_kickstart.utils import loggers
+from acme_kickstart.utils import run_dirs
 
 
 def _launch(run_dir, label, rows):
@@ -56,6 +56,6 @@ def test_the_readers_read_a_resumed_runs_logs(tmp_path):
   _launch(tmp_path, 'evaluator', [{'actor_steps': 10, 'return/breakout': 1.5}])
   _launch(tmp_path, 'evaluator', [{'actor_steps': 20, 'evaluator_episodes': 4,
                                    'return/breakout': 2.5}])
-  curve = results.read_curve(str(tmp_path), ['breakout'])
+  curve = curves.read_curve(str(tmp_path), ['breakout'])
   assert curve.env_steps.tolist() == [10.0, 20.0]
   assert curve.returns['breakout'].tolist() == [1.5, 2.5]

@@ -1,23 +1,20 @@
 """Run directories on remote filesystems (gs://; TF's in-memory ram:// here)."""
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from acme_kickstart import loggers
-from acme_kickstart import plotting
-from acme_kickstart import results
-from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.analysis import curves
+from acme_kickstart.analysis import plotting
 from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import learner_node
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.pbt import node as pbt_node
 from acme_kickstart.pbt import program as pbt_program
 from acme_kickstart.pbt.config import PBTConfig
+from acme_kickstart.utils import loggers
+from acme_kickstart.utils import run_dirs
 import program_utils as pu
 
 
@@ -25,13 +22,13 @@ def test_remote_run_dir_is_kept_and_local_one_made_absolute(monkeypatch,
                                                             tmp_path):
   monkeypatch.chdir(tmp_path)
   remote = ExperimentConfig(run=RunConfig(run_dir='gs://bucket/run'))
-  assert program_lib._checkpoint_dir(remote) == 'gs://bucket/run'  # pylint: disable=protected-access
+  assert learner_node.checkpoint_dir(remote) == 'gs://bucket/run'
   population = PBTConfig(member=remote, run_dir='gs://bucket/run')
   assert pbt_node.pbt_dir(population) == 'gs://bucket/run/pbt'
   assert (pbt_program.member_config(population, 1).run.run_dir ==
           'gs://bucket/run/member_1')
   local = ExperimentConfig(run=RunConfig(run_dir='runs/x'))
-  assert program_lib._checkpoint_dir(local) == str(tmp_path / 'runs' / 'x')  # pylint: disable=protected-access
+  assert learner_node.checkpoint_dir(local) == str(tmp_path / 'runs' / 'x')
   assert run_dirs.resolve('~/r') == os.path.expanduser('~/r')
 
 
@@ -68,34 +65,6 @@ def test_teacher_snapshots_on_a_remote_path_are_checked_where_they_load():
       check()
 
 
-@pytest.mark.timeout(480)
-def test_local_mt_program_writes_and_resumes_from_a_ram_run_dir(tmp_path):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=os.pathsep.join(
-      [pu.ROOT, os.path.join(pu.ROOT, 'tests')]))
-  out = subprocess.run(
-      [sys.executable,
-       os.path.join(pu.ROOT, 'tests', 'ram_run_dir_program.py')],
-      capture_output=True, text=True, env=env, cwd=tmp_path, timeout=450,
-      check=False)
-  assert out.returncode == 0, out.stderr[-3000:]
-  report = json.loads(out.stdout.strip().splitlines()[-1])
-  first, second = report['first'], report['second']
-  assert first['files'] == ['checkpoints', 'logs', 'pids', 'tb']
-  assert first['checkpoints'] == ['counter', 'learner']
-  assert max(first['actor_steps']) >= 4_000 - 8 * 60
-  assert first['learner_steps'] >= 5
-  # The relaunch restored the counter: its actor counted on from the first
-  # run's steps.
-  assert second['actor_steps']
-  assert min(second['actor_steps']) >= 0.9 * max(first['actor_steps'])
-  # And the learner: its own step count is the total the counter saw over
-  # both runs, not the second run's share (which is short of it by the first
-  # run's steps).
-  counted = second['counted_learner_steps']
-  assert second['learner_steps'] >= counted - first['learner_steps'] / 2
-  assert not os.listdir(tmp_path)  # Nothing went to a local 'ram:' folder.
-
-
 def test_results_and_plots_read_and_write_a_remote_run_dir(monkeypatch,
                                                            tmp_path):
   monkeypatch.chdir(tmp_path)
@@ -105,10 +74,10 @@ def test_results_and_plots_read_and_write_a_remote_run_dir(monkeypatch,
     evaluator.write({'actor_steps': steps, 'return/breakout': breakout})
   loggers.make_logger(run_dir, 'actor_0', terminal_seconds=None).write(
       {'actor_steps': 1500})
-  assert results.actor_steps(run_dir) == 1500
-  curve = results.read_curve(run_dir, ['breakout'])
+  assert curves.actor_steps(run_dir) == 1500
+  curve = curves.read_curve(run_dir, ['breakout'])
   assert list(curve.env_steps) == [1000, 2000]
-  png = results.plot_curve(curve, {'breakout': 10.0},
+  png = curves.plot_curve(curve, {'breakout': 10.0},
                            run_dirs.join(run_dir, 'curve.png'))
   assert png == 'ram://results_test/curve.png' and run_dirs.size(png) > 1000
   pbt_dir = run_dirs.join(run_dir, 'pbt')
