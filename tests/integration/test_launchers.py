@@ -1,5 +1,5 @@
 """launch.kickstart from the command line: what it refuses before any node
-starts."""
+starts, and the same experiment in one process."""
 
 import os
 import subprocess
@@ -54,3 +54,18 @@ def test_launcher_rejects_bad_teachers_before_any_node_starts(tmp_path):
                           'map [0, 1] names 2 actions.')
   # Unknown tasks and missing directories: test_teacher_options and
   # test_program check the same errors without a subprocess.
+
+
+@pytest.mark.timeout(400)
+def test_single_process_runs_the_same_experiment_without_launchpad(tmp_path):
+  teachers = pu.write_teachers(tmp_path / 'teachers', ['breakout'])
+  run_dir = tmp_path / 'run'
+  config = pu.write_config(tmp_path / 'config.py', run_dir, teachers,
+                           max_env_steps=600, progress_period_seconds=0.0)
+  result = _kickstart(f'--config={config}', '--single_process')
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert 'Running in this process' in result.stdout
+  assert 'Launching' not in result.stdout
+  learner = pu.read_csv(run_dir, 'learner')
+  assert learner and 'kl/breakout' in learner[0]
+  assert not os.path.exists(run_dir / 'checkpoints')  # No program's nodes.
