@@ -311,8 +311,3 @@ class TeacherSet:
   @property
   def task_ids(self):
     return sorted(self._teachers)
-
-  def mask(self) -> np.ndarray:
-    """[num_tasks] 1.0 where the task has a teacher."""
-    return np.array([float(k in self._teachers) for k in range(self.num_tasks)],
-                    np.float32)

@@ -87,15 +87,6 @@ def test_bad_schedules_fail_with_the_fix():
     LambdaSchedule('exponential', decay_rate=1.5)
 
 
-def test_deprecated_anneal_steps_becomes_the_linear_schedule():
-  config = KickstartingConfig(distillation_anneal_steps=500)
-  assert config.distillation_schedule == LambdaSchedule(
-      'linear', decay_env_steps=500)
-  with pytest.raises(ValueError, match='not both'):
-    KickstartingConfig(distillation_anneal_steps=500,
-                       distillation_schedule=LambdaSchedule('gated'))
-
-
 def test_averager_uses_counter_deltas_and_rebaselines_after_restart():
   averager = task_scores.ReturnAverager(['a', 'b'], window_episodes=2)
   counter = counting.Counter()
@@ -225,18 +216,6 @@ def test_masked_steps_weigh_zero_whatever_lambda_holds():
       distillation_costs=tf.constant([1.0, float('nan')]),
       valid=tf.ones([3, 2]))
   assert np.isfinite(term.loss.numpy()) and term.loss.numpy() > 0
-
-
-def test_schedules_parse_from_flags():
-  assert schedules.parse('linear:3e5+gated') == LambdaSchedule(
-      'linear', decay_env_steps=300_000, gated=True)
-  assert schedules.parse('exponential:0.99999:0.1') == LambdaSchedule(
-      'exponential', decay_rate=0.99999, final_fraction=0.1)
-  assert schedules.parse('gated') == LambdaSchedule('gated')
-  with pytest.raises(ValueError, match="Bad lambda schedule 'linear'"):
-    schedules.parse('linear')
-  with pytest.raises(ValueError, match='Bad lambda schedule'):
-    schedules.parse('linear:soon')
 
 
 @pytest.mark.timeout(180)

@@ -92,9 +92,9 @@ def test_teacher_with_wrong_action_count_is_rejected():
     _teacher_set({7: Teacher.from_module(MLPPolicy(6))})
 
 
-def test_task_without_teacher_has_zero_mask():
+def test_only_tasks_with_a_teacher_are_in_the_set():
   teachers = _teacher_set({1: Teacher.from_module(MLPPolicy(6))})
-  np.testing.assert_array_equal(teachers.mask(), [0, 1, 0, 0, 0])
+  assert teachers.task_ids == [1] and len(teachers) == 1
   assert 1 in teachers and 0 not in teachers
 
 
