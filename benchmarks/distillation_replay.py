@@ -1,4 +1,4 @@
-"""Distillation replay on breakout (issue 15): how far the student gets toward
+"""Distillation replay on breakout: how far the student gets toward
 its teacher in a fixed number of env steps, per replay ratio.
 
 Single process (agent.py), the shipped breakout teacher, lambda = 1, the

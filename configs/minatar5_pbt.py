@@ -12,7 +12,8 @@ a member is ready 100k env steps after its last change (a whole fitness
 window on its new weights, and past the early phase where all members score
 2-8% and rank by noise), member 0 starts at configs/minatar5.py's own
 hyperparameters, and the default ranges (lr 3e-4..3e-3, entropy 1e-3..3e-2,
-lambda <= 2) exclude the corners the committed run collapsed into.
+lambda <= 2) exclude the corners where a population collapsed
+(results/pbt_minatar5).
 """
 
 import dataclasses

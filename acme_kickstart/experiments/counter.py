@@ -15,9 +15,9 @@ class CheckpointedCounter:
   counts, so no worker can log a count (its CSV row's `actor_steps`) that a
   relaunch would not restore: after a crash the restored counter is at or past
   every row already written, and the curves of a resumed run go on from there,
-  monotone, with no env-step range logged twice. (A periodic save, as before,
-  lost up to one period: the next launch then counted those env steps again,
-  under rows that overlapped the first launch's.) What a crash can still lose
+  monotone, with no env-step range logged twice. (A periodic save would lose
+  up to one period: the next launch would count those env steps again, under
+  rows that overlap the first launch's.) What a crash can still lose
   is what a worker had not yet reported (an actor's steps since its last
   row), which no row shows either.
 

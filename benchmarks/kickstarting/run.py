@@ -3,11 +3,12 @@
   python -m benchmarks.kickstarting.run            # every run, then the report
   python -m benchmarks.kickstarting.run --aggregate_only
   python -m benchmarks.kickstarting.run --variants=constant,constant_replay1,\
-constant_replay2 --first_seed=0 --seeds=3     # a tuning sweep (issue #15)
+constant_replay2 --first_seed=0 --seeds=3     # a tuning sweep
 
 Variants of one multi-task student (configs/minatar5.py's experiment and
-topology: 1 actor of 128 environments playing all five games), each for --budget env
-steps per student and --seeds seeds, every run a Launchpad local_mp program:
+topology: 1 actor of 128 environments playing all five games), each for
+--budget env steps per student and --seeds seeds, every run a Launchpad
+local_mp program:
   scratch   no teachers (plain IMPALA);
   constant  the five shipped teachers, lambda_k = --distillation_cost;
   linear    lambda_k annealed 1 -> 0 by 20% of the budget (the paper's decay);
@@ -20,17 +21,16 @@ steps per student and --seeds seeds, every run a Launchpad local_mp program:
   extension --extension_schedule with --extension_replay_ratio (linear_replay4
             by default): the report's `extension` block.
 Seeds: the reported runs use seeds 100..104 (--first_seed=100 --seeds=5).
-Settings are chosen (issue #15's sweeps) on other seeds, e.g. --first_seed=0,
-so that no reported seed helped choose them.
+Settings are chosen by sweeps on other seeds, e.g. --first_seed=0, so that no
+reported seed helped choose them.
 
 Every run ends with a final evaluation of its last checkpoint, --final_episodes
 episodes per game on fresh seeds (final_eval.json in its run directory). PBT's
 representative member is chosen by a separate selection evaluation
 (--selection_episodes per game, other seeds) of every member's final weights;
 the reported evaluation then plays that member on fresh seeds. Statistics
-(report.py): IQM and mean over runs x games with 95% stratified
-bootstrap CIs, probability of improvement, performance profiles, curves with CI
-bands. Writes results/kickstarting.json (keys best_step_ratio, best_final_gain,
+(report.py): IQM and mean over runs x games with 95% stratified bootstrap CIs,
+probability of improvement, performance profiles, curves with CI bands. Writes results/kickstarting.json (keys best_step_ratio, best_final_gain,
 best_final_gain_ci, games_student_beats_teacher, scheduled_beats_constant,
 seeds, budget_env_steps, and the same under `extension`), its tables as
 Markdown (kickstarting.md, quoted by the README) and PNGs beside it.
@@ -86,8 +86,8 @@ flags.DEFINE_list('variants', list(DEFAULT_VARIANTS),
 flags.DEFINE_string('extension_schedule', 'linear',
                     "The extension's schedule: constant, linear, gated, pbt.")
 flags.DEFINE_integer('extension_replay_ratio', 4,
-                     "The extension's distillation_replay_ratio (issue 15's "
-                     'choice).')
+                     "The extension's distillation_replay_ratio (that of "
+                     'configs/minatar5.py, chosen by the replay sweeps).')
 flags.DEFINE_float('distillation_cost', 1.0, 'lambda_k^0 of kickstarted runs.')
 flags.DEFINE_float('linear_decay_fraction', 0.2,
                    "Budget fraction by which 'linear' reaches lambda 0.")

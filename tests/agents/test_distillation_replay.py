@@ -1,4 +1,4 @@
-"""Distillation replay (issue 15): the table, the learner's replay-only step."""
+"""Distillation replay: the table, the learner's replay-only step."""
 
 import time
 
