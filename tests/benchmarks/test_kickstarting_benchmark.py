@@ -219,13 +219,15 @@ def test_a_run_is_not_resumed_on_another_commit(tmp_path):
 
 # Each member's learner state as PBT leaves it, with the benchmark's own
 # student network; in a process of its own, where the benchmark's flags are
-# defined once.
+# defined once, and parsed (their defaults) before the network reads them.
 _WRITE_MEMBERS = """
 import sys
+from absl import flags
 import tensorflow as tf
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.experiments import learner_node
 from benchmarks.kickstarting import run as bench
+flags.FLAGS(['bench'])
 for member in range(2):
   learner = learning.KickstartingLearner(
       network=bench.student_network(), dataset=tf.data.Dataset.range(1),

@@ -38,14 +38,15 @@ def test_logger_writes_csv_and_tensorboard_to_the_remote_run_dir(monkeypatch,
   run_dir = 'ram://logger_test'
   logger = loggers.make_logger(run_dir, 'learner', terminal_seconds=None)
   logger.write({'steps': 1, 'loss': 0.5})
-  logger.write({'steps': 2, 'loss': 0.25, 'later': 3.0})  # Columns are fixed.
+  logger.write({'steps': 2, 'loss': 0.25, 'later': 3.0})  # Widens the file.
   # A restarted node appends to the same file, without a second header.
   loggers.make_logger(run_dir, 'learner', terminal_seconds=None).write(
       {'steps': 3, 'loss': 0.125})
   rows = run_dirs.read_csv(run_dirs.join(run_dir, 'logs', 'learner',
                                          'logs.csv'))
-  assert rows == [{'loss': '0.5', 'steps': '1'}, {'loss': '0.25', 'steps': '2'},
-                  {'loss': '0.125', 'steps': '3'}]
+  assert rows == [{'steps': '1', 'loss': '0.5', 'later': ''},
+                  {'steps': '2', 'loss': '0.25', 'later': '3.0'},
+                  {'steps': '3', 'loss': '0.125', 'later': ''}]
   assert run_dirs.listdir(run_dirs.join(run_dir, 'tb', 'learner'))
   assert not os.listdir(tmp_path)  # Nothing went to a local 'ram:' folder.
 
