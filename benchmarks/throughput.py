@@ -214,8 +214,8 @@ def measure_limit() -> float:
 
 def measure_acme() -> float:
   out = subprocess.run(
-      [sys.executable, '-m', 'benchmarks.single_process', '--worker=acme_impala',
-       f'--seconds={FLAGS.seconds}', '--warmup=15'],
+      [sys.executable, '-m', 'benchmarks.single_process',
+       '--worker=acme_impala', f'--seconds={FLAGS.seconds}', '--warmup=15'],
       capture_output=True, text=True, check=True,
       timeout=FLAGS.seconds + 200, cwd=ROOT)
   return json.loads(out.stdout.strip().splitlines()[-1])['steps_per_second']

@@ -151,6 +151,6 @@ def test_every_module_is_reached_from_the_launchers_configs_or_scripts():
   unreached = sorted(set(MODULES) - reached)
   assert not unreached, (
       f'Modules of {PACKAGE} that no import chain from '
-      f'{", ".join(t + "/" for t in ENTRY_POINTS)} reaches (used only by benchmarks or tests, '
-      f'or by nothing): {unreached}. Move them to what uses them, or delete '
-      'them.')
+      f'{", ".join(t + "/" for t in ENTRY_POINTS)} reaches (used only by '
+      f'benchmarks or tests, or by nothing): {unreached}. Move them to what '
+      'uses them, or delete them.')

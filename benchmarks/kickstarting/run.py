@@ -30,7 +30,8 @@ representative member is chosen by a separate selection evaluation
 (--selection_episodes per game, other seeds) of every member's final weights;
 the reported evaluation then plays that member on fresh seeds. Statistics
 (report.py): IQM and mean over runs x games with 95% stratified bootstrap CIs,
-probability of improvement, performance profiles, curves with CI bands. Writes results/kickstarting.json (keys best_step_ratio, best_final_gain,
+probability of improvement, performance profiles, curves with CI bands.
+Writes results/kickstarting.json (keys best_step_ratio, best_final_gain,
 best_final_gain_ci, games_student_beats_teacher, scheduled_beats_constant,
 seeds, budget_env_steps, and the same under `extension`), its tables as
 Markdown (kickstarting.md, quoted by the README) and PNGs beside it.

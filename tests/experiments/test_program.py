@@ -1,4 +1,4 @@
-"""The Launchpad program's layout, its resources, and what fails before launch."""
+"""The Launchpad program's layout and resources; what fails before launch."""
 
 import dataclasses
 

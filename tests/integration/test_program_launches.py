@@ -1,5 +1,6 @@
 """Real launches of the program: it learns and stops by itself (local_mt),
-resumes after its learner is killed, and goes on when an actor dies (local_mp)."""
+resumes after its learner is killed, and goes on when an actor dies
+(local_mp)."""
 
 import glob
 import os
