@@ -58,6 +58,21 @@ def test_the_topology_defaults_to_the_config_files_own():
     _parse(['prog', f'--config={DMLAB30}', '--topology.num_actors=2'])
 
 
+def test_the_pbt_config_file_builds_on_the_minatar5_one():
+  """configs/minatar5_pbt.py imports configs/minatar5.py as a package, as
+  launch.pbt loads it: by path, with the repository root on sys.path."""
+  argv = ['prog', '--config.population_size=3']
+  values = flags.FlagValues()
+  config_flags.DEFINE_config_file(
+      'config', os.path.join(ROOT, 'configs', 'minatar5_pbt.py'),
+      flag_values=values, sys_argv=argv)
+  values(argv)
+  population = values['config'].value.validate()
+  assert population.population_size == 3
+  assert population.member.tasks == ExperimentConfig().tasks
+  assert population.member.agent.distillation_schedule.kind == 'pbt'
+
+
 def test_overrides_are_validated_once_loaded():
   values, _ = _parse(['prog', '--config.agent.batch_size=0'])
   with pytest.raises(ValueError, match='batch_size must be >= 1'):
