@@ -12,22 +12,22 @@ venv:
 # Main job: kickstart one student on all five MinAtar games from the shipped
 # teachers (Launchpad local_mp); worker output goes to runs/demo/workers.
 demo: venv
-	LAUNCHPAD_LOGGING_DIR=$(CURDIR)/runs/demo/workers $(PY) launch/demo.py --lp_launch_type=local_mp
+	LAUNCHPAD_LOGGING_DIR=$(CURDIR)/runs/demo/workers $(PY) -m launch.demo --lp_launch_type=local_mp
 
 # All tests, slow learning tests included (what CI runs).
 test: venv
 	$(PY) -m pytest tests -q -rs --durations=10
 
-# Everything but the slow learning tests.
+# The quick unit suite: no slow learning tests, no real Launchpad launches.
 test-fast: venv
-	$(PY) -m pytest tests -q -rs -m "not slow"
+	$(PY) -m pytest tests -q -rs -m "not slow" --ignore=tests/integration
 
 bench: venv
-	$(PY) benchmarks/throughput.py
+	$(PY) -m benchmarks.throughput
 
 # The headline benchmark (long; not in CI): results/kickstarting.json + PNGs.
 bench-kickstarting: venv
-	$(PY) benchmarks/kickstarting.py
+	$(PY) -m benchmarks.kickstarting.run
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
@@ -36,6 +36,6 @@ clean:
 # for its steps in launch/train_teacher.py's TEACHER_STEPS (~9 min per game).
 teachers: venv
 	for game in breakout asterix freeway seaquest space_invaders; do \
-	  $(PY) launch/train_teacher.py --game=$$game \
+	  $(PY) -m launch.train_teacher --game=$$game \
 	    --output=teachers/minatar5/$$game || exit 1; \
 	done

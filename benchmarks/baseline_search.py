@@ -1,11 +1,11 @@
 """The from-scratch baseline's search: the student's RL settings, tuned on
 tuning seeds at the headline benchmark's budget.
 
-  PYTHONPATH=. python benchmarks/baseline_search.py --stage=screen
-  PYTHONPATH=. python benchmarks/baseline_search.py --aggregate_only
+  python -m benchmarks.baseline_search --stage=screen
+  python -m benchmarks.baseline_search --aggregate_only
 
 Each configuration is a set of overrides of configs/minatar5.py's experiment;
-each run is one `benchmarks/kickstarting.py --variants=scratch` run (a
+each run is one `benchmarks.kickstarting.run --variants=scratch` run (a
 Launchpad local_mp program, 3M env steps, five games, one multi-task student,
 a final evaluation of its last checkpoint), in <run_dir>/<config>/scratch/
 seed_<s>, resumable, with its commit, machine and overrides in DONE.json.
@@ -67,7 +67,7 @@ def run_config(name: str, overrides, seed: int):
   if seed not in TUNING_SEEDS:
     raise SystemExit(f'Seed {seed} is not a tuning seed ({list(TUNING_SEEDS)}):'
                      ' the search never uses reported seeds.')
-  command = [sys.executable, os.path.join(ROOT, 'benchmarks', 'kickstarting.py'),
+  command = [sys.executable, '-m', 'benchmarks.kickstarting.run',
              '--variants=scratch', f'--budget={FLAGS.budget}',
              f'--first_seed={seed}', '--seeds=1',
              f'--run_dir={os.path.join(FLAGS.run_dir, name)}',

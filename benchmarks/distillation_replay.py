@@ -1,4 +1,4 @@
-"""Distillation replay on breakout (issue 15): how far the student gets toward
+"""Distillation replay on breakout: how far the student gets toward
 its teacher in a fixed number of env steps, per replay ratio.
 
 Single process (agent.py), the shipped breakout teacher, lambda = 1, the
@@ -8,7 +8,7 @@ puts on the teacher's preferred action, how often their argmax agree, and the
 cross-entropy and KL to the teacher. With --staleness, replayed batches also
 measure the stale-core-state effect (see `staleness`).
 
-  python benchmarks/distillation_replay.py --ratios 0,1,2,4 --seeds 0,1,2 \
+  python -m benchmarks.distillation_replay --ratios 0,1,2,4 --seeds 0,1,2 \
       --env_steps 100000 --staleness --output results/distillation_replay/ratios.json
 """
 

@@ -1,7 +1,7 @@
 """The learner on a GPU: the large IMPALA ResNet on Procgen-shaped batches.
 
-  python benchmarks/gpu_learner.py                   # batch 32, unroll 100
-  python benchmarks/gpu_learner.py --batch_size=2 --unroll=4 --window_seconds=1
+  python -m benchmarks.gpu_learner                   # batch 32, unroll 100
+  python -m benchmarks.gpu_learner --batch_size=2 --unroll=4 --window_seconds=1
 
 Times the program's own learner (KickstartingBuilder.make_learner, the
 kickstarting loss with five tasks' teacher logits) on a synthetic full batch
@@ -24,10 +24,6 @@ import threading
 import time
 
 from absl import flags
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 flags.DEFINE_integer('batch_size', 32, 'Sequences per update.')
 flags.DEFINE_integer('unroll', 100, 'Transitions per sequence (T - 1).')
@@ -88,7 +84,7 @@ class GpuUtilisation:
 
 def measure() -> dict:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  import machine_limit  # pylint: disable=g-import-not-at-top
+  from benchmarks import machine_limit  # pylint: disable=g-import-not-at-top
   config = experiment()
   learner, _ = machine_limit.learner_on_synthetic_batch(config)
   for _ in range(2):  # Trace and warm up.
@@ -115,7 +111,8 @@ def measure() -> dict:
       'seconds_per_update': median,
       'env_steps_per_second': env_steps_per_update / median,
       'gpu_utilisation': statistics.median(shares) if shares else None,
-      'command': ' '.join(['python'] + sys.argv)}
+      'command': ' '.join(['python', '-m', 'benchmarks.gpu_learner'] +
+                          sys.argv[1:])}
 
 
 def main():

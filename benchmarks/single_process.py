@@ -28,6 +28,7 @@ flags.DEFINE_float('seconds', 45.0, 'Measured wall time per variant and repeat.'
 flags.DEFINE_float('warmup', 15.0, 'Wall time before measuring.')
 flags.DEFINE_integer('repeats', 3, 'Repeats; medians are reported.')
 flags.DEFINE_string('worker', '', 'Internal: run one variant and print JSON.')
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
 
 VARIANTS = ('kickstart', 'no_teacher', 'acme_impala')
@@ -54,9 +55,9 @@ def _worker(variant: str):
   from acme_kickstart.agents.kickstarting import KickstartingAgent
   from acme_kickstart.agents.kickstarting import KickstartingConfig
   from acme_kickstart.environments import minatar
+  from acme_kickstart.experiments import single_game
   from acme_kickstart.networks import MinAtarNetwork
   from acme_kickstart.teachers import Teacher
-  from acme_kickstart.experiments import single_game
 
   network = MinAtarNetwork(6, hidden_size=128, lstm_size=64)
   if variant == 'acme_impala':
@@ -114,9 +115,10 @@ def main(_):
   for repeat in range(FLAGS.repeats):
     for variant in VARIANTS:
       out = subprocess.run(
-          [sys.executable, __file__, f'--worker={variant}',
-           f'--seconds={FLAGS.seconds}', f'--warmup={FLAGS.warmup}'],
-          capture_output=True, text=True, check=True,
+          [sys.executable, '-m', 'benchmarks.single_process',
+           f'--worker={variant}', f'--seconds={FLAGS.seconds}',
+           f'--warmup={FLAGS.warmup}'],
+          capture_output=True, text=True, check=True, cwd=ROOT,
           timeout=FLAGS.seconds + FLAGS.warmup + 120)
       result = json.loads(out.stdout.strip().splitlines()[-1])
       rates[variant].append(result['steps_per_second'])

@@ -37,7 +37,7 @@ from absl import app
 from absl import flags
 import psutil
 
-from acme_kickstart import results
+from acme_kickstart.analysis import curves
 
 flags.DEFINE_float('seconds', 60.0, 'Measured wall time per variant.')
 flags.DEFINE_float('warmup', 20.0, 'Seconds from the first env steps the program '
@@ -136,25 +136,16 @@ def cpu_seconds_by_node(pid: int) -> dict:
   return seconds
 
 
-# launch/kickstart.py's flags before (the baseline of --baseline_root) and
-# after its configs became ml_collections config files.
-_OLD_FLAGS = dict(run_dir='run_dir', max_env_steps='max_env_steps',
-                  num_actors='num_actors', envs_per_actor='envs_per_actor')
+# launch/kickstart.py's config fields for what a measurement sets.
 _CONFIG_FLAGS = dict(run_dir='config.run.run_dir',
                      max_env_steps='config.run.max_env_steps',
                      num_actors='topology.num_actors',
                      envs_per_actor='config.agent.num_envs_per_actor')
 
 
-def _has_config_flags(root: str) -> bool:
-  with open(os.path.join(root, 'launch', 'kickstart.py')) as f:
-    return 'config_flags' in f.read()
-
-
-def launch_flags(root: str, values: dict) -> dict:
-  """`values` as the flags of `root`'s launch/kickstart.py."""
-  names = _CONFIG_FLAGS if _has_config_flags(root) else _OLD_FLAGS
-  return {names[key]: value for key, value in values.items()}
+def launch_flags(values: dict) -> dict:
+  """`values` as launch/kickstart.py's flags."""
+  return {_CONFIG_FLAGS[key]: value for key, value in values.items()}
 
 
 def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
@@ -163,16 +154,15 @@ def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
   `root`: the repository whose launch/kickstart.py (and default config) runs.
   """
   run_dir = tempfile.mkdtemp(prefix='throughput_')
-  command = [sys.executable, os.path.join(root, 'launch', 'kickstart.py'),
+  command = [sys.executable, '-m', 'launch.kickstart',
              '--lp_launch_type=local_mp', '--terminal=current_terminal']
-  command += [f'--{flag}={value}' for flag, value in launch_flags(root, dict(
+  command += [f'--{flag}={value}' for flag, value in launch_flags(dict(
       run_dir=run_dir, max_env_steps=1_000_000_000)).items()]
   if FLAGS.config:
     command.append(f'--config={FLAGS.config}')
   if not teachers:
     command.append('--no_teachers')
-  if _has_config_flags(root):  # A baseline before them has no such fields.
-    command.extend(FLAGS.launch_flag)
+  command.extend(FLAGS.launch_flag)
   command.extend(extra_flags)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=root)
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
@@ -183,7 +173,7 @@ def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
     # Start-up (imports, teachers, tracing) takes 30-120 s on a loaded
     # machine: wait for the first logged env steps, then for the warm-up.
     started = time.time()
-    while results.actor_steps(run_dir) == 0:
+    while curves.actor_steps(run_dir) == 0:
       if time.time() - started > FLAGS.startup_timeout:
         raise RuntimeError(f'The program logged no env steps in '
                            f'{FLAGS.startup_timeout:.0f} s; see {run_dir}.')
@@ -192,11 +182,11 @@ def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
                            f'its first env steps; see {run_dir}.')
       time.sleep(1.0)
     time.sleep(FLAGS.warmup)
-    start_steps, start = results.actor_steps(run_dir), time.time()
+    start_steps, start = curves.actor_steps(run_dir), time.time()
     cpu_start = cpu_seconds_by_node(process.pid)
     time.sleep(FLAGS.seconds)
     elapsed = time.time() - start
-    rate = (results.actor_steps(run_dir) - start_steps) / elapsed
+    rate = (curves.actor_steps(run_dir) - start_steps) / elapsed
     cpu = cpu_seconds_by_node(process.pid)
     memory.cores_by_node = {node: (cpu[node] - cpu_start[node]) / elapsed
                             for node in sorted(cpu)}
@@ -211,8 +201,8 @@ def measure_program(teachers: bool, extra_flags=(), root: str = ROOT):
 
 def measure_limit() -> float:
   """This machine's env steps/s limit for the config (machine_limit.py)."""
-  script = os.path.join(ROOT, 'benchmarks', 'machine_limit.py')
-  command = [sys.executable, script, f'--seconds={FLAGS.limit_seconds}']
+  command = [sys.executable, '-m', 'benchmarks.machine_limit',
+             f'--seconds={FLAGS.limit_seconds}']
   if FLAGS.config:
     command.append(f'--config={FLAGS.config}')
   # The program's config overrides change the limit too (e.g. the replay).
@@ -223,12 +213,11 @@ def measure_limit() -> float:
 
 
 def measure_acme() -> float:
-  script = os.path.join(ROOT, 'benchmarks', 'single_process.py')
   out = subprocess.run(
-      [sys.executable, script, '--worker=acme_impala',
-       f'--seconds={FLAGS.seconds}', '--warmup=15'],
+      [sys.executable, '-m', 'benchmarks.single_process',
+       '--worker=acme_impala', f'--seconds={FLAGS.seconds}', '--warmup=15'],
       capture_output=True, text=True, check=True,
-      timeout=FLAGS.seconds + 200)
+      timeout=FLAGS.seconds + 200, cwd=ROOT)
   return json.loads(out.stdout.strip().splitlines()[-1])['steps_per_second']
 
 
@@ -238,7 +227,7 @@ def compare_layouts():
     for layout in FLAGS.layouts:
       actors, envs = layout.split('x')
       rate, peak = measure_program(True, [
-          f'--{flag}={value}' for flag, value in launch_flags(ROOT, dict(
+          f'--{flag}={value}' for flag, value in launch_flags(dict(
               num_actors=int(actors), envs_per_actor=int(envs))).items()])
       rates[layout].append(rate)
       print(f'repeat {repeat}: {layout:<8}{rate:9.0f} env steps/s, peak RSS '

@@ -52,9 +52,9 @@ def get_experiment() -> ExperimentConfig:
           # distillation_schedule.kind=gated|linear|... overrides it.
           distillation_schedule=LambdaSchedule('constant'),
           max_queue_size=256,
-          # Four replayed distillation batches per V-trace batch (issue 15,
-          # results/distillation_replay/minatar5_program/, tuning seeds 0-2 at
-          # 1M env steps): 50% of the teachers in 120k env steps against
+          # Four replayed distillation batches per V-trace batch
+          # (results/distillation_replay/minatar5_program/, tuning seeds 0-2
+          # at 1M env steps): 50% of the teachers in 120k env steps against
           # 459k without replay (3.8x), final IQM 91.5 [87.4, 95.1] against
           # 69.2 [66.1, 73.5]; ratio 2 scored 93.2 [90.2, 95.8] but needed
           # 204k steps.

@@ -12,19 +12,16 @@ a member is ready 100k env steps after its last change (a whole fitness
 window on its new weights, and past the early phase where all members score
 2-8% and rank by noise), member 0 starts at configs/minatar5.py's own
 hyperparameters, and the default ranges (lr 3e-4..3e-3, entropy 1e-3..3e-2,
-lambda <= 2) exclude the corners the committed run collapsed into.
+lambda <= 2) exclude the corners where a population collapsed
+(results/pbt_minatar5).
 """
 
 import dataclasses
-import os
-import sys
 
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.experiments.config import Topology
 from acme_kickstart.pbt.config import PBTConfig
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import minatar5  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import minatar5
 
 
 def get_pbt() -> PBTConfig:

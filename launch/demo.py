@@ -1,6 +1,6 @@
 """The MinAtar-5 kickstarting demo: five shipped teachers, one student, local_mp.
 
-  make demo        # = python launch/demo.py --lp_launch_type=local_mp
+  make demo        # = python -m launch.demo --lp_launch_type=local_mp
 
 Launches configs/minatar5.py's program (its `demo` config and its topology) as
 processes: a Reverb queue, a counter, the learner, one actor of 128
@@ -8,15 +8,14 @@ environments playing all five games (every environment's teacher is the
 shipped snapshot in teachers/minatar5/<game>) and an evaluator, for 1M env
 steps (--config.run.max_env_steps), with the distillation replay at ratio 4.
 It prints progress while the student trains. Then it plays the last learner
-checkpoint for --final_episodes episodes per game on fresh seeds (as
-benchmarks/kickstarting.py's final evaluation does), prints the table per game
+checkpoint for --final_episodes episodes per game on fresh seeds (as the
+kickstarting benchmark's final evaluation does), prints the table per game
 (teacher, student, normalised score) and writes <run_dir>/learning_curve.png
 and <run_dir>/results.json. About 4 minutes on 2 CPU cores.
 """
 
 import json
 import os
-import sys
 import threading
 import time
 
@@ -26,16 +25,16 @@ import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 from ml_collections import config_flags
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from acme_kickstart import plotting  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart import results  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart import scoring  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart import seeding  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.experiments import evaluation  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.analysis import curves
+from acme_kickstart.analysis import plotting
+from acme_kickstart.analysis import scoring
+from acme_kickstart.experiments import evaluation
+from acme_kickstart.experiments import factories
+from acme_kickstart.experiments import launching
+from acme_kickstart.experiments import program as program_lib
+from acme_kickstart.utils import provenance
+from acme_kickstart.utils import run_dirs
+from acme_kickstart.utils import seeding
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _DEFAULT = os.path.join(_REPO, 'configs', 'minatar5.py')
@@ -67,7 +66,7 @@ def _last_row(path: str) -> dict:
 def _progress_line(config, start: float) -> str:
   actor = _last_row(
       run_dirs.join(config.run.run_dir, 'logs', 'actor_0', 'logs.csv'))
-  evaluator_row = _last_row(results.evaluator_csv(config.run.run_dir))
+  evaluator_row = _last_row(curves.evaluator_csv(config.run.run_dir))
   steps = float(actor.get('actor_steps', 0) or 0)
   line = (f'[demo {time.time() - start:5.0f}s] {steps:>10,.0f} / '
           f'{config.run.max_env_steps:,} env steps')
@@ -147,10 +146,10 @@ def main(_):
       terminal='output_to_files')
   stop.set()
 
-  curve = results.read_curve(run.run_dir, config.tasks)
+  curve = curves.read_curve(run.run_dir, config.tasks)
   final = _final_evaluation(config)
   table, student, normalised = _table(config, final)
-  png = results.plot_curve(
+  png = curves.plot_curve(
       curve, config.reference_scores,
       run_dirs.join(run.run_dir, 'learning_curve.png'),
       title='Kickstarted MinAtar-5 student (evaluation returns)')
@@ -165,7 +164,7 @@ def main(_):
   except (FileNotFoundError, ValueError) as e:  # No learner row was logged.
     print(f'No lambda_k plot: {e}')
   with run_dirs.open(run_dirs.join(run.run_dir, 'results.json'), 'w') as f:
-    json.dump({'git_commit': results.git_commit(_REPO),
+    json.dump({'git_commit': provenance.git_commit(_REPO),
                'env_steps': float(curve.env_steps[-1]),
                'teacher': config.reference_scores, 'student': student,
                'normalised': normalised, 'final_evaluation': final,

@@ -1,14 +1,13 @@
 """Re-measures a shipped MinAtar teacher and records it in its teacher.json.
 
-  python launch/evaluate_teacher.py --game=breakout --episodes=320 \
+  python -m launch.evaluate_teacher --game=breakout --episodes=320 \
       --seeds=12345,1,2,3 --write
 
-Plays the teacher's sampled policy with `experiments/evaluation.py's `evaluate` (a fixed quota
-of complete episodes per environment) once per seed; the reference score is
-the mean over all seeds' episodes. With --write, teacher.json's
-`evaluation_return` becomes that score, the value it replaces is kept under
-`evaluation_return_biased_first_to_finish`, and the episodes, seeds and git
-commit of the measurement are recorded.
+Plays the teacher's sampled policy with experiments/evaluation.py's
+`evaluate_returns` (a fixed quota of complete episodes per environment) once
+per seed; the reference score is the mean over all seeds' episodes. With
+--write, teacher.json's `evaluation_return` becomes that score, and the
+episodes, seeds and git commit of the measurement are recorded.
 """
 
 import json
@@ -21,8 +20,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from acme_kickstart.experiments import evaluation
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import evaluation
 from acme_kickstart.teachers import Teacher
 
 flags.DEFINE_enum('game', 'breakout', minatar.GAMES, 'MinAtar game.')
@@ -33,8 +32,6 @@ flags.DEFINE_integer('num_envs', 16, 'Parallel environments per seed.')
 flags.DEFINE_list('seeds', ['12345'], 'Evaluation seeds.')
 flags.DEFINE_bool('write', False, "Update the teacher's teacher.json.")
 FLAGS = flags.FLAGS
-
-OLD_KEY = 'evaluation_return_biased_first_to_finish'
 
 
 class TeacherPolicy:
@@ -82,11 +79,12 @@ def main(_):
   path = os.path.join(directory, 'teacher.json')
   with open(path) as f:
     info = json.load(f)
-  info.setdefault(OLD_KEY, info['evaluation_return'])
+  previous = info.get('evaluation_return')
   info['evaluation_return'] = score
   info['evaluation_episodes'] = len(all_returns)
   info['evaluation'] = {
-      'command': ' '.join(['python'] + sys.argv),
+      'command': ' '.join(['python', '-m', 'launch.evaluate_teacher'] +
+                          sys.argv[1:]),
       'method': ('sampled policy; every environment plays a fixed quota of '
                  'complete episodes, all counted'),
       'episodes_per_seed': FLAGS.episodes,
@@ -98,7 +96,7 @@ def main(_):
   }
   with open(path, 'w') as f:
     json.dump(info, f, indent=1)
-  print(f'{OLD_KEY} {info[OLD_KEY]} -> evaluation_return {score} ({path})')
+  print(f'evaluation_return {previous} -> {score} ({path})')
 
 
 if __name__ == '__main__':

@@ -1,8 +1,8 @@
 """Launches distributed kickstarting with Launchpad.
 
-  python launch/kickstart.py --lp_launch_type=local_mp              # processes
-  python launch/kickstart.py --lp_launch_type=local_mt              # threads
-  python launch/kickstart.py --config=configs/dmlab30.py \
+  python -m launch.kickstart --lp_launch_type=local_mp              # processes
+  python -m launch.kickstart --lp_launch_type=local_mt              # threads
+  python -m launch.kickstart --config=configs/dmlab30.py \
       --topology=configs/dmlab30.py:topology --lp_launch_type=vertex_ai
 
 --config is an ml_collections config file whose `get_config()` returns an
@@ -15,7 +15,10 @@ gives the layout. Any field can be overridden on the command line:
       --config.agent.distillation_schedule.decay_env_steps=200000
   --topology.num_actors=2
 
-The program stops by itself after run.max_env_steps.
+The program stops by itself after run.max_env_steps. --single_process runs
+the same experiment in this process instead (experiments/run_experiment.py:
+one actor of agent.num_envs_per_actor environments and the learner, stepped
+in turn), without Launchpad; --topology is then unused.
 
 Teachers from the command line, each flag TASK:VALUE and repeatable:
 
@@ -33,18 +36,17 @@ Every teacher is loaded and checked against the suite before anything starts.
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart import teacher_specs  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.agents.kickstarting import program as program_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.experiments import launching
+from acme_kickstart.experiments import program as program_lib
+from acme_kickstart.experiments import run_experiment
+from acme_kickstart.teachers import specs as teacher_specs
+from acme_kickstart.utils import run_dirs
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _DEFAULT = os.path.join(_REPO, 'configs', 'minatar5.py')
@@ -68,6 +70,8 @@ flags.DEFINE_multi_string(
     'TASK:TAU, the teacher outputs Q-values; its policy is softmax(Q / TAU).')
 flags.DEFINE_string('terminal', 'current_terminal',
                     'local_mp output: current_terminal, output_to_files, ...')
+flags.DEFINE_boolean('single_process', False, 'Run the experiment in this '
+                     'process (no Launchpad program; --topology unused).')
 FLAGS = flags.FLAGS
 
 
@@ -83,11 +87,33 @@ def with_teacher_flags(experiment):
   return experiment.with_teachers(teachers)
 
 
+def run_single_process(experiment):
+  """The experiment in this process, its logs in its run directory."""
+  try:
+    agent = run_experiment.make_agent(experiment, log_to_run_dir=True)
+  except (FileNotFoundError, ValueError) as e:
+    raise SystemExit(f'kickstart.py: {e}') from e
+  print(f'Running in this process: {experiment.agent.num_envs_per_actor} '
+        f'envs, lambda schedule {experiment.agent.distillation_schedule.name}; '
+        f'run dir {experiment.run.run_dir}; stops after '
+        f'{experiment.run.max_env_steps} steps.')
+  with agent:
+    agent.run(experiment.run.max_env_steps)
+  print(f'Done: {agent.env_steps} env steps, {agent.learner.num_steps} '
+        'learner steps.')
+
+
 def main(_):
-  topology = launching.topology_from_flags()
   try:
     experiment = with_teacher_flags(_CONFIG.value).validate()
     experiment.run.run_dir = run_dirs.resolve(experiment.run.run_dir)
+  except (FileNotFoundError, ValueError) as e:
+    raise SystemExit(f'kickstart.py: {e}') from e
+  if FLAGS.single_process:
+    run_single_process(experiment)
+    return
+  topology = launching.topology_from_flags()
+  try:
     program = program_lib.make_program(experiment, topology)
   except (FileNotFoundError, ValueError) as e:
     raise SystemExit(f'kickstart.py: {e}') from e

@@ -1,8 +1,8 @@
 """Launches a PBT population of kickstarted students, then plots its lambdas.
 
-  python launch/pbt.py --lp_launch_type=local_mt            # threads
-  python launch/pbt.py --lp_launch_type=local_mp            # processes
-  python launch/pbt.py --plot_only --config.run_dir=runs/minatar5_pbt
+  python -m launch.pbt --lp_launch_type=local_mt            # threads
+  python -m launch.pbt --lp_launch_type=local_mp            # processes
+  python -m launch.pbt --plot_only --config.run_dir=runs/minatar5_pbt
 
 --config is an ml_collections config file whose `get_config()` returns a
 PBTConfig (default configs/minatar5_pbt.py); --topology (default: the same
@@ -12,18 +12,16 @@ file's `get_config('topology')`) lays out each member. Override any field:
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from acme_kickstart import plotting  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart import run_dirs  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.agents.kickstarting import launching  # pylint: disable=g-import-not-at-top,wrong-import-position
-from acme_kickstart.pbt import program as pbt_program  # pylint: disable=g-import-not-at-top,wrong-import-position
+from acme_kickstart.analysis import plotting
+from acme_kickstart.experiments import launching
+from acme_kickstart.pbt import program as pbt_program
+from acme_kickstart.utils import run_dirs
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _DEFAULT = os.path.join(_REPO, 'configs', 'minatar5_pbt.py')

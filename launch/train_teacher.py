@@ -1,6 +1,6 @@
 """Trains one MinAtar teacher from scratch and writes it as an acme snapshot.
 
-  python launch/train_teacher.py --game=breakout --steps=600000 \
+  python -m launch.train_teacher --game=breakout --steps=600000 \
       --output=teachers/minatar5/breakout
 
 Writes <output>/saved_model.pb (+ variables) and <output>/teacher.json with the
@@ -16,12 +16,12 @@ import time
 from absl import app
 from absl import flags
 
-from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import KickstartingConfig
 from acme_kickstart.environments import minatar
 from acme_kickstart.experiments import evaluation
 from acme_kickstart.experiments import single_game
 from acme_kickstart.networks import MinAtarNetwork
+from acme_kickstart.utils import run_dirs
 
 flags.DEFINE_enum('game', 'breakout', minatar.GAMES, 'MinAtar game.')
 flags.DEFINE_integer('steps', None, 'Env steps of training (default: the '
@@ -62,7 +62,8 @@ def main(_):
   run.agent.save_snapshot(output)
   with run_dirs.open(run_dirs.join(output, 'teacher.json'), 'w') as f:
     json.dump({'game': FLAGS.game,
-               'command': ' '.join(['python'] + sys.argv),
+               'command': ' '.join(['python', '-m', 'launch.train_teacher'] +
+                                   sys.argv[1:]),
                'env_steps': run.env_steps,
                'train_seconds': round(time.time() - start, 1),
                'evaluation_return': score,

@@ -1,6 +1,6 @@
 """Writes a stock acme network for a MinAtar game's raw frames as a snapshot.
 
-  python launch/write_acme_teacher.py --game=breakout --network=dqn \
+  python -m launch.write_acme_teacher --game=breakout --network=dqn \
       --output=/tmp/acme_dqn_breakout
 
 The network (acme.tf.networks.DQNAtariNetwork, or IMPALAAtariNetwork reading an
@@ -19,8 +19,8 @@ from acme.tf import savers as tf2_savers
 from acme.tf import utils as tf2_utils
 import tensorflow as tf
 
-from acme_kickstart import stock_acme
 from acme_kickstart.environments import minatar
+from acme_kickstart.teachers import stock_acme
 
 flags.DEFINE_enum('game', 'breakout', minatar.GAMES, 'MinAtar game.')
 flags.DEFINE_enum('network', 'dqn', ['dqn', 'impala'],

@@ -12,7 +12,7 @@ import os
 from absl import app
 from absl import flags
 
-from acme_kickstart import plotting
+from acme_kickstart.analysis import plotting
 
 flags.DEFINE_string('output', None, 'Directory of the PNG and CSV.')
 flags.DEFINE_string('title', None, 'Title of the figure.')

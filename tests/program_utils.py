@@ -36,7 +36,7 @@ _RUN_FIELDS = ('max_env_steps', 'checkpoint_minutes',
 
 
 def write_config(path, run_dir, teachers, agent_fields=None, **overrides):
-  """A config file for launch/kickstart.py (and demo.py), sized for tests.
+  """A config file for launch.kickstart (and launch.demo), sized for tests.
 
   Its `get_config('experiment')` (and 'demo') is an ExperimentConfig, its
   `get_config('topology')` a Topology. `agent_fields` (KickstartingConfig
@@ -86,18 +86,24 @@ def write_config(path, run_dir, teachers, agent_fields=None, **overrides):
 
 
 def launch(config_path, launch_type, log_path, *flags):
-  return launch_script('kickstart.py', config_path, launch_type, log_path,
+  return launch_script('kickstart', config_path, launch_type, log_path,
                        *flags)
 
 
-def launch_script(script, config_path, launch_type, log_path, *flags):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1',
-             PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, 'tests')]))
+def launcher_env():
+  """The launchers' environment: this checkout's package in every Launchpad
+  worker (they inherit PYTHONPATH), and the tests' helpers."""
+  return dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1',
+              PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, 'tests')]))
+
+
+def launch_script(module, config_path, launch_type, log_path, *flags):
+  """Starts `python -m launch.<module>` from the repository root."""
   log = open(log_path, 'a')
   return subprocess.Popen(
-      [sys.executable, os.path.join(ROOT, 'launch', script),
-       f'--config={config_path}', f'--lp_launch_type={launch_type}', *flags],
-      stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+      [sys.executable, '-m', f'launch.{module}', f'--config={config_path}',
+       f'--lp_launch_type={launch_type}', *flags],
+      stdout=log, stderr=subprocess.STDOUT, env=launcher_env(), cwd=ROOT,
       start_new_session=True)
 
 
@@ -142,7 +148,7 @@ def _tail(log_path):
 
 
 def run_to_end(config_path, launch_type, log_path, *flags, timeout=240):
-  """Launches launch/kickstart.py and asserts the program ends by itself."""
+  """Launches launch.kickstart and asserts the program ends by itself."""
   process = launch(config_path, launch_type, log_path, *flags)
   try:
     assert process.wait(timeout=timeout) == 0, _tail(log_path)

@@ -13,13 +13,13 @@ from absl import app
 from absl import flags
 import tensorflow as tf
 
-from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting import launching
-from acme_kickstart.agents.kickstarting import program as program_lib
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.experiments import launching
+from acme_kickstart.experiments import program as program_lib
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import RunConfig
 from acme_kickstart.experiments.config import Topology
+from acme_kickstart.utils import run_dirs
 import program_utils as pu
 
 RUN_DIR = 'ram://run'

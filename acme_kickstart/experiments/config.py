@@ -151,7 +151,7 @@ class Topology:
   # where many processes share few cores.
   actor_tf_threads: int = 1
   # The replay table, the counter and the evaluator in one process, group
-  # 'replay' (agents/kickstarting/program.py): ~1 GB less memory on the
+  # 'replay' (program.py): ~1 GB less memory on the
   # default program (2.8 GB peak RSS against 3.8 GB). Off where the evaluator
   # needs a host of its own (configs/dmlab30.py).
   colocate_services: bool = True

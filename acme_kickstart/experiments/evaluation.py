@@ -6,11 +6,11 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from acme_kickstart import run_dirs
-from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.experiments import single_game
+from acme_kickstart.utils import run_dirs
+from acme_kickstart.utils import seeding
 
 
 def episode_quotas(num_episodes: int, num_envs: int) -> List[int]:

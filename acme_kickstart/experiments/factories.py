@@ -13,12 +13,12 @@ import dm_env
 import sonnet as snt
 
 from acme_kickstart import networks
-from acme_kickstart import run_dirs
-from acme_kickstart import teacher_specs
 from acme_kickstart.environments import base as suite_base
 from acme_kickstart.environments import get_suite
 from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.teachers import specs as teacher_specs
 from acme_kickstart.teachers import Teacher, TeacherSet
+from acme_kickstart.utils import run_dirs
 
 MODES = ('train', 'test')
 

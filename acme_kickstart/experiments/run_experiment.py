@@ -1,7 +1,7 @@
 """Runs an experiment in this process: the single-process twin of the program.
 
-It takes the same `ExperimentConfig` as agents/kickstarting/program.py and
-builds the same parts through the same factories and builder: one actor of
+It takes the same `ExperimentConfig` as program.py and builds the same parts
+through the same factories and builder: one actor of
 `agent.num_envs_per_actor` environments (tasks round robin, as the program's
 actor 0 with no `actor_tasks`), their teachers, a Reverb queue and the
 learner, all stepped in turn by KickstartingAgent.
@@ -9,12 +9,12 @@ learner, all stepped in turn by KickstartingAgent.
 
 from typing import Optional
 
-from acme_kickstart import loggers
-from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting.agent import KickstartingAgent
 from acme_kickstart.experiments import factories
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import Topology
+from acme_kickstart.utils import loggers
+from acme_kickstart.utils import seeding
 
 
 def make_agent(experiment: ExperimentConfig,

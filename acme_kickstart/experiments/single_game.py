@@ -1,25 +1,24 @@
 """Single-game, single-process MinAtar runs: a teacher, or a student of one.
 
 launch/train_teacher.py trains the shipped teachers with `train`; the slow
-learning test compares kickstarted and scratch students with it.
+learning test compares kickstarted and scratch students with it, and
+evaluation.py plays a policy on `make_envs`' environments.
 """
 
 import dataclasses
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional
 
 from acme.tf import utils as tf2_utils
 import numpy as np
 import tensorflow as tf
 
-from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting.agent import KickstartingAgent
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import minatar
-from acme_kickstart.experiments import factories
-from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.networks import MinAtarNetwork
 from acme_kickstart.teachers import Teacher, TeacherSet
+from acme_kickstart.utils import seeding
 
 
 @dataclasses.dataclass
@@ -81,32 +80,3 @@ def teacher_set(teacher: Teacher, game: str) -> TeacherSet:
 def build(network):
   tf2_utils.create_variables(network, [minatar.observation_spec()])
   return network
-
-
-def distil_on_breakout(teacher_spec, env_steps: int) -> List[Dict[str, float]]:
-  """A short single-process kickstarting run on breakout from `teacher_spec`
-  (a TeacherSpec), lambda = 1 and no entropy bonus, so the curve shows
-  distillation alone. One row per learner step: env steps, KL to the teacher,
-  distillation loss. (benchmarks/acme_q_teacher.py and its test.)"""
-  teachers = factories.load_teachers(
-      ExperimentConfig(teachers={'breakout': teacher_spec}))
-  agent_config = KickstartingConfig(batch_size=8, sequence_length=10,
-                                    entropy_cost=0.0, learning_rate=2e-3,
-                                    distillation_costs=(1.0,),
-                                    num_envs_per_actor=8)
-  rows = []
-  with KickstartingAgent(make_envs('breakout', 8, seed=0),
-                         MinAtarNetwork(6, hidden_size=32, lstm_size=32),
-                         agent_config, minatar.GAMES,
-                         teachers=teachers) as agent:
-    learner_step = agent.learner.step
-
-    def logged_step():
-      metrics = learner_step()
-      rows.append(dict(env_steps=agent.env_steps,
-                       kl=float(metrics['kl/breakout']),
-                       distillation_loss=float(metrics['distillation_loss'])))
-      return metrics
-    agent.learner.step = logged_step
-    agent.run(env_steps)
-  return rows

@@ -34,10 +34,10 @@ class PBTConfig:
   # 2 cores, results/kickstarting.json), and (2) an exploit must rank members
   # whose scores differ by more than the noise: one round of 4 episodes per
   # game varies by ~6 normalised points (std of consecutive-round differences
-  # / sqrt 2 of the committed constant and annealed runs: 3.9 to 7.8), while
-  # at 50k env steps (the old period) the members' fitness was 2 to 8: the
-  # first exploits copied noise, and the population followed an unlucky
-  # draw to lr 3e-4.
+  # / sqrt 2 in the benchmark's constant and annealed runs: 3.9 to 7.8),
+  # while at 50k env steps members score 2 to 8 (results/pbt_minatar5):
+  # exploits that early copy noise, and a population can follow an unlucky
+  # draw (there, to lr 3e-4).
   ready_env_steps: int = 100_000
   controller_period_seconds: float = 30.0
   # Hyperparameters of member 0..P-1 at the start; None samples them ...

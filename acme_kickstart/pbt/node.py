@@ -8,13 +8,13 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 from absl import logging
 import launchpad as lp
 
-from acme_kickstart import run_dirs
-from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.experiments import stopping
 from acme_kickstart.pbt import fitness as pbt_fitness
 from acme_kickstart.pbt.config import PBTConfig
 from acme_kickstart.pbt.controller import PopulationController
 from acme_kickstart.pbt.search_space import Hyperparameters
 from acme_kickstart.pbt.search_space import SearchSpace
+from acme_kickstart.utils import run_dirs
 
 
 def pbt_dir(config: PBTConfig) -> str:
@@ -233,7 +233,7 @@ class PBTControllerNode:
     return applied
 
   def run(self):
-    checkpointing.run_until_stopped(self._control, 'PBT controller')
+    stopping.run_until_stopped(self._control, 'PBT controller')
 
   def _control(self, stop):
     while not stop.is_set():
@@ -242,7 +242,7 @@ class PBTControllerNode:
              self._config.member.run.max_env_steps for c in self._counters):
         lp.stop()
         return
-      checkpointing.sleep_unless_stopped(
+      stopping.sleep_unless_stopped(
           self._config.controller_period_seconds, stop)
 
 

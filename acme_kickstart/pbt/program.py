@@ -4,14 +4,14 @@ import dataclasses
 
 import launchpad as lp
 
-from acme_kickstart import run_dirs
-from acme_kickstart import seeding
-from acme_kickstart.agents.kickstarting import launching
-from acme_kickstart.agents.kickstarting import program as program_lib
+from acme_kickstart.experiments import launching
+from acme_kickstart.experiments import program as program_lib
 from acme_kickstart.experiments.config import ExperimentConfig
 from acme_kickstart.experiments.config import Topology
 from acme_kickstart.pbt.config import PBTConfig
 from acme_kickstart.pbt.node import PBTControllerNode
+from acme_kickstart.utils import run_dirs
+from acme_kickstart.utils import seeding
 
 
 def member_config(config: PBTConfig, index: int) -> ExperimentConfig:

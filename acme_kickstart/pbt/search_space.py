@@ -17,11 +17,12 @@ Two spaces for lambda (`lambdas`):
 
 Default ranges, and why (results/kickstarting.json, results/pbt_minatar5):
   * learning_rate (3e-4, 3e-3): half a decade either side of the 1e-3 that
-    every fixed-lambda MinAtar-5 run trains well with. The old floor 1e-4 let
-    an unlucky first draw win the first, noise-dominated exploits and then
-    pull the whole population to ~3e-4 and 22%.
-  * entropy_cost (1e-3, 3e-2): around IMPALA's 1e-2; at the old floor 1e-4
-    every member of the committed run ended, the policy collapsing early.
+    every fixed-lambda MinAtar-5 run trains well with. With a floor of 1e-4,
+    an unlucky first draw can win the first, noise-dominated exploits and
+    pull the whole population down (results/pbt_minatar5: to ~3e-4 and 22%).
+  * entropy_cost (1e-3, 3e-2): around IMPALA's 1e-2; with a floor of 1e-4,
+    every member of a population can end at the floor, its policy collapsing
+    early (results/pbt_minatar5).
   * lambda_max 2.0: the paper's largest hand-set lambda (Table 2: 2 scores as
     1); beyond it distillation swamps the V-trace loss (results/
     kickstarting.json: lambda 1 already holds students near their teachers).

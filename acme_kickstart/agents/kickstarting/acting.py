@@ -20,9 +20,9 @@ import sonnet as snt
 import tensorflow as tf
 import tree
 
-from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting import vector_env
 from acme_kickstart.teachers import TeacherSet
+from acme_kickstart.utils import seeding
 
 
 class Episode(NamedTuple):
@@ -70,8 +70,7 @@ class BatchedActor:
                variable_client: Optional[tf2_variable_utils.VariableClient] = None,
                action_seeds: Optional[Sequence[int]] = None,
                seed: int = 0,
-               greedy: bool = False,
-               jit_compile: bool = False):
+               greedy: bool = False):
     # `adder`: one BatchedSequenceAdder (or anything with its `add_batch`)
     # for all K environments: whole columns, one call per step.
     if adder is not None and not hasattr(adder, 'add_batch'):
@@ -116,7 +115,7 @@ class BatchedActor:
     self._returns = np.zeros([num_envs], np.float64)
     self._lengths = np.zeros([num_envs], np.int64)
     self._episodes: List[Episode] = []
-    self._policy = tf.function(self._policy_step, jit_compile=jit_compile)
+    self._policy = tf.function(self._policy_step)
 
   @property
   def num_envs(self) -> int:

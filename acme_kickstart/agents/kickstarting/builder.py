@@ -3,9 +3,10 @@
 `KickstartingBuilder(agent_config)` makes the replay tables, the dataset
 iterator, the adder, the actor and the learner. Every runner builds through
 it: the single-process agent (agent.py), the Launchpad program's actor,
-evaluator and learner nodes (workers.py, program.py), and policy evaluation
-(experiments/evaluation.py). What depends on the experiment rather than on the
-agent (suite, environments, network, teachers) is in experiments/factories.py.
+evaluator and learner nodes (experiments/workers.py and learner_node.py), and
+policy evaluation (experiments/evaluation.py). What depends on the experiment
+rather than on the agent (suite, environments, network, teachers) is in
+experiments/factories.py.
 """
 
 from typing import Iterator, List, Optional, Sequence

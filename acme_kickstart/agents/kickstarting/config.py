@@ -46,9 +46,6 @@ class KickstartingConfig:
   # (schedules.py).
   distillation_schedule: LambdaSchedule = dataclasses.field(
       default_factory=LambdaSchedule)
-  # Deprecated: N here is distillation_schedule=LambdaSchedule('linear',
-  # decay_env_steps=N) (lambda to 0 over N real env steps).
-  distillation_anneal_steps: Optional[int] = None
   # Replay (a Reverb queue) and batching.
   batch_size: int = 32
   sequence_length: int = 20
@@ -96,15 +93,6 @@ class KickstartingConfig:
           f'sequence_period must be in [1, sequence_length - 1] so that every '
           f'step is trained on, got {self.sequence_period}.')
     self._check_distillation_replay()
-    if self.distillation_anneal_steps is not None:
-      if self.distillation_schedule != LambdaSchedule():
-        raise ValueError(
-            'Give either distillation_anneal_steps (deprecated) or '
-            'distillation_schedule, not both; use distillation_schedule='
-            "LambdaSchedule('linear', decay_env_steps=N).")
-      self.distillation_schedule = LambdaSchedule(
-          'linear', decay_env_steps=self.distillation_anneal_steps)
-      self.distillation_anneal_steps = None
     if self.num_envs_per_actor < 1 or self.batch_size < 1:
       raise ValueError('num_envs_per_actor and batch_size must be >= 1, got '
                        f'{self.num_envs_per_actor} and {self.batch_size}.')

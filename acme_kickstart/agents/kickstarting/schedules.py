@@ -131,32 +131,6 @@ def effective_lambdas(schedule: LambdaSchedule, base: tf.Tensor,
   return lambdas
 
 
-def parse(spec: str) -> LambdaSchedule:
-  """A schedule from a flag: 'constant', 'gated', 'pbt', 'linear:N[:final]',
-  'exponential:RATE[:final]', any of them with '+gated' (e.g.
-  'linear:300000+gated')."""
-  gated = spec.endswith('+gated')
-  parts = spec[:-len('+gated')].split(':') if gated else spec.split(':')
-  kind, args = parts[0], parts[1:]
-  try:
-    if kind == 'linear' and 1 <= len(args) <= 2:
-      return LambdaSchedule('linear', decay_env_steps=int(float(args[0])),
-                            final_fraction=float(args[1]) if args[1:] else 0.0,
-                            gated=gated)
-    if kind == 'exponential' and 1 <= len(args) <= 2:
-      return LambdaSchedule('exponential', decay_rate=float(args[0]),
-                            final_fraction=float(args[1]) if args[1:] else 0.0,
-                            gated=gated)
-    if kind in ('constant', 'gated', 'pbt') and not args:
-      return LambdaSchedule(kind, gated=gated or kind == 'gated')
-  except ValueError as e:
-    raise ValueError(f'Bad lambda schedule {spec!r}: {e}') from e
-  raise ValueError(
-      f"Bad lambda schedule {spec!r}: use 'constant', 'gated', 'pbt', "
-      "'linear:ENV_STEPS[:FINAL_FRACTION]' or 'exponential:RATE[:FINAL_FRACTION]'"
-      ", optionally followed by '+gated'.")
-
-
 def per_task_lambdas(costs: Union[float, Sequence[float]],
                      num_tasks: int) -> np.ndarray:
   """lambda^0 as one value per task (a scalar or a 1-sequence is broadcast);

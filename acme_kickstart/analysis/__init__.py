@@ -1,0 +1,2 @@
+"""Reading runs back: learning curves (curves.py), suite scores (scoring.py),
+rliable statistics (statistics.py) and plots (plotting.py)."""

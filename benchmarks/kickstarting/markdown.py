@@ -1,0 +1,159 @@
+"""The kickstarting report's tables, in Markdown, beside the paper's numbers.
+
+The one rendering of a report: the benchmark prints it and writes it to
+results/kickstarting.md, which the README's Results section quotes, so its
+tables are the JSON's numbers and nothing typed by hand. Every score is
+teacher-normalised (0 random, 100 teacher).
+"""
+
+from typing import List, Optional
+
+from benchmarks.kickstarting import report as report_lib
+
+PAPER = report_lib.PAPER  # Schmitt et al. (2018), Tables 1-3.
+
+
+def _ci(estimate: Optional[dict], key: str = 'point', fmt: str = '.1f') -> str:
+  if not estimate or estimate.get(key) is None:
+    return '—'
+  low, high = estimate['ci']
+  return f'{estimate[key]:{fmt}} [{low:{fmt}}, {high:{fmt}}]'
+
+
+def _steps(steps, ratio=None) -> str:
+  if not steps:
+    return 'not reached'
+  text = f'{steps / 1e6:.2f}M' if steps >= 1e6 else f'{steps / 1e3:,.0f}k'
+  return text + (f' ({ratio:.1f}×)' if ratio else '')
+
+
+def _table(header: List[str], rows: List[List[str]]) -> List[str]:
+  align = ['---'] + ['---:'] * (len(header) - 1)
+  return ['| ' + ' | '.join(header) + ' |', '| ' + ' | '.join(align) + ' |'
+          ] + ['| ' + ' | '.join(row) + ' |' for row in rows]
+
+
+def claims(out: dict) -> List[str]:
+  """The paper's four claims and ours, one row each."""
+  best = out.get('best_variant')
+  schedule = out.get('scheduled_beats_constant') or {}
+  rows = [
+      ['steps to scratch\'s final score, scratch ÷ kickstarted (≥ 10)',
+       f'{PAPER["frames_to_50"]["ratio"]}× (score 50: 0.85B vs 8.14B frames)',
+       _ratio(out.get('best_step_ratio')) + f' ({best})'],
+      ['final score over scratch (≥ +42%)',
+       f'+{100 * PAPER["at_10B_frames"]["gain"]:.1f}% (73.8 vs 51.9)',
+       _gain(out.get('best_final_gain'), out.get('best_final_gain_ci'))
+       + f' ({best})'],
+      ['games where the student ends above its teacher (≥ 3 of 5)',
+       'single teacher: 56.9 vs 39.7 (+43%)',
+       f'{out.get("games_student_beats_teacher", 0):.1f} per seed; '
+       f'{out.get("games_mean_return_beats_teacher", 0)} on the seed mean'
+       f' ({best})'],
+      ['P(scheduled λ > constant λ) (> 0.5, CI above 0.5)',
+       'linear 60.8, PBT 56.9 vs constant 41.2',
+       (f'{_ci(schedule, "p", fmt=".2f")} ({schedule.get("variant")})'
+        if schedule else '—')],
+  ]
+  return _table(['claim (target)', 'paper (DMLab-30)', 'ours (MinAtar-5)'],
+                rows)
+
+
+def _ratio(value) -> str:
+  return f'{value:.1f}×' if value else 'not reached'
+
+
+def _gain(gain, ci) -> str:
+  if gain is None:
+    return '—'
+  return f'{100 * gain:+.0f}% [{100 * ci[0]:+.0f}%, {100 * ci[1]:+.0f}%]'
+
+
+def scores(out: dict) -> List[str]:
+  """The paper's Tables 1 and 3: scores over the budget, final evaluation."""
+  rows = []
+  for name, v in out['variants'].items():
+    at = v['score_at_budget_fraction']
+    improvement = v.get('improvement_over', {})
+    rows.append([name] + [f'{at[k]:.1f}' for k in sorted(at, key=float)] + [
+        _ci(v['final']['iqm']), _ci(v['final']['mean']),
+        _gain((v.get('final_gain') or {}).get('gain'),
+              (v.get('final_gain') or {}).get('ci'))
+        if name != 'scratch' else '—',
+        _ci(improvement.get('scratch'), 'p', fmt='.2f'),
+        _ci(improvement.get('constant'), 'p', fmt='.2f')])
+  return _table(['variant', '10%', '20%', '50%', '100% of the budget',
+                 'final IQM [95% CI]', 'final mean [95% CI]',
+                 'IQM gain over scratch', 'P(> scratch)', 'P(> constant)'],
+                rows)
+
+
+def steps_to_reach(out: dict) -> List[str]:
+  rows = []
+  for name, v in out['variants'].items():
+    ratio = v.get('step_ratio', {})
+    rows.append([name] + [_steps(v['steps_to'].get(k), ratio.get(k))
+                          for k in ('scratch_final', 'half_teacher',
+                                    'teacher')])
+  return _table(['variant', "scratch's final IQM", '50 (half the teachers)',
+                 '100 (the teachers)'], rows)
+
+
+def per_game(out: dict) -> List[str]:
+  """Mean final return over seeds [95% CI]; bold where the CI is above."""
+  names = list(out['variants'])
+  rows = []
+  for task in out['tasks']:
+    cells = []
+    for name in names:
+      game = out['variants'][name]['per_game'][task]
+      cell = _ci(game['student'], fmt='.2f')
+      cells.append(f'**{cell}**' if game['ci_above_teacher'] else cell)
+    rows.append([task, f'{out["teachers"][task]:.2f}'] + cells)
+  return _table(['game', 'teacher'] + names, rows)
+
+
+def pbt(out: dict) -> List[str]:
+  lines = []
+  for name, v in out['variants'].items():
+    if 'population_mean_selection_score' not in v:
+      continue
+    runs = v['runs']
+    member = sum(r['env_steps_member'] for r in runs) / len(runs)
+    population = sum(r['env_steps_population'] for r in runs) / len(runs)
+    lines.append(
+        f'`{name}`: the member chosen per seed {[r["pbt"]["member"] for r in runs]}'
+        f' (selection evaluation, other seeds); {member / 1e6:.2f}M env steps '
+        f'for that member, {population / 1e6:.2f}M for the whole population; '
+        'the population\'s mean selection score '
+        f'{v["population_mean_selection_score"]:.1f} against the chosen '
+        f'member\'s final IQM {v["final"]["iqm"]["point"]:.1f}.')
+  return lines
+
+
+def markdown(out: dict) -> str:
+  """Every table of the report, Markdown, headed by its commit and seeds."""
+  faithful = [v for v in out['variants'] if '_replay' not in v]
+  lines = [f'MinAtar-5, {out["budget_env_steps"] / 1e6:g}M env steps per '
+           f'student, seeds {out["seeds"]}, commit `{out["git_commit"]}`.', '',
+           "**The paper's claims and ours** (the best of the paper-faithful "
+           f'variants: {", ".join(faithful)})', ''] + claims(out)
+  if 'extension' in out:
+    extension = out['extension']
+    lines += ['', f'**Our extension** (`{extension["variant"]}`, '
+              'reported apart):', ''] + claims(extension)
+    own = extension.get('beats_its_schedule')
+    if own:
+      lines += ['', f'P(`{extension["variant"]}` > `{own["variant"]}`, its '
+                f'schedule without the replay) = {_ci(own, "p", fmt=".2f")}']
+  lines += ['', '**Score over the budget** (IQM curve of the evaluator; '
+            'final: a separate 30-episode-per-game evaluation of the last '
+            'checkpoint)', ''] + scores(out)
+  lines += ['', '**Env steps for the IQM curve to reach**', ''
+            ] + steps_to_reach(out)
+  lines += ['', '**Final return per game**, mean over seeds [95% CI] '
+            '(bold: the CI is above the teacher)', ''] + per_game(out)
+  population = pbt(out)
+  if population:
+    lines += [''] + population
+  return '\n'.join(lines) + '\n'

@@ -1,0 +1,75 @@
+"""A benchmark run's records, beside its program's logs and checkpoints.
+
+launch.json holds the commit that started the run (and its training time per
+launch), final_eval.json its final evaluation, and DONE.json, written last,
+marks it finished. A run is never resumed on another commit, and a report
+never mixes commits.
+"""
+
+import json
+import os
+from typing import Dict, List, Mapping, Optional
+
+from acme_kickstart.utils import provenance
+from acme_kickstart.utils import run_dirs
+
+LAUNCH, FINAL_EVAL, DONE = 'launch.json', 'final_eval.json', 'DONE.json'
+
+
+def write_json(path: str, value) -> str:
+  """Writes `value` as JSON through a temporary file: a reader (or a resumed
+  benchmark) never sees half a file."""
+  run_dirs.makedirs(os.path.dirname(path))
+  with run_dirs.open(path + '.tmp', 'w') as f:
+    json.dump(value, f, indent=1)
+  run_dirs.replace(path + '.tmp', path)
+  return path
+
+
+def read_json(path: str):
+  with run_dirs.open(path) as f:
+    return json.load(f)
+
+
+def check_launch_commit(run_dir: str, commit: str):
+  """Records the commit that starts a run; refuses to resume it on another.
+
+  A run resumed on other code would mix two commits in one curve.
+  """
+  path = run_dirs.join(run_dir, LAUNCH)
+  if not run_dirs.exists(path):
+    write_json(path, {'git_commit': commit,
+                      'machine': provenance.machine()})
+    return
+  started = read_json(path)['git_commit']
+  if started != commit:
+    raise RuntimeError(
+        f'{run_dir} was started at commit {started} and this is {commit}: '
+        'resuming it would mix two commits in one run. Check out '
+        f'{started} to finish it, or delete {run_dir} to start it afresh.')
+
+
+def add_train_seconds(run_dir: str, seconds: float) -> float:
+  """Adds one launch's training time to launch.json; returns the run's total
+  so far (a resumed run's launches add up)."""
+  path = run_dirs.join(run_dir, LAUNCH)
+  record = read_json(path)
+  record['train_seconds'] = record.get('train_seconds', []) + [
+      round(seconds, 1)]
+  write_json(path, record)
+  return float(sum(record['train_seconds']))
+
+
+def check_one_commit(commits: Mapping[str, str]) -> Optional[str]:
+  """The one commit of all runs (run name -> commit); an error naming the
+  runs of each commit if they differ: one table never mixes commits."""
+  by_commit: Dict[str, List[str]] = {}
+  for run, commit in sorted(commits.items()):
+    by_commit.setdefault(commit, []).append(run)
+  if len(by_commit) > 1:
+    listing = '; '.join(f'{c}: {", ".join(r)}' for c, r in by_commit.items())
+    raise ValueError(
+        f'The runs come from several commits ({listing}): one table never '
+        'mixes commits. Re-run the stale ones (delete their run directories) '
+        'or aggregate each commit from its own run directory.')
+  return next(iter(by_commit), None)

@@ -1,0 +1,195 @@
+"""The kickstarting benchmark's report: statistics and headline keys.
+
+Reads finished runs (results.py's records beside each run's logs) and turns
+them into the JSON of results/kickstarting.json (kickstarting_markdown.py
+renders its tables).
+A run's score on a game is its final evaluation's mean return, normalised
+between random play (0) and the game's teacher (100), uncapped; aggregates
+over runs x games are the IQM and the mean with 95% stratified bootstrap CIs
+(statistics.py). Nothing here knows how runs are configured or launched.
+"""
+
+from typing import List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from acme_kickstart import results
+from acme_kickstart.analysis import statistics
+from acme_kickstart.utils import run_dirs
+
+# Schmitt et al. (2018), DMLab-30, median human-normalised score; shown beside
+# ours for shape only (our suite, teachers and budgets differ).
+PAPER = {
+    'frames_to_50': {'scratch': 8.14e9, 'kickstarted': 0.85e9, 'ratio': 9.58},
+    'at_10B_frames': {'scratch': 51.9, 'kickstarted': 73.8, 'gain': 0.422},
+    'single_teacher': {'teacher': 39.7, 'student': 56.9, 'gain': 0.43},
+    'schedules': {'constant': 41.2, 'linear': 60.8, 'pbt': 56.9},
+}
+PAPER_FAITHFUL = ('constant', 'linear', 'gated', 'pbt')
+SCHEDULED = ('linear', 'gated', 'pbt')
+BUDGET_FRACTIONS = (0.1, 0.2, 0.5, 1.0)
+GRID_POINTS = 100
+
+
+def budget_grid(budget: float) -> np.ndarray:
+  """Env steps 1%, 2%, ..., 100% of the budget (holds every BUDGET_FRACTION)."""
+  return np.arange(1, GRID_POINTS + 1) * budget / GRID_POINTS
+
+
+def read_run(run_dir: str, tasks: Sequence[str], low: Mapping[str, float],
+             high: Mapping[str, float], budget: float) -> dict:
+  """One finished run: its records, final returns and normalised curve."""
+  done = results.read_json(run_dirs.join(run_dir, results.DONE))
+  final = results.read_json(run_dirs.join(run_dir, results.FINAL_EVAL))
+  member_dir = run_dirs.join(run_dir, final.get('member_dir', '.'))
+  env_steps = done['env_steps']
+  run = {
+      'seed': done['seed'], 'git_commit': done['git_commit'],
+      'wall_seconds': done['wall_seconds'], 'machine': done['machine'],
+      'env_steps_member': env_steps[final.get('member') or 0],
+      'env_steps_population': float(np.sum(env_steps)),
+      'final_returns': {t: float(np.mean(final['returns'][t])) for t in tasks},
+      'final_eval': {k: final[k] for k in ('episodes_per_game', 'seed',
+                                           'learner_env_steps') if k in final},
+      'curve': results.normalised_curve_on_grid(
+          member_dir, tasks, low, high, budget_grid(budget), budget)}
+  if final.get('selection'):
+    run['pbt'] = dict(final['selection'], member=final['member'])
+  return run
+
+
+def _final_scores(runs: List[dict], tasks, low, high) -> np.ndarray:
+  return statistics.normalised_scores(
+      {t: [r['final_returns'][t] for r in runs] for t in tasks}, low, high,
+      tasks)
+
+
+def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
+              low: Mapping[str, float], high: Mapping[str, float],
+              budget: float, extension: Optional[str] = None,
+              reps: int = 2000) -> dict:
+  """The report of finished `runs` (variant -> read_run records)."""
+  runs = {v: sorted(r, key=lambda run: run['seed'])
+          for v, r in runs.items() if r}
+  commit = results.check_one_commit(
+      {f'{v}/seed_{r["seed"]}': r['git_commit']
+       for v, rs in runs.items() for r in rs})
+  grid = budget_grid(budget)
+  scores = {v: _final_scores(rs, tasks, low, high) for v, rs in runs.items()}
+  out = {'budget_env_steps': budget, 'tasks': list(tasks),
+         'teachers': dict(high), 'random': dict(low), 'git_commit': commit,
+         'seeds': sorted({r['seed'] for rs in runs.values() for r in rs}),
+         'normalisation': '100 * (final-evaluation mean return - random) / '
+                          '(teacher - random) per game, uncapped; IQM and mean '
+                          'over runs x games, 95% stratified bootstrap CIs',
+         'grid_env_steps': grid.tolist(), 'variants': {}}
+  for name, variant_runs in runs.items():
+    curves = statistics.curve_estimates(
+        np.stack([r['curve'] for r in variant_runs]), reps=max(reps // 4, 100))
+    per_game = {}
+    for i, task in enumerate(tasks):
+      student = statistics.mean_with_ci(
+          [r['final_returns'][task] for r in variant_runs], reps=reps)
+      per_game[task] = {'student': student, 'teacher': high[task],
+                        'beats_teacher': student['point'] > high[task],
+                        'ci_above_teacher': student['ci'][0] > high[task]}
+    out['variants'][name] = {
+        'runs': [dict({k: v for k, v in r.items() if k != 'curve'},
+                      final_score=float(np.mean(scores[name][i])))
+                 for i, r in enumerate(variant_runs)],
+        'final': statistics.aggregate_estimates(scores[name], reps=reps),
+        'per_game': per_game,
+        'games_beating_teacher': [t for t in tasks
+                                  if per_game[t]['beats_teacher']],
+        # Per seed: how many games its final returns put above the teacher.
+        'games_beating_teacher_per_seed': [
+            sum(r['final_returns'][t] > high[t] for t in tasks)
+            for r in variant_runs],
+        'curve': curves,
+        'score_at_budget_fraction': {
+            str(f): curves['iqm']['point'][round(f * GRID_POINTS) - 1]
+            for f in BUDGET_FRACTIONS},
+        'improvement_over': {
+            base: statistics.probability_of_improvement(
+                scores[name], scores[base], reps=reps)
+            for base in ('scratch', 'constant')
+            if base in scores and name not in ('scratch', base)}}
+    if name.startswith('pbt'):
+      out['variants'][name]['population_mean_selection_score'] = float(
+          np.mean([np.mean(r['pbt']['scores']) for r in variant_runs]))
+  out['performance_profiles'] = statistics.performance_profiles(
+      scores, np.linspace(0.0, max(200.0, max(
+          float(s.max()) for s in scores.values())), 41), reps=reps)
+  _add_steps_to_reach(out, grid)
+  if 'scratch' in scores:
+    for name, variant in out['variants'].items():
+      gain = statistics.relative_gain(scores[name], scores['scratch'], 'iqm',
+                                      reps=reps)
+      variant['final_gain'] = gain
+  out.update(_headline(out, scores, [v for v in PAPER_FAITHFUL if v in runs],
+                       reps))
+  if extension in runs:
+    out['extension'] = dict(_headline(out, scores, [extension], reps),
+                            variant=extension, seeds=out['seeds'],
+                            budget_env_steps=budget)
+    base = extension.split('_replay')[0]
+    if base in scores:
+      out['extension']['beats_its_schedule'] = dict(
+          statistics.probability_of_improvement(
+              scores[extension], scores[base], reps=reps), variant=base)
+  return out
+
+
+def _add_steps_to_reach(out: dict, grid: np.ndarray):
+  """Env steps at which each variant's IQM curve reaches scratch's final IQM,
+  half the teachers (50) and the teachers (100); scratch's ratio to each."""
+  variants = out['variants']
+  scratch = variants.get('scratch')
+  targets = {'half_teacher': 50.0, 'teacher': 100.0}
+  if scratch:
+    targets['scratch_final'] = scratch['final']['iqm']['point']
+  for name, variant in variants.items():
+    curve = np.array(variant['curve']['iqm']['point'])
+    variant['steps_to'] = {
+        key: statistics.steps_to_reach(grid, curve, target)
+        for key, target in targets.items()}
+  if not scratch:
+    return
+  # Scratch reaches its own final by the end of its budget, whether or not its
+  # smoothed curve touches its final-evaluation IQM earlier.
+  scratch['steps_to']['scratch_final'] = (
+      scratch['steps_to']['scratch_final'] or float(grid[-1]))
+  for variant in variants.values():
+    variant['step_ratio'] = {
+        key: (scratch['steps_to'][key] / steps
+              if steps and scratch['steps_to'][key] else None)
+        for key, steps in variant['steps_to'].items()}
+
+
+def _headline(out: dict, scores: Mapping[str, np.ndarray],
+              candidates: List[str], reps: int) -> dict:
+  """The summary keys for the best of `candidates` (by final IQM)."""
+  variants = out['variants']
+  kicked = [v for v in candidates if v != 'scratch']
+  if not kicked:
+    return {}
+  best = max(kicked, key=lambda v: variants[v]['final']['iqm']['point'])
+  gain = variants[best].get('final_gain', {'gain': None, 'ci': None})
+  headline = {
+      'best_variant': best,
+      'best_step_ratio': variants[best].get('step_ratio', {}).get(
+          'scratch_final'),
+      'best_final_gain': gain['gain'], 'best_final_gain_ci': gain['ci'],
+      # The issue's reading: a count per seed, averaged over seeds.
+      'games_student_beats_teacher': float(np.mean(
+          variants[best]['games_beating_teacher_per_seed'])),
+      'games_mean_return_beats_teacher': len(
+          variants[best]['games_beating_teacher']),
+      'seeds': out['seeds'], 'budget_env_steps': out['budget_env_steps']}
+  scheduled = [v for v in kicked if v.split('_replay')[0] in SCHEDULED]
+  if scheduled and 'constant' in scores:
+    top = max(scheduled, key=lambda v: variants[v]['final']['iqm']['point'])
+    headline['scheduled_beats_constant'] = dict(
+        statistics.probability_of_improvement(scores[top], scores['constant'],
+                                              reps=reps), variant=top)
+  return headline

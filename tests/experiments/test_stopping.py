@@ -1,0 +1,153 @@
+"""A program stops even when a worker waits on a node that stopped first.
+
+A courier call to a stopped node never returns (courier waits for the server
+to come back), and Launchpad kills the whole runtime after its notice.
+"""
+
+import contextlib
+import threading
+
+from acme.utils import counting
+from acme.utils import loggers
+import courier
+from launchpad import context as lp_context
+import pytest
+import tensorflow as tf
+
+from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting.config import KickstartingConfig
+from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import learner_node
+from acme_kickstart.experiments import stopping
+from acme_kickstart.experiments import workers
+from acme_kickstart.experiments.config import ExperimentConfig
+from acme_kickstart.experiments.config import RunConfig
+from conftest import built_network, real_batch
+
+
+@pytest.fixture
+def stop(monkeypatch):
+  """The event a Launchpad stop would set, under the test's control."""
+  event = threading.Event()
+
+  @contextlib.contextmanager
+  def stop_requested():
+    yield event
+  monkeypatch.setattr(stopping, 'stop_requested', stop_requested)
+  return event
+
+
+class StoppedLearner:
+  """A learner node whose courier server stopped: its calls never return."""
+
+  def __init__(self):
+    server = courier.Server()
+    server.Bind('get_variables', lambda names: [])
+    server.Start()
+    self._client = courier.Client(server.address)
+    server.Stop()
+    self.fetching = threading.Event()
+
+  def get_variables(self, names):
+    self.fetching.set()
+    return self._client.get_variables(names)  # Blocks: nobody serves it.
+
+
+@pytest.mark.timeout(120)
+def test_evaluator_waiting_on_a_stopped_learner_still_stops(
+    stop, monkeypatch, tmp_path):
+  monkeypatch.setattr(stopping, 'STOP_GRACE_SECONDS', 1.0)
+  config = ExperimentConfig(
+      agent=KickstartingConfig(num_envs_per_actor=2),
+      network_kwargs=dict(hidden_size=32, lstm_size=16),
+      suite_kwargs=dict(max_episode_steps=30),
+      run=RunConfig(evaluator_episodes_per_task=1, run_dir=str(tmp_path)))
+  learner = StoppedLearner()
+  evaluator = workers.EvaluatorWorker(config, learner, counting.Counter())
+  node = threading.Thread(target=evaluator.run, daemon=True)
+  node.start()
+  assert learner.fetching.wait(timeout=60)
+  stop.set()
+  node.join(timeout=30)
+  assert not node.is_alive(), 'The evaluator kept the program from stopping.'
+
+
+def _small_learner(name: str) -> learning.KickstartingLearner:
+  network = built_network(name, hidden_size=32, lstm_size=16)
+  return learning.KickstartingLearner(
+      network=network,
+      dataset=tf.data.Dataset.from_tensors(real_batch(network)).repeat(),
+      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
+      logger=loggers.NoOpLogger(), learning_rate=1e-3)
+
+
+@pytest.mark.timeout(120)
+def test_learner_stops_the_program_from_its_training_thread(stop, tmp_path):
+  """After too many non-finite losses the learner itself calls `lp.stop()`."""
+  stopper_calls = []
+
+  def program_stopper():
+    stopper_calls.append(threading.current_thread().name)
+    stop.set()
+  launch_context = lp_context.LaunchContext()
+  launch_context.initialize(lp_context.LaunchType.TEST_MULTI_THREADING, None,
+                            program_stopper=program_stopper)
+  learner = _small_learner('nonfinite')
+
+  def nonfinite_step():
+    raise learning.NonFiniteLossError('loss is nan; the update was not applied')
+  learner.step = nonfinite_step
+  node = learner_node.LearnerNode(learner, str(tmp_path), 60.0,
+                                   max_nonfinite_steps=3, stop_grace_seconds=1.0)
+  node._exit = lambda code: None  # pylint: disable=protected-access
+  lp_context.set_context(launch_context)  # As Launchpad does in a node thread.
+  try:
+    node.run()
+  finally:
+    lp_context.set_context(None)
+  assert len(stopper_calls) == 1 and stop.is_set()
+  assert stopper_calls[0] != threading.current_thread().name
+  assert node.has_checkpoint()  # The last finite weights are on disk.
+
+
+def test_an_error_in_the_loop_fails_the_node(stop):
+  def loop(unused_stop):
+    raise ValueError('the environment crashed')
+  with pytest.raises(ValueError, match='environment crashed'):
+    stopping.run_until_stopped(loop, 'Actor')
+  assert not stop.is_set()
+
+
+@pytest.mark.timeout(120)
+def test_a_learner_left_behind_never_saves_again(stop, tmp_path):
+  """In one process launched twice (local_mt), a late save by the first
+  launch's learner would overwrite the second launch's checkpoints."""
+  learner = _small_learner('left_behind')
+  stepping, release = threading.Event(), threading.Event()
+  training_threads = []
+
+  def step_waiting_on_a_stopped_replay():
+    training_threads.append(threading.current_thread())
+    stepping.set()
+    release.wait()  # As a sample from a replay server that has gone.
+  learner.step = step_waiting_on_a_stopped_replay
+  node = learner_node.LearnerNode(learner, str(tmp_path), 0.0,
+                                   stop_grace_seconds=0.5)
+  saving_threads = []
+  save = node._checkpointer.save  # pylint: disable=protected-access
+
+  def recorded_save(*args, **kwargs):
+    saving_threads.append(threading.current_thread())
+    return save(*args, **kwargs)
+  node._checkpointer.save = recorded_save  # pylint: disable=protected-access
+  runner = threading.Thread(target=node.run, daemon=True)  # Not main: no exit.
+  runner.start()
+  assert stepping.wait(timeout=60)
+  stop.set()
+  runner.join(timeout=30)
+  assert not runner.is_alive()
+  assert saving_threads == [runner]  # run's own last save.
+  release.set()  # The step returns, long after the stop.
+  training_threads[0].join(timeout=30)
+  assert not training_threads[0].is_alive()
+  assert saving_threads == [runner], 'The abandoned learner saved again.'

@@ -1,0 +1,48 @@
+"""One real, tiny run of the kickstarting benchmark: a local_mp program, its
+final evaluation from the last checkpoint, and the report."""
+
+import json
+import os
+import subprocess
+import sys
+
+from acme_kickstart.environments import minatar
+from benchmarks.kickstarting import records
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+TASKS = list(minatar.GAMES)
+
+
+def _benchmark(*flags):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=ROOT)
+  return subprocess.run(
+      [sys.executable, '-m', 'benchmarks.kickstarting.run', *flags], env=env,
+      cwd=ROOT, capture_output=True, text=True, timeout=500)
+
+
+def test_one_real_tiny_run_end_to_end(tmp_path):
+  """A real local_mp run (8k env steps), its final evaluation from the last
+  checkpoint, the report; a second invocation relaunches nothing."""
+  flags = [f'--run_dir={tmp_path / "runs"}', f'--output={tmp_path / "out"}',
+           '--variants=constant', '--seeds=1', '--budget=8000',
+           '--final_episodes=2', '--bootstrap_reps=100']
+  first = _benchmark(*flags)
+  assert first.returncode == 0, first.stderr[-3000:]
+  run_dir = tmp_path / 'runs' / 'constant' / 'seed_100'
+  with open(run_dir / records.FINAL_EVAL) as f:
+    final = json.load(f)
+  assert all(len(final['returns'][t]) == 2 for t in TASKS)
+  assert final['learner_env_steps'] > 0
+  with open(run_dir / records.DONE) as f:
+    done = json.load(f)
+  assert done['env_steps'][0] >= 8_000 and done['machine']['cpu_count']
+  with open(tmp_path / 'out' / 'kickstarting.json') as f:
+    report = json.load(f)
+  assert report['seeds'] == [100] and report['git_commit'] == done['git_commit']
+  assert report['variants']['constant']['runs'][0]['final_returns']
+  second = _benchmark(*flags)
+  assert second.returncode == 0, second.stderr[-3000:]
+  assert '== constant' not in second.stdout
+  with open(run_dir / records.DONE) as f:
+    assert json.load(f) == done
