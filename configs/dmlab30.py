@@ -38,7 +38,8 @@ def impala_dmlab30_agent_config() -> KickstartingConfig:
   sequence length is 101, with period 100 (consecutive unrolls share it, as
   IMPALA's actors start each unroll from the last one's final step).
 
-  scalable_agent's update, reproduced exactly (tests/test_impala_update.py):
+  scalable_agent's update, reproduced exactly
+  (tests/agents/test_impala_update.py):
   it sums its losses over time and batch, weights the baseline as
   baseline_cost * 0.5 * sum(advantage^2) (our critic term is baseline_cost *
   sum(advantage^2), hence 0.25), runs TF1's RMSProp (mean square starts at 1)

@@ -132,9 +132,10 @@ class Suite:
   env_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
   # The name a task is scored under (DMLab-30: a `_train` level's `_test`).
   scoring_task: Callable[[str], str] = _same_task
-  # For teachers trained on a task's own game rather than the suite's padded
-  # one (teachers/specs.py): its channel count and its minimal action set (as
-  # suite action indices). None where the suite has no such thing.
+  # For teachers trained on a task's own game rather than the suite's
+  # padded one (acme_kickstart/teachers/specs.py): its channel count and its
+  # minimal action set (as suite action indices). None where the suite has
+  # no such thing.
   num_raw_channels: Optional[Callable[[str], int]] = None
   minimal_action_set: Optional[Callable[[str], Sequence[int]]] = None
 

@@ -1,9 +1,9 @@
 """The kickstarting report's tables, in Markdown, beside the paper's numbers.
 
 The one rendering of a report: the benchmark prints it and writes it to
-results/kickstarting.md, which the README's Results section quotes, so its
-tables are the JSON's numbers and nothing typed by hand. Every score is
-teacher-normalised (0 random, 100 teacher).
+results/kickstarting/kickstarting.md, which the README's Results section
+quotes, so its tables are the JSON's numbers and nothing typed by hand.
+Every score is teacher-normalised (0 random, 100 teacher).
 """
 
 from typing import List, Optional

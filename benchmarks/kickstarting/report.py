@@ -1,7 +1,7 @@
 """The kickstarting benchmark's report: statistics and headline keys.
 
 Reads finished runs (results.py's records beside each run's logs) and turns
-them into the JSON of results/kickstarting.json (kickstarting_markdown.py
+them into the JSON of results/kickstarting/kickstarting.json (markdown.py
 renders its tables).
 A run's score on a game is its final evaluation's mean return, normalised
 between random play (0) and the game's teacher (100), uncapped; aggregates

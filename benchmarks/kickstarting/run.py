@@ -31,10 +31,11 @@ representative member is chosen by a separate selection evaluation
 the reported evaluation then plays that member on fresh seeds. Statistics
 (report.py): IQM and mean over runs x games with 95% stratified bootstrap CIs,
 probability of improvement, performance profiles, curves with CI bands.
-Writes results/kickstarting.json (keys best_step_ratio, best_final_gain,
-best_final_gain_ci, games_student_beats_teacher, scheduled_beats_constant,
-seeds, budget_env_steps, and the same under `extension`), its tables as
-Markdown (kickstarting.md, quoted by the README) and PNGs beside it.
+Writes results/kickstarting/kickstarting.json (keys best_step_ratio,
+best_final_gain, best_final_gain_ci, games_student_beats_teacher,
+scheduled_beats_constant, seeds, budget_env_steps, and the same under
+`extension`), its tables as Markdown (kickstarting.md, quoted by the
+README) and PNGs beside it.
 
 Resumable: a finished run (DONE.json) is never re-run; a half-finished one
 resumes from its checkpoints; a run started on another commit is refused, and
@@ -99,7 +100,7 @@ flags.DEFINE_integer('selection_episodes', 30,
 flags.DEFINE_integer('bootstrap_reps', 2000, 'Bootstrap resamples per CI.')
 flags.DEFINE_string('run_dir', os.path.join(ROOT, 'runs', 'bench_kickstarting'),
                     'Where the runs go.')
-flags.DEFINE_string('output', os.path.join(ROOT, 'results'),
+flags.DEFINE_string('output', os.path.join(ROOT, 'results', 'kickstarting'),
                     'Where kickstarting.json and the PNGs go.')
 flags.DEFINE_boolean('aggregate_only', False, 'Only read finished runs.')
 flags.DEFINE_multi_string(
@@ -117,7 +118,8 @@ FLAGS = flags.FLAGS
 def base_config():
   """configs/minatar5.py's experiment (with --override) and topology."""
   experiment = minatar5.get_experiment()
-  for override in FLAGS.override:
+  # Unparsed when a test imports this module to build the student network.
+  for override in FLAGS.override if FLAGS.is_parsed() else ():
     experiment = apply_override(experiment, override)
   return experiment.validate(), minatar5.get_topology()
 

@@ -2,7 +2,7 @@
 
 A variant's name is a schedule of SCHEDULES, optionally with the distillation
 replay at ratio r ('<schedule>_replay<r>', e.g. 'constant_replay2'), or
-'extension', which stands for one such name (benchmarks/kickstarting.py's
+'extension', which stands for one such name (benchmarks/kickstarting/run.py's
 --extension_schedule and --extension_replay_ratio). The overrides are
 KickstartingConfig fields; `with_agent_overrides` makes one this commit's
 config lacks a clear error (the benchmark checks every variant before it
