@@ -6,6 +6,7 @@ to come back), and Launchpad kills the whole runtime after its notice.
 
 import contextlib
 import threading
+import time
 
 from acme.utils import counting
 from acme.utils import loggers
@@ -16,6 +17,7 @@ import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting import stopping
 from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import minatar
@@ -150,3 +152,43 @@ def test_a_learner_left_behind_never_saves_again(stop, tmp_path):
   training_threads[0].join(timeout=30)
   assert not training_threads[0].is_alive()
   assert saving_threads == [runner], 'The abandoned learner saved again.'
+
+
+def _courier_server(**methods):
+  server = courier.Server()
+  for name, method in methods.items():
+    server.Bind(name, method)
+  server.Start()
+  return server
+
+
+@pytest.mark.timeout(60)
+def test_a_call_to_a_stopped_node_gives_up_after_the_stop():
+  """The learner's counter sync after the counter node stopped (the bug)."""
+  server = _courier_server(increment=lambda **counts: counts)
+  client = stopping.StopAwareClient(courier.Client(server.address),
+                                    seconds_after_stop=0.5)
+  assert client.increment(steps=1) == {'steps': 1}
+  server.Stop()
+  server.Join()
+  client._stopped.set()  # pylint: disable=protected-access  # lp.stop().
+  start = time.monotonic()
+  with pytest.raises(stopping.ProgramStopped, match='increment'):
+    client.increment(steps=1)
+  assert time.monotonic() - start < 5.0
+
+
+@pytest.mark.timeout(60)
+def test_a_node_that_still_serves_answers_after_the_stop():
+  server = _courier_server(get_counts=lambda: {'actor_steps': 7})
+  try:
+    client = stopping.StopAwareClient(courier.Client(server.address))
+    client._stopped.set()  # pylint: disable=protected-access
+    assert client.get_counts() == {'actor_steps': 7}
+  finally:
+    server.Stop()
+
+
+def test_in_process_objects_are_not_wrapped():
+  counter = counting.Counter()
+  assert stopping.stop_aware(counter) is counter

@@ -6,6 +6,10 @@ counter saves every change as it comes). (acme's runtime_terminator instead
 saves from the signal handler and raises SystemExit inside the worker's thread,
 which never arrives while the thread is blocked in C++, e.g. in a Reverb
 sampler, so a program could hang at its end.)
+
+A worker's calls to other nodes give up once the program has stopped
+(stopping.py): its step then ends with `stopping.ProgramStopped`, which ends
+its loop as its stop flag does.
 """
 
 import contextlib
@@ -21,6 +25,7 @@ import numpy as np
 
 from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting import stopping
 
 
 @contextlib.contextmanager
@@ -49,9 +54,12 @@ def run_until_stopped(loop: Callable[[threading.Event], None], name: str,
 
   At a program's end the nodes stop in no set order, and a courier call to a
   node that has stopped (the learner for weights, the counter) waits for it
-  forever. The loop then never sees its stop flag; left as a daemon thread, it
-  cannot keep Launchpad from stopping (it waits 60 s, then kills the whole
-  runtime). The calling thread stays in Python, where Launchpad's SIGTERM
+  forever, unless made through a `stopping.StopAwareClient`: such a call
+  raises `stopping.ProgramStopped` after the stop, and the loop ends on it as
+  on its flag. A loop still blocked after `grace_seconds` (a call made
+  otherwise) is left behind as a daemon thread, so that it cannot keep
+  Launchpad from stopping (it waits 60 s, then kills the whole runtime): the
+  last resort. The calling thread stays in Python, where Launchpad's SIGTERM
   handler runs. The loop gets the node's launch context, which Launchpad keeps
   per thread, so that it may call `lp.stop()` itself, and its error is raised
   here, so that a failed worker still fails its node.
@@ -68,6 +76,8 @@ def run_until_stopped(loop: Callable[[threading.Event], None], name: str,
       lp_context.set_context(launch_context)  # Thread-local: lp.stop needs it.
     try:
       loop(stop)
+    except stopping.ProgramStopped as e:
+      logging.info('%s stopped in its step: %s', name, e)
     except BaseException as e:  # pylint: disable=broad-except
       errors.append(e)  # Raised in the node's thread, where Launchpad sees it.
 
@@ -166,19 +176,23 @@ class LearnerNode:
 
     The steps run in a second thread (`run_until_stopped`): a step blocked in
     C++ in the main thread would defer Launchpad's SIGTERM handler forever. At
-    a program's end the replay and counter nodes stop too, and a step waiting
-    on one of them (for its batch, or in counter.increment) may never return;
-    after `stop_grace_seconds` the learner then saves without the lock and, in
-    a process of its own, exits.
+    a program's end the replay and counter nodes stop too. A step's batch
+    waits at most the dataset's timeout, and its counter.increment (through a
+    `stopping.StopAwareClient`) raises `ProgramStopped` once the counter no
+    longer answers; the step then has applied and saves its update, uncounted.
+    A step blocked otherwise is the last resort: after
+    `stop_grace_seconds` the learner saves without the lock and, in a process
+    of its own, exits.
     Such a step has either not started its update (no batch yet) or finished
     it (it is counting), so the saved weights are whole.
     """
-    if not run_until_stopped(self._train, 'Learner', self._stop_grace_seconds):
-      with self._save_lock:  # Waits out a save the thread has begun.
-        self._abandoned.set()
-      self._checkpointer.save(force=True)  # Without self._lock: see above.
-      if threading.current_thread() is threading.main_thread():
-        self._exit(0)  # This process is the learner's own (local_mp, hosts).
+    if run_until_stopped(self._train, 'Learner', self._stop_grace_seconds):
+      return
+    with self._save_lock:  # Waits out a save the thread has begun.
+      self._abandoned.set()
+    self._checkpointer.save(force=True)  # Without self._lock: see above.
+    if threading.current_thread() is threading.main_thread():
+      self._exit(0)  # This process is the learner's own (local_mp, hosts).
 
   def _train(self, stop: threading.Event):
     failures = 0
@@ -187,6 +201,11 @@ class LearnerNode:
         try:
           self._learner.step()
           failures = 0
+        except stopping.ProgramStopped as e:
+          # The counter stopped first: this step's update is applied, and
+          # saved below; only its count is lost.
+          logging.info('Learner: %s', e)
+          break
         except learning.NonFiniteLossError as e:
           # The update was not applied; the batch is dropped.
           failures += 1

@@ -23,6 +23,7 @@ import reverb
 from acme_kickstart import loggers
 from acme_kickstart import run_dirs
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting import stopping
 from acme_kickstart.agents.kickstarting import workers
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.experiments import factories
@@ -65,7 +66,9 @@ def make_learner_node(experiment: ExperimentConfig, topology: Topology,
                                  timeout_ms=DATASET_TIMEOUT_MS)
   learner = builder.make_learner(
       network, dataset, experiment.tasks,
-      counter=counting.Counter(counter, prefix='learner'),
+      # Its sync gives up once the program stops: the counter may stop
+      # first (stopping.py).
+      counter=counting.Counter(stopping.stop_aware(counter), prefix='learner'),
       logger=loggers.make_logger(run.run_dir, 'learner',
                                  terminal_seconds=None,
                                  min_seconds=run.progress_period_seconds),

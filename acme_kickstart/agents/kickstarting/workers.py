@@ -25,6 +25,7 @@ from acme_kickstart import run_dirs
 from acme_kickstart import seeding
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import checkpointing
+from acme_kickstart.agents.kickstarting import stopping
 from acme_kickstart.agents.kickstarting import task_scores
 from acme_kickstart.agents.kickstarting import vector_env
 from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
@@ -78,6 +79,10 @@ class ActorWorker:
   def __init__(self, experiment: ExperimentConfig, topology: Topology,
                actor_id: int, replay: reverb.Client, variable_source, counter):
     limit_tf_threads(topology.actor_tf_threads)
+    # Calls to the learner and the counter give up once the program stops
+    # (stopping.py).
+    variable_source = stopping.stop_aware(variable_source)
+    counter = stopping.stop_aware(counter)
     self._experiment = experiment
     self._run = experiment.run
     builder = KickstartingBuilder(experiment.agent)
@@ -145,6 +150,8 @@ class EvaluatorWorker:
   def __init__(self, experiment: ExperimentConfig, variable_source, counter,
                tf_threads: int = 1):
     limit_tf_threads(tf_threads)
+    variable_source = stopping.stop_aware(variable_source)
+    counter = stopping.stop_aware(counter)
     self._experiment = experiment
     self._run = experiment.run
     per_task = self._run.evaluator_episodes_per_task
