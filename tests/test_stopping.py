@@ -12,13 +12,16 @@ from acme.utils import counting
 from acme.utils import loggers
 import courier
 from launchpad import context as lp_context
+import numpy as np
 import pytest
+import reverb
 import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import checkpointing
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting import stopping
 from acme_kickstart.agents.kickstarting import workers
+from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import minatar
 from acme_kickstart.experiments.config import ExperimentConfig
@@ -192,3 +195,32 @@ def test_a_node_that_still_serves_answers_after_the_stop():
 def test_in_process_objects_are_not_wrapped():
   counter = counting.Counter()
   assert stopping.stop_aware(counter) is counter
+
+
+@pytest.mark.timeout(60)
+def test_a_write_to_a_full_queue_gives_up_once_stopped():
+  """At the end nobody samples the queue: the actor's flush would wait."""
+  server = reverb.Server([reverb.Table.queue('queue', max_size=1)])
+  writer = BatchedSequenceAdder(
+      reverb.Client(f'localhost:{server.port}'), num_envs=1,
+      sequence_length=2, period=1, table='queue', max_in_flight_items=0)
+  stop = threading.Event()
+  writer.give_up_when(stop)
+  zeros = np.zeros([1], np.float32)
+  no = np.zeros([1], bool)
+
+  def add():
+    writer.add_batch(zeros, ~no, zeros, zeros, zeros, no, zeros, {})
+  try:
+    add()
+    add()  # One item: the queue is full.
+    stopper = threading.Timer(1.0, stop.set)
+    stopper.start()
+    start = time.monotonic()
+    with pytest.raises(stopping.ProgramStopped):
+      add()  # A second item: waits for room, until the stop.
+    assert 0.9 < time.monotonic() - start < 10.0
+    stopper.join()
+  finally:
+    writer.close()
+    server.stop()

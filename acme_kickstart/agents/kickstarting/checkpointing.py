@@ -7,9 +7,9 @@ saves from the signal handler and raises SystemExit inside the worker's thread,
 which never arrives while the thread is blocked in C++, e.g. in a Reverb
 sampler, so a program could hang at its end.)
 
-A worker's calls to other nodes give up once the program has stopped
-(stopping.py): its step then ends with `stopping.ProgramStopped`, which ends
-its loop as its stop flag does.
+A worker's calls to other nodes and its Reverb writes give up once the
+program has stopped (stopping.py, adders.py): its step then ends with
+`stopping.ProgramStopped`, which ends its loop as its stop flag does.
 """
 
 import contextlib

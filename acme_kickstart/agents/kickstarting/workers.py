@@ -80,7 +80,7 @@ class ActorWorker:
                actor_id: int, replay: reverb.Client, variable_source, counter):
     limit_tf_threads(topology.actor_tf_threads)
     # Calls to the learner and the counter give up once the program stops
-    # (stopping.py).
+    # (stopping.py), as do writes to a full queue (`_act`).
     variable_source = stopping.stop_aware(variable_source)
     counter = stopping.stop_aware(counter)
     self._experiment = experiment
@@ -114,9 +114,11 @@ class ActorWorker:
 
   def run(self):
     write_pid(self._run.run_dir, self._label)
-    checkpointing.run_until_stopped(self._act, self._label)
+    if checkpointing.run_until_stopped(self._act, self._label):
+      self._writer.close()  # Before the replay server stops.
 
   def _act(self, stop: threading.Event):
+    self._writer.give_up_when(stop)
     tasks = self._experiment.tasks
     episodes, steps_since, last_log = [], 0, time.time()
     while not stop.is_set():
