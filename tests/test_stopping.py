@@ -224,3 +224,43 @@ def test_a_write_to_a_full_queue_gives_up_once_stopped():
   finally:
     writer.close()
     server.stop()
+
+
+class ClosableLearner:
+  """A learner whose step, after the stop, meets a counter that stopped."""
+
+  def __init__(self, stop):
+    self._stop = stop
+    self.steps = 0
+    self.closed = False
+    self.state = {'steps': tf.Variable(0)}
+
+  def step(self):
+    self.steps += 1
+    self.state['steps'].assign_add(1)
+    if self._stop.is_set():
+      raise stopping.ProgramStopped('increment: no answer after the stop')
+    time.sleep(0.01)
+
+  def close(self):
+    self.closed = True
+
+
+@pytest.mark.timeout(120)
+def test_a_learner_whose_counter_stopped_first_saves_and_closes(stop,
+                                                                tmp_path):
+  learner = ClosableLearner(stop)
+  node = checkpointing.LearnerNode(learner, str(tmp_path), 60.0,
+                                   stop_grace_seconds=30.0)
+  node._exit = lambda code: pytest.fail('left behind')  # pylint: disable=protected-access
+  runner = threading.Thread(target=node.run, daemon=True)
+  runner.start()
+  time.sleep(0.5)
+  stop.set()
+  runner.join(timeout=20)
+  assert not runner.is_alive(), 'The learner waited out its grace.'
+  assert learner.closed  # Its Reverb streams, before the server stops.
+  reader = tf.train.load_checkpoint(str(tmp_path / 'checkpoints' / 'learner'))
+  saved, = [reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+            if k.startswith('learner/steps')]
+  assert saved == learner.steps  # Its last step's update is in the save.

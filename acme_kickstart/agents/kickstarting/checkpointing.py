@@ -9,7 +9,9 @@ sampler, so a program could hang at its end.)
 
 A worker's calls to other nodes and its Reverb writes give up once the
 program has stopped (stopping.py, adders.py): its step then ends with
-`stopping.ProgramStopped`, which ends its loop as its stop flag does.
+`stopping.ProgramStopped`, which ends its loop as its stop flag does, and the
+learner closes its Reverb streams before its node returns, so none is open
+when the replay server stops.
 """
 
 import contextlib
@@ -180,13 +182,18 @@ class LearnerNode:
     waits at most the dataset's timeout, and its counter.increment (through a
     `stopping.StopAwareClient`) raises `ProgramStopped` once the counter no
     longer answers; the step then has applied and saves its update, uncounted.
-    A step blocked otherwise is the last resort: after
+    Then the learner closes its Reverb streams (its iterators), before the
+    replay server stops. A step blocked otherwise is the last resort: after
     `stop_grace_seconds` the learner saves without the lock and, in a process
     of its own, exits.
     Such a step has either not started its update (no batch yet) or finished
     it (it is counting), so the saved weights are whole.
     """
     if run_until_stopped(self._train, 'Learner', self._stop_grace_seconds):
+      close = getattr(self._learner, 'close', None)
+      if close is not None:
+        with self._lock:
+          close()
       return
     with self._save_lock:  # Waits out a save the thread has begun.
       self._abandoned.set()

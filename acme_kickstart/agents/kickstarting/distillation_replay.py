@@ -104,6 +104,10 @@ class ReplayReader:
     """'size' (items now held) and 'inserted' (items ever inserted)."""
     raise NotImplementedError
 
+  def close(self):
+    """Ends the reader's stream (its iterator); `train` opens a new one."""
+    self._iterator = None
+
   def train(self, replay_step: Callable[..., Mapping[str, np.ndarray]],
             num_batches: int) -> Dict[str, float]:
     """Runs `replay_step(iterator)` on up to `num_batches` batches.
@@ -150,7 +154,7 @@ class ReverbReplayReader(ReplayReader):
     self._server_address = server_address
     self._timeout_ms = timeout_ms
     self._table = table
-    self._client = reverb.Client(server_address)
+    self._client = None  # Made at the first table_info, again after close.
 
   def _make_dataset(self) -> tf.data.Dataset:
     dataset = reverb.TrajectoryDataset.from_table_signature(
@@ -163,9 +167,15 @@ class ReverbReplayReader(ReplayReader):
     return dataset.batch(self._batch_size, drop_remainder=True).prefetch(1)
 
   def table_info(self) -> Dict[str, int]:
+    if self._client is None:
+      self._client = reverb.Client(self._server_address)
     info = self._client.server_info()[self._table]
     return {'size': int(info.current_size),
             'inserted': int(info.rate_limiter_info.insert_stats.completed)}
+
+  def close(self):
+    super().close()
+    self._client = None
 
 
 class ReplayUpdater:
@@ -212,6 +222,9 @@ class ReplayUpdater:
           f'{self._num_steps()}: {results["distillation_loss"]}. The update '
           'was not applied. Lower the learning rate or set max_gradient_norm.')
     return results
+
+  def close(self):
+    self._reader.close()
 
   def train(self, distillation_costs: np.ndarray) -> Dict[str, float]:
     """Up to `ratio` replayed updates; the 'replay/...' log entries.
