@@ -20,6 +20,7 @@ import tensorflow as tf
 import tree
 
 from acme_kickstart.agents.kickstarting import losses
+from acme_kickstart.agents.kickstarting import stopping
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 
 TABLE = 'distillation_replay'
@@ -164,7 +165,8 @@ class ReverbReplayReader(ReplayReader):
         rate_limiter_timeout_ms=self._timeout_ms)
     # The next batch is assembled (sampled, decoded, stacked) while the
     # learner computes on this one.
-    return dataset.batch(self._batch_size, drop_remainder=True).prefetch(1)
+    return stopping.without_autotune(
+        dataset.batch(self._batch_size, drop_remainder=True).prefetch(1))
 
   def table_info(self) -> Dict[str, int]:
     if self._client is None:

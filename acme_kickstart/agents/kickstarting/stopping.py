@@ -18,6 +18,7 @@ import time
 
 import courier
 import launchpad as lp
+import tensorflow as tf
 
 
 class ProgramStopped(Exception):
@@ -83,3 +84,19 @@ def stop_aware(node):
   if isinstance(node, courier.Client):
     return StopAwareClient(node)
   return node
+
+
+def without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
+  """`dataset` without tf.data's autotuning, whose parameters it sets itself.
+
+  An autotuned iterator runs a model thread that waits between two
+  optimisations for a period that doubles up to 60 s, and in TF 2.8 deleting
+  the iterator waits for that wait to end: a learner closing its Reverb
+  streams at a program's end waited 11-60 s (py-spy, gdb: ~Iterator ->
+  ~LogicalThreadWrapper, tf_data_model thread in Model::OptimizeLoop). These
+  datasets set their parallelism and buffers explicitly, so autotuning had
+  nothing to tune.
+  """
+  options = tf.data.Options()
+  options.autotune.enabled = False
+  return dataset.with_options(options)
