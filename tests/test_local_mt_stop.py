@@ -26,16 +26,15 @@ import program_utils as pu
 TEACHER = os.path.join(pu.ROOT, 'teachers', 'minatar5', 'breakout')
 LAUNCHES = 5
 # From the stop to the end of the last node (launching.launch_and_wait logs
-# it). The stop itself waits for the learner's step in flight (1.1 s here),
-# at most 1 s for a call to a node that has stopped
-# (stopping.CALL_SECONDS_AFTER_STOP) and at most the dataset's 2 s timeout
-# for the learner's Reverb streams to close; the rest is CPU (a checkpoint),
-# which a loaded 2-core machine stretches (up to 14 s seen at a load average
-# of 10). A worker left behind takes 20 s by itself
+# it). The stop itself waits for the learner's step in flight (1.1 s here)
+# and at most 1 s for a call to a node that has stopped
+# (stopping.CALL_SECONDS_AFTER_STOP); the rest is CPU (a checkpoint, closing
+# streams), which a loaded 2-core machine stretches: 1.1-3.2 s seen at a load
+# average of 7-14. A worker left behind takes 20 s by itself
 # (checkpointing.STOP_GRACE_SECONDS): the bound stays under it.
 MAX_STOP_SECONDS = checkpointing.STOP_GRACE_SECONDS - 2.0
 # From the stopper's stop to the process's exit, which adds the interpreter's
-# teardown of TF (3-23 s seen at a load average of 7-14).
+# teardown of TF: CPU only, but 3-23 s seen at a load average of 7-14.
 MAX_STOP_TO_EXIT_SECONDS = 50.0
 _STOP_LINE = 'was reached, terminating'  # acme's StepsLimiter, before lp.stop.
 _ENDED = re.compile(r'The program ended ([0-9.]+) s after its stop')
