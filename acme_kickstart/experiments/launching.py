@@ -7,9 +7,11 @@ into Launchpad's local_mp and XManager (multi-host) resources;
 
 import os
 import sys
+import time
 from typing import Any, Dict, Optional, Sequence
 
 from absl import flags
+from absl import logging
 import launchpad as lp
 
 from acme_kickstart.experiments.config import Topology
@@ -77,7 +79,8 @@ def launch_and_wait(program: lp.Program, launch_type: str,
   machine a learner still tracing its first step, or saving its last
   checkpoint, can take longer, and Launchpad then SIGKILLs the whole runtime,
   this launcher included, losing its work after the run (the demo's table).
-  An explicit --lp_termination_notice_secs still wins.
+  An explicit --lp_termination_notice_secs still wins. Once the program has
+  ended after a stop, it logs how long its nodes took to stop.
   """
   from absl import flags  # pylint: disable=g-import-not-at-top
   flags.FLAGS.set_default('lp_termination_notice_secs', termination_notice_secs)
@@ -87,6 +90,44 @@ def launch_and_wait(program: lp.Program, launch_type: str,
     kwargs = dict(local_resources=local_resources or {}, terminal=terminal)
   elif launch_type == lp.LaunchType.VERTEX_AI:
     kwargs = dict(xm_resources=xm_resources or {})
-  manager = lp.launch(program, launch_type=launch_type, **kwargs)
-  if manager is not None and hasattr(manager, 'wait'):
-    manager.wait()
+  stops = []
+
+  def stop_handler():
+    stops.append(time.monotonic())
+  lp.register_stop_handler(stop_handler)
+  try:
+    manager = lp.launch(program, launch_type=launch_type, **kwargs)
+    if manager is not None and hasattr(manager, 'wait'):
+      manager.wait()
+  finally:
+    lp.unregister_stop_handler(stop_handler)
+  if stops:
+    logging.info('The program ended %.1f s after its stop.',
+                 time.monotonic() - stops[0])
+  if launch_type == lp.LaunchType.LOCAL_MULTI_THREADING:
+    stop_replay_servers(program)
+
+
+def _nodes(nodes):
+  for node in nodes:
+    yield node
+    yield from _nodes(getattr(node, 'nodes', ()))  # A colocation's.
+
+
+def stop_replay_servers(program: lp.Program):
+  """Stops the Reverb servers that a local_mt program's nodes left running.
+
+  Launchpad's ReverbNode never stops its server: in a program of threads it
+  lives on in this process until the interpreter's exit, where
+  `Server.__del__` stops it; with a thread then still blocked in a Reverb
+  write (a worker left behind), that stop aborted the process ("terminate
+  called without an active exception", exit code 134). Every node has
+  returned by now, and closed its writers and streams unless left behind, so
+  the servers stop here, before the interpreter's exit. (A server stopped so,
+  outside the exit, under a writer blocked on its full queue, stopped
+  cleanly and released the writer, in a standalone check.)
+  """
+  for node in _nodes(program.get_all_nodes()):
+    server = getattr(node, '_server', None)  # Set by ReverbNode.run.
+    if isinstance(node, lp.ReverbNode) and server is not None:
+      server.stop()

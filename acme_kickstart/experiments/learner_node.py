@@ -65,20 +65,29 @@ class LearnerNode:
 
     The steps run in a second thread (`run_until_stopped`): a step blocked in
     C++ in the main thread would defer Launchpad's SIGTERM handler forever. At
-    a program's end the replay and counter nodes stop too, and a step waiting
-    on one of them (for its batch, or in counter.increment) may never return;
-    after `stop_grace_seconds` the learner then saves without the lock and, in
-    a process of its own, exits.
+    a program's end the replay and counter nodes stop too. A step's batch
+    waits at most the dataset's timeout, and its counter.increment (through a
+    `stopping.StopAwareClient`) raises `ProgramStopped` once the counter no
+    longer answers; the step then has applied and saves its update, uncounted.
+    Then the learner closes its Reverb streams (its iterators), before the
+    replay server stops. A step blocked otherwise is the last resort: after
+    `stop_grace_seconds` the learner saves without the lock and, in a process
+    of its own, exits.
     Such a step has either not started its update (no batch yet) or finished
     it (it is counting), so the saved weights are whole.
     """
-    if not stopping.run_until_stopped(self._train, 'Learner',
-                                      self._stop_grace_seconds):
-      with self._save_lock:  # Waits out a save the thread has begun.
-        self._abandoned.set()
-      self._checkpointer.save(force=True)  # Without self._lock: see above.
-      if threading.current_thread() is threading.main_thread():
-        self._exit(0)  # This process is the learner's own (local_mp, hosts).
+    if stopping.run_until_stopped(self._train, 'Learner',
+                                  self._stop_grace_seconds):
+      close = getattr(self._learner, 'close', None)
+      if close is not None:
+        with self._lock:
+          close()
+      return
+    with self._save_lock:  # Waits out a save the thread has begun.
+      self._abandoned.set()
+    self._checkpointer.save(force=True)  # Without self._lock: see above.
+    if threading.current_thread() is threading.main_thread():
+      self._exit(0)  # This process is the learner's own (local_mp, hosts).
 
   def _train(self, stop: threading.Event):
     failures = 0
@@ -87,6 +96,11 @@ class LearnerNode:
         try:
           self._learner.step()
           failures = 0
+        except stopping.ProgramStopped as e:
+          # The counter stopped first: this step's update is applied, and
+          # saved on the way out; only its count is lost.
+          logging.info('Learner: %s', e)
+          break
         except learning.NonFiniteLossError as e:
           # The update was not applied; the batch is dropped.
           failures += 1
@@ -173,7 +187,9 @@ def make_learner_node(experiment: ExperimentConfig, topology: Topology,
                                  timeout_ms=DATASET_TIMEOUT_MS)
   learner = builder.make_learner(
       network, dataset, experiment.tasks,
-      counter=counting.Counter(counter, prefix='learner'),
+      # Its sync gives up once the program stops: the counter may stop
+      # first (stopping.py).
+      counter=counting.Counter(stopping.stop_aware(counter), prefix='learner'),
       logger=loggers.make_logger(run.run_dir, 'learner',
                                  terminal_seconds=None,
                                  min_seconds=run.progress_period_seconds),

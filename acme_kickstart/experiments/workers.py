@@ -78,6 +78,10 @@ class ActorWorker:
   def __init__(self, experiment: ExperimentConfig, topology: Topology,
                actor_id: int, replay: reverb.Client, variable_source, counter):
     limit_tf_threads(topology.actor_tf_threads)
+    # Calls to the learner and the counter give up once the program stops
+    # (stopping.py), as do writes to a full queue (`_act`).
+    variable_source = stopping.stop_aware(variable_source)
+    counter = stopping.stop_aware(counter)
     self._experiment = experiment
     self._run = experiment.run
     builder = KickstartingBuilder(experiment.agent)
@@ -109,9 +113,11 @@ class ActorWorker:
 
   def run(self):
     write_pid(self._run.run_dir, self._label)
-    stopping.run_until_stopped(self._act, self._label)
+    if stopping.run_until_stopped(self._act, self._label):
+      self._writer.close()  # Before the replay server stops.
 
   def _act(self, stop: threading.Event):
+    self._writer.give_up_when(stop)
     tasks = self._experiment.tasks
     episodes, steps_since, last_log = [], 0, time.time()
     while not stop.is_set():
@@ -145,6 +151,8 @@ class EvaluatorWorker:
   def __init__(self, experiment: ExperimentConfig, variable_source, counter,
                tf_threads: int = 1):
     limit_tf_threads(tf_threads)
+    variable_source = stopping.stop_aware(variable_source)
+    counter = stopping.stop_aware(counter)
     self._experiment = experiment
     self._run = experiment.run
     per_task = self._run.evaluator_episodes_per_task

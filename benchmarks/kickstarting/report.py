@@ -1,6 +1,6 @@
 """The kickstarting benchmark's report: statistics and headline keys.
 
-Reads finished runs (results.py's records beside each run's logs) and turns
+Reads finished runs (records.py's records beside each run's logs) and turns
 them into the JSON of results/kickstarting/kickstarting.json (markdown.py
 renders its tables).
 A run's score on a game is its final evaluation's mean return, normalised
@@ -13,9 +13,10 @@ from typing import List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from acme_kickstart import results
+from acme_kickstart.analysis import curves as curves_lib
 from acme_kickstart.analysis import statistics
 from acme_kickstart.utils import run_dirs
+from benchmarks.kickstarting import records
 
 # Schmitt et al. (2018), DMLab-30, median human-normalised score; shown beside
 # ours for shape only (our suite, teachers and budgets differ).
@@ -39,8 +40,8 @@ def budget_grid(budget: float) -> np.ndarray:
 def read_run(run_dir: str, tasks: Sequence[str], low: Mapping[str, float],
              high: Mapping[str, float], budget: float) -> dict:
   """One finished run: its records, final returns and normalised curve."""
-  done = results.read_json(run_dirs.join(run_dir, results.DONE))
-  final = results.read_json(run_dirs.join(run_dir, results.FINAL_EVAL))
+  done = records.read_json(run_dirs.join(run_dir, records.DONE))
+  final = records.read_json(run_dirs.join(run_dir, records.FINAL_EVAL))
   member_dir = run_dirs.join(run_dir, final.get('member_dir', '.'))
   env_steps = done['env_steps']
   run = {
@@ -51,7 +52,7 @@ def read_run(run_dir: str, tasks: Sequence[str], low: Mapping[str, float],
       'final_returns': {t: float(np.mean(final['returns'][t])) for t in tasks},
       'final_eval': {k: final[k] for k in ('episodes_per_game', 'seed',
                                            'learner_env_steps') if k in final},
-      'curve': results.normalised_curve_on_grid(
+      'curve': curves_lib.normalised_curve_on_grid(
           member_dir, tasks, low, high, budget_grid(budget), budget)}
   if final.get('selection'):
     run['pbt'] = dict(final['selection'], member=final['member'])
@@ -71,7 +72,7 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
   """The report of finished `runs` (variant -> read_run records)."""
   runs = {v: sorted(r, key=lambda run: run['seed'])
           for v, r in runs.items() if r}
-  commit = results.check_one_commit(
+  commit = records.check_one_commit(
       {f'{v}/seed_{r["seed"]}': r['git_commit']
        for v, rs in runs.items() for r in rs})
   grid = budget_grid(budget)

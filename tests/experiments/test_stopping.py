@@ -6,15 +6,19 @@ to come back), and Launchpad kills the whole runtime after its notice.
 
 import contextlib
 import threading
+import time
 
 from acme.utils import counting
 from acme.utils import loggers
 import courier
 from launchpad import context as lp_context
+import numpy as np
 import pytest
+import reverb
 import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.environments import minatar
 from acme_kickstart.experiments import learner_node
@@ -151,3 +155,112 @@ def test_a_learner_left_behind_never_saves_again(stop, tmp_path):
   training_threads[0].join(timeout=30)
   assert not training_threads[0].is_alive()
   assert saving_threads == [runner], 'The abandoned learner saved again.'
+
+
+def _courier_server(**methods):
+  server = courier.Server()
+  for name, method in methods.items():
+    server.Bind(name, method)
+  server.Start()
+  return server
+
+
+@pytest.mark.timeout(60)
+def test_a_call_to_a_stopped_node_gives_up_after_the_stop():
+  """The learner's counter sync after the counter node stopped (the bug)."""
+  server = _courier_server(increment=lambda **counts: counts)
+  client = stopping.StopAwareClient(courier.Client(server.address),
+                                    seconds_after_stop=0.5)
+  assert client.increment(steps=1) == {'steps': 1}
+  server.Stop()
+  server.Join()
+  client._stopped.set()  # pylint: disable=protected-access  # lp.stop().
+  start = time.monotonic()
+  with pytest.raises(stopping.ProgramStopped, match='increment'):
+    client.increment(steps=1)
+  assert time.monotonic() - start < 5.0
+
+
+@pytest.mark.timeout(60)
+def test_a_node_that_still_serves_answers_after_the_stop():
+  server = _courier_server(get_counts=lambda: {'actor_steps': 7})
+  try:
+    client = stopping.StopAwareClient(courier.Client(server.address))
+    client._stopped.set()  # pylint: disable=protected-access
+    assert client.get_counts() == {'actor_steps': 7}
+  finally:
+    server.Stop()
+
+
+def test_in_process_objects_are_not_wrapped():
+  counter = counting.Counter()
+  assert stopping.stop_aware(counter) is counter
+
+
+@pytest.mark.timeout(60)
+def test_a_write_to_a_full_queue_gives_up_once_stopped():
+  """At the end nobody samples the queue: the actor's flush would wait."""
+  server = reverb.Server([reverb.Table.queue('queue', max_size=1)])
+  writer = BatchedSequenceAdder(
+      reverb.Client(f'localhost:{server.port}'), num_envs=1,
+      sequence_length=2, period=1, table='queue', max_in_flight_items=0)
+  stop = threading.Event()
+  writer.give_up_when(stop)
+  zeros = np.zeros([1], np.float32)
+  no = np.zeros([1], bool)
+
+  def add():
+    writer.add_batch(zeros, ~no, zeros, zeros, zeros, no, zeros, {})
+  try:
+    add()
+    add()  # One item: the queue is full.
+    stopper = threading.Timer(1.0, stop.set)
+    stopper.start()
+    start = time.monotonic()
+    with pytest.raises(stopping.ProgramStopped):
+      add()  # A second item: waits for room, until the stop.
+    assert 0.9 < time.monotonic() - start < 10.0
+    stopper.join()
+  finally:
+    writer.close()
+    server.stop()
+
+
+class ClosableLearner:
+  """A learner whose step, after the stop, meets a counter that stopped."""
+
+  def __init__(self, stop):
+    self._stop = stop
+    self.steps = 0
+    self.closed = False
+    self.state = {'steps': tf.Variable(0)}
+
+  def step(self):
+    self.steps += 1
+    self.state['steps'].assign_add(1)
+    if self._stop.is_set():
+      raise stopping.ProgramStopped('increment: no answer after the stop')
+    time.sleep(0.01)
+
+  def close(self):
+    self.closed = True
+
+
+@pytest.mark.timeout(120)
+def test_a_learner_whose_counter_stopped_first_saves_and_closes(stop,
+                                                                tmp_path):
+  learner = ClosableLearner(stop)
+  node = learner_node.LearnerNode(learner, str(tmp_path), 60.0,
+                                   stop_grace_seconds=30.0)
+  node._exit = lambda code: pytest.fail('left behind')  # pylint: disable=protected-access
+  runner = threading.Thread(target=node.run, daemon=True)
+  runner.start()
+  time.sleep(0.5)
+  stop.set()
+  runner.join(timeout=20)
+  assert not runner.is_alive(), 'The learner waited out its grace.'
+  assert learner.closed  # Its Reverb streams, before the server stops.
+  reader = tf.train.load_checkpoint(str(tmp_path / 'checkpoints' / 'learner'))
+  saved, = [reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+            if k.startswith('learner/steps')]
+  assert saved == learner.steps  # Its last step's update is in the save.

@@ -12,6 +12,7 @@ observation and the same zero padding, under the same signature
 (`SequenceAdder.signature`), so acme's datasets and learners read them.
 """
 
+import threading
 from typing import Dict, List, Optional, Sequence
 
 from acme.adders import reverb as acme_adders
@@ -20,6 +21,11 @@ import dm_env
 import numpy as np
 import reverb
 import tree
+
+from acme_kickstart.agents.kickstarting import stopping
+
+# How long a flush into a full table waits before it looks at the stop flag.
+_FLUSH_POLL_MS = 250
 
 
 class BatchedSequenceAdder:
@@ -56,6 +62,18 @@ class BatchedSequenceAdder:
     self._num_observation_leaves = 0
     # Items created in `table`; each reaches Reverb without our help.
     self.num_items = 0
+    self._stop = None  # See give_up_when.
+
+  def give_up_when(self, stop: threading.Event):
+    """Makes a write that waits on a full table raise
+    `stopping.ProgramStopped` once `stop` is set.
+
+    At a program's end the learner stops sampling, and a write waiting for
+    room in the full queue would wait forever (and a thread left blocked in
+    Reverb at the interpreter's exit can abort the process). Its items are
+    dropped: no learner would read them.
+    """
+    self._stop = stop
 
   def add_first(self, index: int, timestep: dm_env.TimeStep):
     """Starts environment `index`'s episode (its window is empty)."""
@@ -112,7 +130,23 @@ class BatchedSequenceAdder:
         if final_leaves is None:
           final_leaves = tree.flatten(final_observations)
         self._end_episode(row, [leaf[n] for leaf in final_leaves])
-    self._writer.flush(self._max_in_flight_items)
+    self._flush_in_flight()
+
+  def _flush_in_flight(self):
+    """Waits until at most `max_in_flight_items` items are unconfirmed."""
+    if self._stop is None:
+      self._writer.flush(self._max_in_flight_items)
+      return
+    while True:
+      try:
+        self._writer.flush(self._max_in_flight_items,
+                           timeout_ms=_FLUSH_POLL_MS)
+        return
+      except reverb.errors.DeadlineExceededError:
+        if self._stop.is_set():
+          raise stopping.ProgramStopped(
+              'a write to the replay waits on a full table after the '
+              'stop') from None
 
   def _allocate(self, step, leaves):
     self._num_observation_leaves = len(tree.flatten(step.observation))

@@ -23,6 +23,7 @@ import tensorflow as tf
 from acme_kickstart.agents.kickstarting import acting
 from acme_kickstart.agents.kickstarting import distillation_replay
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.agents.kickstarting import stopping
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.teachers import TeacherSet
@@ -97,7 +98,7 @@ class KickstartingBuilder:
     dataset = tf.data.Dataset.range(num_streams).interleave(
         stream, cycle_length=num_streams, num_parallel_calls=num_streams,
         deterministic=False)
-    return dataset.batch(batch_size).prefetch(2)
+    return stopping.without_autotune(dataset.batch(batch_size).prefetch(2))
 
   def make_adder(self, replay_client: reverb.Client,
                  num_envs: int) -> BatchedSequenceAdder:

@@ -20,6 +20,7 @@ import tensorflow as tf
 import tree
 
 from acme_kickstart.agents.kickstarting import losses
+from acme_kickstart.agents.kickstarting import stopping
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 
 TABLE = 'distillation_replay'
@@ -104,6 +105,10 @@ class ReplayReader:
     """'size' (items now held) and 'inserted' (items ever inserted)."""
     raise NotImplementedError
 
+  def close(self):
+    """Ends the reader's stream (its iterator); `train` opens a new one."""
+    self._iterator = None
+
   def train(self, replay_step: Callable[..., Mapping[str, np.ndarray]],
             num_batches: int) -> Dict[str, float]:
     """Runs `replay_step(iterator)` on up to `num_batches` batches.
@@ -150,7 +155,7 @@ class ReverbReplayReader(ReplayReader):
     self._server_address = server_address
     self._timeout_ms = timeout_ms
     self._table = table
-    self._client = reverb.Client(server_address)
+    self._client = None  # Made at the first table_info, again after close.
 
   def _make_dataset(self) -> tf.data.Dataset:
     dataset = reverb.TrajectoryDataset.from_table_signature(
@@ -160,12 +165,19 @@ class ReverbReplayReader(ReplayReader):
         rate_limiter_timeout_ms=self._timeout_ms)
     # The next batch is assembled (sampled, decoded, stacked) while the
     # learner computes on this one.
-    return dataset.batch(self._batch_size, drop_remainder=True).prefetch(1)
+    return stopping.without_autotune(
+        dataset.batch(self._batch_size, drop_remainder=True).prefetch(1))
 
   def table_info(self) -> Dict[str, int]:
+    if self._client is None:
+      self._client = reverb.Client(self._server_address)
     info = self._client.server_info()[self._table]
     return {'size': int(info.current_size),
             'inserted': int(info.rate_limiter_info.insert_stats.completed)}
+
+  def close(self):
+    super().close()
+    self._client = None
 
 
 class ReplayUpdater:
@@ -212,6 +224,9 @@ class ReplayUpdater:
           f'{self._num_steps()}: {results["distillation_loss"]}. The update '
           'was not applied. Lower the learning rate or set max_gradient_norm.')
     return results
+
+  def close(self):
+    self._reader.close()
 
   def train(self, distillation_costs: np.ndarray) -> Dict[str, float]:
     """Up to `ratio` replayed updates; the 'replay/...' log entries.

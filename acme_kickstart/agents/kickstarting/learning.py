@@ -290,6 +290,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     (and their 'replay/...' metrics); a step without a V-trace batch replays
     nothing.
     """
+    if self._iterator is None:  # Closed: streams anew.
+      self._iterator = iter(self._dataset)
     try:
       results = tf2_utils.to_numpy(self._step(self._iterator))
     except tf.errors.OutOfRangeError:
@@ -330,6 +332,15 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     if replay_error is not None:
       raise replay_error
     return results
+
+  def close(self):
+    """Ends this learner's Reverb streams: its dataset iterator's samplers
+    and its distillation replay reader's, so that none is open when the
+    replay server stops (a program's end). A later step opens new ones."""
+    if self._dataset is not None:  # Else the iterator cannot be renewed.
+      self._iterator = None
+    if self._replay is not None:
+      self._replay.close()
 
   def exploit_variables(self) -> List[tf.Variable]:
     """What PBT's exploit copies: network, optimizer state, hyperparameters,
