@@ -42,6 +42,7 @@ setup(
         'matplotlib',
         'ml_collections',
         'rliable',
+        'onnxruntime',
     ],
     extras_require={'test': ['pytest', 'pytest-timeout']},
 )

@@ -5,6 +5,7 @@ Shared by the single-process runner and the Launchpad program, so both build
 the same things from the same `ExperimentConfig`.
 """
 
+import os
 from typing import Dict, Optional, Sequence, Tuple
 
 from acme import specs
@@ -90,11 +91,19 @@ def _check_snapshots_exist(experiment: ExperimentConfig, tasks: Sequence[str]):
   """One clear error for a missing teacher snapshot (local or scheme:// path)."""
   for task in tasks:
     directory = teacher_specs.as_spec(experiment.teachers[task]).snapshot
+    if teacher_specs.is_onnx(directory):
+      if not os.path.isfile(os.path.expanduser(directory)):
+        raise FileNotFoundError(
+            f'The teacher of task {task!r} has no ONNX model at '
+            f'{directory!r}. Export the policy to that file '
+            '(docs/teachers.md), or remove it from the config to train that '
+            'task without a teacher.')
+      continue
     path = run_dirs.join(run_dirs.resolve(directory), 'saved_model.pb')
     if not run_dirs.exists(path):
       raise FileNotFoundError(
           f'The teacher of task {task!r} has no snapshot at {directory!r} '
-          '(no saved_model.pb). Train it with launch/train_teacher.py '
+          '(no saved_model.pb). Train it with python -m launch.train_teacher '
           f'--game={task} --output={directory} (or `make teachers`), or '
           'remove it from the config to train that task without a teacher.')
 
@@ -110,8 +119,10 @@ def load_teachers(experiment: ExperimentConfig,
   teachers = {}
   for task in sorted(set(wanted)):
     teacher_spec = teacher_specs.as_spec(experiment.teachers[task])
+    load = (Teacher.from_onnx if teacher_specs.is_onnx(teacher_spec.snapshot)
+            else Teacher.from_snapshot)
     try:
-      teachers[list(experiment.tasks).index(task)] = Teacher.from_snapshot(
+      teachers[list(experiment.tasks).index(task)] = load(
           teacher_spec.snapshot, name=f'{task}_teacher',
           **teacher_specs.teacher_options(teacher_spec,
                                           make_suite(experiment), task))

@@ -1,7 +1,8 @@
 """Teachers named in a config or on the command line, and their named inputs.
 
-A config (or `launch/kickstart.py --teacher=...`) names each task's teacher by a
-`TeacherSpec`: its snapshot directory plus the options of `Teacher.from_snapshot`.
+A config (or `launch.kickstart --teacher=...`) names each task's teacher by a
+`TeacherSpec`: its snapshot directory or ONNX file plus the options of
+`Teacher.from_snapshot` and `Teacher.from_onnx`.
 The options are names, not code, so a config pickles to Launchpad's worker
 processes and fits on a command line: `observation_fn` is a name from
 `OBSERVATION_FNS` (or a picklable callable), and `action_map` may be 'minimal',
@@ -20,7 +21,8 @@ from acme_kickstart.teachers.teacher import check_action_map
 
 @dataclasses.dataclass(frozen=True)
 class TeacherSpec:
-  """One task's teacher: an acme snapshot directory and how to read it."""
+  """One task's teacher: where it is and how to read it."""
+  # An acme snapshot directory (saved_model.pb), or an ONNX file (*.onnx).
   snapshot: str
   # A name from OBSERVATION_FNS ('pixels', 'raw_channels', 'oar',
   # 'oar:raw_channels'), a picklable callable, or None: the suite's observation.
@@ -30,6 +32,11 @@ class TeacherSpec:
   action_map: Union[str, Sequence[int], None] = None
   # Set for a Q-network: its policy is softmax(Q / q_temperature).
   q_temperature: Optional[float] = None
+
+
+def is_onnx(path: str) -> bool:
+  """Whether a teacher path names an ONNX model rather than a SavedModel."""
+  return path.lower().endswith('.onnx')
 
 
 def as_spec(value: Union[str, TeacherSpec, Mapping[str, Any]]) -> TeacherSpec:

@@ -30,6 +30,10 @@ ObservationFn = Callable[[Any], Any]
 UNMAPPED_LOGIT = -1e9
 
 
+class TeacherInputError(ValueError):
+  """A teacher that says itself what it expects and what it was given."""
+
+
 def check_action_map(action_map: Sequence[int],
                      num_actions: Optional[int] = None,
                      name: str = 'teacher') -> Tuple[int, ...]:
@@ -89,6 +93,7 @@ class Teacher:
                        f'softmax(Q / tau)), got {q_temperature}.')
     self.q_temperature = q_temperature
     self._suite_to_own = None  # Set by set_num_actions (a TeacherSet does).
+    self.source = None  # The file or directory it was loaded from, if any.
 
   @property
   def recurrent(self) -> bool:
@@ -206,8 +211,38 @@ class Teacher:
           'save the network with acme.tf.savers.make_snapshot so it can be '
           'called on observations.')
     initial_state = getattr(loaded, 'initial_state', None)
-    return cls(loaded, initial_state, name or os.path.basename(directory),
-               loaded, **options)
+    teacher = cls(loaded, initial_state, name or os.path.basename(directory),
+                  loaded, **options)
+    teacher.source = directory
+    return teacher
+
+  @classmethod
+  def from_onnx(cls, path: str, name: Optional[str] = None,
+                *,
+                observation_fn: Optional[ObservationFn] = None,
+                action_map: Optional[Sequence[int]] = None,
+                q_temperature: Optional[float] = None,
+                state: Optional[Mapping[str, str]] = None,
+                output: Optional[str] = None):
+    """A policy exported to ONNX by any framework (PyTorch, JAX, TF).
+
+    Its inputs, outputs and recurrent state are read from the model
+    (onnx.OnnxPolicy): `state` maps state inputs to the outputs that carry
+    them where they are not named `<name>_in`/`<name>_out`, and `output`
+    names the logits (or Q-values) where the model has several outputs.
+    """
+    from acme_kickstart.teachers import onnx  # pylint: disable=g-import-not-at-top
+    policy = onnx.OnnxPolicy(path, state=state, output=output)
+    options = dict(observation_fn=observation_fn, action_map=action_map,
+                   q_temperature=q_temperature)
+    name = name or os.path.splitext(os.path.basename(policy.path))[0]
+    if policy.recurrent:
+      teacher = cls(policy, policy.initial_state, name, policy, **options)
+    else:
+      teacher = cls(lambda observations: policy(observations)[0], None, name,
+                    policy, **options)
+    teacher.source = policy.path
+    return teacher
 
   @classmethod
   def from_checkpoint(cls, checkpoint_path: str,
@@ -274,10 +309,15 @@ class TeacherSet:
     """
     where = (f'Teacher {teacher.name!r} for task {task_id} '
              f'({self.task_names[task_id]})')
+    if teacher.source:
+      where += f' from {teacher.source}'
+
     teacher.set_num_actions(self.num_actions)
     dummy = tf2_utils.add_batch_dim(tf2_utils.zeros_like(observation_spec))
     try:
       logits, _ = teacher.own_step(dummy, teacher.initial_state(1))
+    except TeacherInputError as e:
+      raise ValueError(f'{where}: {e}') from e
     except (AttributeError, KeyError, TypeError, ValueError,
             tf.errors.InvalidArgumentError) as e:
       raise ValueError(

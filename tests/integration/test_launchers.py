@@ -50,10 +50,21 @@ def test_launcher_rejects_bad_teachers_before_any_node_starts(tmp_path):
                         '--teacher_observation_fn=breakout:raw_channels',
                         '--teacher_action_map=breakout:0,1')
   assert error.startswith("kickstart.py: Teacher 'breakout_teacher' for task "
-                          '0 (breakout) outputs 3 action values, but its action '
-                          'map [0, 1] names 2 actions.')
-  # Unknown tasks and missing directories: test_teacher_options and
-  # test_program check the same errors without a subprocess.
+                          f'0 (breakout) from {path} outputs 3 action values, '
+                          'but its action map [0, 1] names 2 actions.')
+  # An ONNX model that reads another input: the task, the file, what it
+  # expects and what the suite gives, in one line.
+  onnx = os.path.join(pu.ROOT, 'tests', 'teachers', 'onnx_fixtures',
+                      'wrong_shape.onnx')
+  error = _launch_fails(tmp_path, f'--teacher=breakout:{onnx}',
+                        '--teacher_observation_fn=breakout:pixels')
+  assert error.startswith("kickstart.py: Teacher 'breakout_teacher' for task "
+                          f"0 (breakout) from {onnx}: the model expects 'obs': "
+                          'float32 [batch, 84, 84, 4], and is given float32 '
+                          '[batch, 10, 10, 10].')
+  # Unknown tasks, missing files and the other ONNX errors:
+  # test_teacher_options, test_onnx_teachers and test_program check them
+  # without a subprocess.
 
 
 @pytest.mark.timeout(400)

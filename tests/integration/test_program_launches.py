@@ -7,12 +7,14 @@ import os
 import signal
 import time
 
+import numpy as np
 import pytest
 
 from acme_kickstart.analysis import curves
 from acme_kickstart.experiments.config import ExperimentConfig
 import program_utils as pu
 
+SB3_BREAKOUT = os.path.join(pu.ROOT, 'teachers', 'sb3_breakout', 'policy.onnx')
 
 @pytest.fixture(scope='module')
 def teachers(tmp_path_factory):
@@ -23,8 +25,13 @@ def teachers(tmp_path_factory):
 def test_local_mt_program_learns_from_actors_and_stops_itself(teachers,
                                                               tmp_path):
   """With the distillation replay on: the replay node serves both tables,
-  the actors feed both, the learner replays and logs it."""
+  the actors feed both, the learner replays and logs it. Breakout's teacher
+  is a Stable-Baselines3 policy trained outside this project and exported to
+  ONNX (teachers/sb3_breakout), the others acme SavedModels."""
   run_dir = tmp_path / 'run'
+  teachers = dict(teachers, breakout=dict(
+      snapshot=SB3_BREAKOUT, observation_fn='raw_channels',
+      action_map='minimal'))
   config = pu.write_config(
       tmp_path / 'config.py', run_dir, teachers, max_env_steps=15_000,
       agent_fields=dict(distillation_replay_ratio=2,
@@ -34,6 +41,9 @@ def test_local_mt_program_learns_from_actors_and_stops_itself(teachers,
   assert learner and int(float(learner[-1]['learner_steps'])) > 5
   # It learned from real actors' trajectories, with the teachers in them.
   assert max(float(r['kl/breakout']) for r in learner) > 0
+  # The student moves towards the ONNX teacher: its KL falls.
+  kl = [float(r['kl/breakout']) for r in learner if float(r['kl/breakout'])]
+  assert len(kl) >= 6 and np.mean(kl[-3:]) < 0.7 * np.mean(kl[:3]), kl
   assert max(float(r['distillation_loss']) for r in learner) > 0
   actor_steps = [float(r['actor_steps']) for r in pu.read_csv(run_dir, 'actor_0')]
   assert max(actor_steps) >= 15_000 - 2 * 8 * 50
