@@ -125,8 +125,10 @@ def mean_normalized_curve(curve: Curve, reference: Mapping[str, float],
 
 
 def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
-               title: str = '', cap: Optional[float] = None) -> str:
-  """One panel per task (return, teacher and random levels) + the mean score."""
+               title: str = '', cap: Optional[float] = None,
+               mean_band: Optional[plotting.ReferenceBand] = None) -> str:
+  """One panel per task (return, teacher and random levels) + the mean score,
+  with `mean_band` (e.g. a study's scratch curve) behind it."""
   tasks = list(curve.returns)
   fig, axes = plt.subplots(1, len(tasks) + 1,
                            figsize=(3.0 * (len(tasks) + 1), 2.8))
@@ -141,9 +143,13 @@ def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
   axes[0].set_ylabel('evaluation return')
   axes[0].legend(fontsize='small')
   ax = axes[-1]
+  if mean_band is not None:
+    plotting.draw_reference_band(ax, mean_band)
   ax.plot(curve.env_steps, mean_normalized_curve(curve, reference, cap),
-          color='C0')
+          color='C0', label='this run')
   ax.axhline(100.0, color='C3', ls='--')
+  if mean_band is not None:
+    ax.legend(fontsize='x-small')
   ax.set_title('mean normalised score')
   ax.set_ylabel('% of teacher (0 = random)')
   plotting.steps_axis(ax)

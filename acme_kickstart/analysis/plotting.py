@@ -1,14 +1,19 @@
-"""Plots of lambda_k over env steps: any run (learner CSV) or a PBT population."""
+"""Plots of lambda_k over env steps (any run's learner CSV, or a PBT
+population), of curves with CIs, and what they share: axes, saving, a
+study's reference band."""
 
 import csv
+import dataclasses
+import json
 import os
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import matplotlib.ticker  # pylint: disable=g-import-not-at-top
+import numpy as np
 
 from acme_kickstart.utils import run_dirs  # pylint: disable=g-import-not-at-top
 
@@ -31,6 +36,43 @@ def save_figure(fig, output: str) -> str:
     fig.savefig(f, format='png', dpi=100)
   plt.close(fig)
   return output
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceBand:
+  """A study's aggregate curve with its CI, to draw behind a single run."""
+  env_steps: np.ndarray
+  point: np.ndarray
+  ci_low: np.ndarray
+  ci_high: np.ndarray
+  label: str
+
+
+def read_reference_band(study_json: str, variant: str = 'scratch',
+                        metric: str = 'mean',
+                        max_env_steps: Optional[float] = None
+                        ) -> ReferenceBand:
+  """`variant`'s `metric` curve from a benchmark report (kickstarting.json),
+  up to `max_env_steps`, labelled with its seeds and commit: so a demo shows
+  what training from scratch reaches at the same env steps without running
+  it."""
+  with run_dirs.open(study_json) as f:
+    report = json.load(f)
+  steps = np.asarray(report['grid_env_steps'], float)
+  curve = report['variants'][variant]['curve'][metric]
+  keep = (steps <= max_env_steps * 1.0001 if max_env_steps is not None
+          else np.ones_like(steps, bool))
+  label = (f"{variant}, {len(report['seeds'])} seeds, 95% CI "
+           f"({report['git_commit'][:7]})")
+  return ReferenceBand(steps[keep], *(np.asarray(curve[k], float)[keep]
+                                      for k in ('point', 'ci_low', 'ci_high')),
+                       label=label)
+
+
+def draw_reference_band(ax, band: ReferenceBand):
+  ax.fill_between(band.env_steps, band.ci_low, band.ci_high, color='grey',
+                  alpha=0.25, lw=0)
+  ax.plot(band.env_steps, band.point, color='grey', lw=1, label=band.label)
 
 
 def read_hyperparameters(pbt_dir: str) -> List[Dict[str, str]]:
