@@ -1,8 +1,13 @@
 """The from-scratch baseline's search: the student's RL settings, tuned on
 tuning seeds at the headline benchmark's budget.
 
-  python -m benchmarks.baseline_search --stage=screen
-  python -m benchmarks.baseline_search --aggregate_only
+  python -m benchmarks.baseline.search --stage=screen --seeds=1
+  python -m benchmarks.baseline.search --stage=screen --first_seed=1 --seeds=1 \
+      --configs=previous,popart,batch_16
+  python -m benchmarks.baseline.search --stage=combine --seeds=2
+  python -m benchmarks.baseline.search --stage=confirm --configs=<chosen>,previous \
+      --first_seed=2 --seeds=3
+  python -m benchmarks.baseline.report --export_from=runs/baseline
 
 Each configuration is a set of overrides of configs/minatar5.py's experiment;
 each run is one `benchmarks.kickstarting.run --variants=scratch` run (a
@@ -12,6 +17,14 @@ seed_<s>, resumable, with its commit, machine and overrides in DONE.json.
 Seeds are tuning seeds (0-4): never the headline's 100-104 or the demo's
 200-204. Runs go seed by seed, so that every configuration has a first seed
 before any has a second.
+
+The search is successive halving over the tuning seeds, as the commands
+above run it: the screen (today's config and one change at a time) on seed
+0; the two best changes and today's config on seed 1; the two best combined
+(stage 'combine') on seeds 0 and 1; then the best of those by IQM over both
+seeds ('chosen') and today's config on seeds 2-4 (stage 'confirm' is every
+configuration, for --configs). The report (report.py) picks nothing: it shows
+every configuration with its seeds.
 """
 
 import os
@@ -21,10 +34,11 @@ import sys
 from absl import app
 from absl import flags
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 # Stage 'screen': today's config and one change at a time, each a lever that
-# matters for actor-critic sample efficiency on MinAtar (module README).
+# matters for actor-critic sample efficiency on MinAtar (results/baseline/README.md).
 SCREEN = {
     'previous': [],
     'lr_3e-4': ['agent.learning_rate=3e-4'],
@@ -41,7 +55,12 @@ SCREEN = {
              'network_kwargs.hidden_size=256',
              'network_kwargs.lstm_size=256'],
 }
-STAGES = {'screen': SCREEN}
+# The two best single changes of the screen's first seed, together.
+COMBINE = {
+    'popart_batch_16': SCREEN['popart'] + SCREEN['batch_16'],
+}
+STAGES = {'screen': SCREEN, 'combine': COMBINE}
+STAGES['confirm'] = {**SCREEN, **COMBINE}
 TUNING_SEEDS = range(0, 5)
 
 flags.DEFINE_enum('stage', 'screen', list(STAGES), 'Which configurations.')
@@ -55,7 +74,7 @@ FLAGS = flags.FLAGS
 
 
 def configurations():
-  """Every stage's configurations, by name (names are unique across stages)."""
+  """Every configuration, by name (a name means one thing in every stage)."""
   merged = {}
   for stage in STAGES.values():
     merged.update(stage)
