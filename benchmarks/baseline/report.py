@@ -1,7 +1,7 @@
 """The baseline search's report: every configuration's final IQM, the chosen
 one's curves per game, and its per-game table beside published anchors.
 
-  python -m benchmarks.baseline.report                 # from results/baseline/runs
+  python -m benchmarks.baseline.report          # from results/baseline/runs
   python -m benchmarks.baseline.report --export_from=runs/baseline
 
 `--export_from` first copies each finished run's small records (DONE.json,

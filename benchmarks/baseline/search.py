@@ -5,8 +5,8 @@ tuning seeds at the headline benchmark's budget.
   python -m benchmarks.baseline.search --stage=screen --first_seed=1 --seeds=1 \
       --configs=previous,popart,batch_16
   python -m benchmarks.baseline.search --stage=combine --seeds=2
-  python -m benchmarks.baseline.search --stage=confirm --configs=<chosen>,previous \
-      --first_seed=2 --seeds=3
+  python -m benchmarks.baseline.search --stage=confirm \
+      --configs=<chosen>,previous --first_seed=2 --seeds=3
   python -m benchmarks.baseline.report --export_from=runs/baseline
 
 Each configuration is a set of overrides of configs/minatar5.py's experiment;
@@ -38,7 +38,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 # Stage 'screen': today's config and one change at a time, each a lever that
-# matters for actor-critic sample efficiency on MinAtar (results/baseline/README.md).
+# matters for actor-critic sample efficiency on MinAtar
+# (results/baseline/README.md).
 SCREEN = {
     'previous': [],
     'lr_3e-4': ['agent.learning_rate=3e-4'],
