@@ -186,6 +186,10 @@ def plot_curves_with_ci(report: dict, output: str, metric: str = 'iqm') -> str:
             label=f'{name} ({len(variant["runs"])} runs)')
     ax.fill_between(grid, curve['ci_low'], curve['ci_high'], color=f'C{i}',
                     alpha=0.2)
+    if 'curve_env_steps_population' in variant:  # PBT: what the population
+      ax.plot(variant['curve_env_steps_population'], curve['point'],  # took.
+              color=f'C{i}', ls=':', label=f"{name} on its population's "
+              'env steps')
   ax.axhline(100.0, color='k', ls='--', lw=0.8, label='teachers')
   steps_axis(ax)
   ax.set_ylabel(f'{metric.upper()} normalised score (%)')

@@ -40,7 +40,10 @@ def claims(out: dict) -> List[str]:
   rows = [
       ['steps to scratch\'s final score, scratch ÷ kickstarted (≥ 10)',
        f'{PAPER["frames_to_50"]["ratio"]}× (score 50: 0.85B vs 8.14B frames)',
-       _ratio(out.get('best_step_ratio')) + f' ({best})'],
+       _ratio(out.get('best_step_ratio')) + f' ({best}' + (
+           f'; {_ratio(out["best_step_ratio_population"])} on its '
+           "population's env steps)" if out.get('best_step_ratio_population')
+           else ')')],
       ['final score over scratch (≥ +42%)',
        f'+{100 * PAPER["at_10B_frames"]["gain"]:.1f}% (73.8 vs 51.9)',
        _gain(out.get('best_final_gain'), out.get('best_final_gain_ci'))
@@ -95,6 +98,11 @@ def steps_to_reach(out: dict) -> List[str]:
     rows.append([name] + [_steps(v['steps_to'].get(k), ratio.get(k))
                           for k in ('scratch_final', 'half_teacher',
                                     'teacher')])
+    if 'steps_to_population' in v:  # PBT: the population's env steps too.
+      ratio = v['step_ratio_population']
+      rows.append([f'{name} (population\'s env steps)'] + [
+          _steps(v['steps_to_population'].get(k), ratio.get(k))
+          for k in ('scratch_final', 'half_teacher', 'teacher')])
   return _table(['variant', "scratch's final IQM", '50 (half the teachers)',
                  '100 (the teachers)'], rows)
 

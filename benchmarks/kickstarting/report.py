@@ -161,10 +161,27 @@ def _add_steps_to_reach(out: dict, grid: np.ndarray):
   scratch['steps_to']['scratch_final'] = (
       scratch['steps_to']['scratch_final'] or float(grid[-1]))
   for variant in variants.values():
-    variant['step_ratio'] = {
-        key: (scratch['steps_to'][key] / steps
-              if steps and scratch['steps_to'][key] else None)
-        for key, steps in variant['steps_to'].items()}
+    variant['step_ratio'] = _ratios(scratch['steps_to'], variant['steps_to'])
+    # A PBT member inherits weights the whole population trained: its curve
+    # and ratios again on the population's env steps (member's x factor).
+    pbt_runs = [r for r in variant['runs'] if 'pbt' in r]
+    if pbt_runs:
+      factor = float(np.mean([r['env_steps_population'] / r['env_steps_member']
+                              for r in pbt_runs]))
+      variant['population_env_steps_factor'] = factor
+      variant['curve_env_steps_population'] = (grid * factor).tolist()
+      variant['steps_to_population'] = {
+          key: steps * factor if steps else None
+          for key, steps in variant['steps_to'].items()}
+      variant['step_ratio_population'] = _ratios(
+          scratch['steps_to'], variant['steps_to_population'])
+
+
+def _ratios(scratch_steps: Mapping[str, float],
+            steps_to: Mapping[str, Optional[float]]) -> dict:
+  return {key: (scratch_steps[key] / steps
+                if steps and scratch_steps[key] else None)
+          for key, steps in steps_to.items()}
 
 
 def _headline(out: dict, scores: Mapping[str, np.ndarray],
@@ -180,6 +197,10 @@ def _headline(out: dict, scores: Mapping[str, np.ndarray],
       'best_variant': best,
       'best_step_ratio': variants[best].get('step_ratio', {}).get(
           'scratch_final'),
+      # For a PBT variant best_step_ratio counts the chosen member's env
+      # steps; this counts the population's (None for other variants).
+      'best_step_ratio_population': variants[best].get(
+          'step_ratio_population', {}).get('scratch_final'),
       'best_final_gain': gain['gain'], 'best_final_gain_ci': gain['ci'],
       # The reading: a count per seed, averaged over seeds.
       'games_student_beats_teacher': float(np.mean(

@@ -272,6 +272,15 @@ def _child(variant: Variant, seed: int, mode: str, env: Dict[str, str]):
                  cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
+def relative_to_repository(argument: str) -> str:
+  """A flag's absolute path, relative to the repository: a recorded command
+  that runs from any checkout."""
+  flag, sep, value = argument.partition('=')
+  if sep and os.path.isabs(value):
+    return f'{flag}={os.path.relpath(value, ROOT)}'
+  return argument
+
+
 def check_package_root():
   """A run's commit is this checkout's: its package must be the one imported
   here and by every Launchpad worker (which inherit PYTHONPATH)."""
@@ -385,7 +394,8 @@ def main(_):
     run_all(variants, seeds)
   report = aggregate(variants, seeds, extension)
   report['command'] = ' '.join(['python', '-m', 'benchmarks.kickstarting.run']
-                               + sys.argv[1:])
+                               + [relative_to_repository(a)
+                                  for a in sys.argv[1:]])
   report['machine'] = provenance.machine()
   report['wall_seconds_total_runs'] = sum(
       sum(r['wall_seconds'].values()) for v in report['variants'].values()

@@ -127,6 +127,19 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
   assert pbt['runs'][0]['env_steps_population'] == pytest.approx(2 * BUDGET
                                                                  * 1.01)
   assert pbt['population_mean_selection_score'] == pytest.approx(114.0)
+  # The chosen member's steps and ratios, and again on the population's.
+  assert pbt['population_env_steps_factor'] == pytest.approx(2.0)
+  for key, steps in pbt['steps_to'].items():
+    if steps:
+      assert pbt['steps_to_population'][key] == pytest.approx(2 * steps)
+    if pbt['step_ratio'][key]:
+      assert pbt['step_ratio_population'][key] == pytest.approx(
+          pbt['step_ratio'][key] / 2)
+  assert pbt['step_ratio']['scratch_final']  # The case above ran.
+  np.testing.assert_allclose(pbt['curve_env_steps_population'],
+                             2 * np.asarray(report['grid_env_steps']))
+  assert 'steps_to_population' not in report['variants']['linear']
+  assert report['best_step_ratio_population'] is None  # linear is best.
   assert set(report['variants']['scratch']['score_at_budget_fraction']) == {
       '0.1', '0.2', '0.5', '1.0'}
   text = markdown.markdown(report)
@@ -135,6 +148,7 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
   assert f'{100 * gain:+.0f}%' in text and '(linear)' in text
   assert text.count('| breakout |') == 1 and '**' in text  # CIs above 100.
   assert '9.58×' in text and 'linear_replay2' in text
+  assert "| pbt (population's env steps) |" in text
 
 
 def test_games_beating_the_teacher_are_counted_per_seed_then_averaged(
@@ -203,6 +217,10 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
       65.0 * 2 * len(names.split(',')))
   with open(output / 'kickstarting.md') as f:
     assert f'{report["best_final_gain"] * 100:+.0f}%' in f.read()
+  # The command runs from any checkout: its paths relative to the repository.
+  values = [a.partition('=')[2] for a in report['command'].split()]
+  assert values and not any(os.path.isabs(v) for v in values)
+  assert f'--run_dir={os.path.relpath(runs_root, ROOT)}' in report['command']
   for name in ('curves', 'curves_mean', 'performance_profiles',
                'probability_of_improvement', 'pbt_lambdas'):
     assert os.path.getsize(output / f'kickstarting_{name}.png') > 1000
