@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from acme_kickstart.analysis import scoring
+from acme_kickstart.environments import base
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.environments import get_suite
 from acme_kickstart.environments import minatar
@@ -121,6 +122,34 @@ def test_random_scores_are_each_tasks_zero_mark():
   assert get_suite('procgen').random_score('starpilot') == 2.5
   assert get_suite('procgen', distribution_mode='hard').random_score(
       'starpilot') == 1.5
+
+
+def test_normalised_score_is_0_at_low_100_at_high_elementwise_and_capped():
+  assert base.normalised_score(5.0, 0.0, 10.0) == 50.0
+  assert isinstance(base.normalised_score(5.0, 0.0, 10.0), float)
+  np.testing.assert_allclose(
+      base.normalised_score([-10.0, 0.0, 10.0, 30.0], 0.0, 10.0),
+      [-100.0, 0.0, 100.0, 300.0])
+  np.testing.assert_allclose(
+      base.normalised_score(np.array([5.0, 30.0]), 0.0, 10.0, cap=150.0),
+      [50.0, 150.0])
+  with pytest.raises(ValueError, match="Task 'pong': the high score 1.0"):
+    base.normalised_score(1.0, 1.0, 1.0, task='pong')
+
+
+def test_task_scores_are_what_the_suites_score_averages():
+  suite = get_suite('minatar5')
+  returns = {'breakout': [0.49, 10.0], 'freeway': [20.155], 'asterix': [1.0]}
+  reference = {'breakout': 10.0, 'freeway': 10.155}
+  scores = suite.task_scores(returns, reference, cap=150.0)
+  assert scores == pytest.approx({'breakout': 50.0, 'freeway': 150.0})
+  assert suite.score(returns, reference, cap=150.0) == pytest.approx(100.0)
+  # DMLab-30 keys each level by the name it is scored under.
+  dmlab = get_suite('dmlab30')
+  level = 'rooms_collect_good_objects_train'
+  random = dmlab30.RANDOM_SCORES['rooms_collect_good_objects_test']
+  assert dmlab.task_scores({level: [random]}) == {
+      'rooms_collect_good_objects_test': 0.0}
 
 
 def test_minatar_score_is_between_random_and_the_callers_reference():
