@@ -1,14 +1,15 @@
 """Suite scores: per-task normalised returns, averaged over the suite's tasks.
 
 Every suite has the same shape: a task's score is
-100 * (mean return - low) / (high - low), optionally capped at `cap` per task,
-and the suite's score is the mean over its tasks (environments/base.py holds
-that normalisation; each suite's `Suite.score` uses it with its own marks, and
-PBT's fitness is `Suite.score`). Only `low` and `high` differ:
+100 * (mean return - low) / (high - low) (environments/base.py's
+`normalised_score`), optionally capped at `cap` per task, and the suite's
+score is the mean over its tasks. Each suite's `Suite.score` uses it with the
+suite's own marks (PBT's fitness is `Suite.score`); only `low` and `high`
+differ:
   * DMLab-30: the random and human returns (scalable_agent dmlab30.py);
     `human_normalized_score(..., cap=100)` is IMPALA's capped score.
-  * MinAtar-5: the random returns measured here, and a reference return that
-    the caller supplies (e.g. the teachers' scores).
+  * MinAtar-5: the random returns measured in environments/minatar.py, and a
+    reference return that the caller supplies (e.g. the teachers' scores).
   * Procgen: the Procgen paper's R_min and R_max (Cobbe et al., 2020), x100 so
     that all suites read as percentages (divide by 100 for the paper's units).
 This module keeps the whole-suite scores that results and tests report.
@@ -21,11 +22,8 @@ import numpy as np
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.environments import minatar
 from acme_kickstart.environments import procgen
-from acme_kickstart.environments.base import (  # pylint: disable=unused-import
-    Returns, normalized_task_scores, suite_score)
-
-# MinAtar-5's random-play returns (measured: see environments/minatar.py).
-MINATAR_RANDOM_SCORES = minatar.RANDOM_SCORES
+from acme_kickstart.environments.base import (Returns, normalized_task_scores,
+                                              suite_score)
 
 
 # ------------------------------------------------------------------ DMLab-30
@@ -37,9 +35,9 @@ def human_normalized_scores(level_returns: Mapping[str, Returns],
   trained on its `_train` variant may be given under either name; it is scored
   with the `_test` level's human and random returns, as IMPALA did.
   """
-  return normalized_task_scores(
-      dmlab30.make_suite().by_scoring_task(level_returns),
-      dmlab30.RANDOM_SCORES, dmlab30.HUMAN_SCORES, cap)
+  suite = dmlab30.make_suite()
+  return normalized_task_scores(suite.by_scoring_task(level_returns),
+                                suite.random_scores, suite.max_scores, cap)
 
 
 def human_normalized_score(level_returns: Mapping[str, Returns],
@@ -54,20 +52,20 @@ def human_normalized_score(level_returns: Mapping[str, Returns],
 
 
 # ----------------------------------------------------------------- MinAtar-5
-def minatar_normalized_score(
-    game_returns: Mapping[str, Returns],
-    reference_scores: Mapping[str, float],
-    random_scores: Mapping[str, float] = MINATAR_RANDOM_SCORES,
-    cap: Optional[float] = None) -> float:
+def minatar_normalized_score(game_returns: Mapping[str, Returns],
+                             reference_scores: Mapping[str, float],
+                             cap: Optional[float] = None) -> float:
   """MinAtar-5: 100 * (mean - random) / (reference - random), mean over games.
 
-  `reference_scores` (the 100% mark, e.g. the teachers' returns) is the
-  caller's: there are no published MinAtar-5 reference scores to use here.
-  The games scored are those of `reference_scores`.
+  The random returns are the suite's (measured); `reference_scores` (the 100%
+  mark, e.g. the teachers' returns) are the caller's: there are no published
+  MinAtar-5 reference scores. The games scored are those of
+  `reference_scores`, and each needs returns.
   """
   for game in reference_scores:
     minatar.check_game(game)
-  low = {game: random_scores[game] for game in reference_scores}
+  suite = minatar.make_suite()
+  low = {game: suite.random_score(game) for game in reference_scores}
   return suite_score(game_returns, low, reference_scores, cap)
 
 

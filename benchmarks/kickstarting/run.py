@@ -354,7 +354,8 @@ def plot(report: dict, variants: List[Variant]) -> Dict[str, str]:
 def aggregate(variants: List[Variant], seeds: List[int],
               extension: Optional[str]) -> dict:
   tasks, high = list(minatar.GAMES), teacher_scores()
-  low = {t: scoring.MINATAR_RANDOM_SCORES[t] for t in tasks}
+  suite = minatar.make_suite()
+  low = {t: suite.random_score(t) for t in tasks}
   runs = {v.name: [report_lib.read_run(run_dir_of(v, s), tasks, low, high,
                                        FLAGS.budget)
                    for s in seeds if finished(v, s)] for v in variants}

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from acme_kickstart.analysis import curves
-from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import minatar
 from acme_kickstart.utils import provenance
 from benchmarks.kickstarting import markdown
@@ -25,7 +24,7 @@ from benchmarks.kickstarting import variants
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 TASKS = list(minatar.GAMES)
-LOW = {t: scoring.MINATAR_RANDOM_SCORES[t] for t in TASKS}
+LOW = {t: minatar.make_suite().random_score(t) for t in TASKS}
 HIGH = {t: LOW[t] + 10.0 for t in TASKS}
 BUDGET = 10_000
 # Fraction of the teacher each variant ends at; how fast it gets there.
