@@ -91,11 +91,8 @@ def _final_evaluation(config) -> dict:
   """The last checkpoint's returns on fresh seeds: the table is then taken at
   the run's end in env steps, however fast the program ran (the evaluator's
   rounds are paced in seconds)."""
-  spec = factories.environment_spec(config)
-  network = factories.build_network(
-      factories.make_network(config, spec.actions.num_values), spec)
   return evaluation.evaluate_checkpoint(
-      network, config.run.run_dir, config.tasks, FLAGS.final_episodes,
+      config, FLAGS.final_episodes,
       seed=config.seed + seeding.FINAL_EVALUATION_SEED_OFFSET)
 
 

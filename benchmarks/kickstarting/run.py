@@ -202,15 +202,6 @@ def launch_one(variant: Variant, seed: int):
                             terminal='output_to_files')
 
 
-def student_network():
-  """The students' network with its variables, for the final evaluation."""
-  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
-  experiment, _ = base_config()
-  spec = factories.environment_spec(experiment)
-  return factories.build_network(
-      factories.make_network(experiment, spec.actions.num_values), spec)
-
-
 # ------------------------------------------------------------------- running
 def run_dir_of(variant: Variant, seed: int) -> str:
   return run_dirs.join(run_dirs.resolve(FLAGS.run_dir), variant.name,
@@ -240,10 +231,11 @@ def teacher_scores() -> Dict[str, float]:
 def final_evaluation(variant: Variant, seed: int) -> dict:
   """The run's final_eval.json (module docstring); PBT's member chosen first."""
   from acme_kickstart.experiments import evaluation  # pylint: disable=g-import-not-at-top
-  network, tasks = student_network(), list(minatar.GAMES)
+  # The run's own experiment: its network is the one its learner saved.
+  experiment = member_config(variant, seed, run_dir_of(variant, seed))
+  tasks = list(experiment.tasks)
   evaluate = lambda run_dir, episodes, eval_seed: (
-      evaluation.evaluate_checkpoint(network, run_dir, tasks, episodes,
-                                     eval_seed))
+      evaluation.evaluate_checkpoint(experiment, episodes, eval_seed, run_dir))
   result, dirs = {'member': None, 'member_dir': '.'}, member_dirs(variant, seed)
   if variant.schedule == 'pbt':
     selection = [evaluate(d, FLAGS.selection_episodes, SELECTION_SEED + seed)

@@ -224,12 +224,17 @@ import sys
 from absl import flags
 import tensorflow as tf
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.experiments import factories
 from acme_kickstart.experiments import learner_node
 from benchmarks.kickstarting import run as bench
 flags.FLAGS(['bench'])
+experiment, _ = bench.base_config()
+spec = factories.environment_spec(experiment)
 for member in range(2):
+  network = factories.build_network(
+      factories.make_network(experiment, spec.actions.num_values), spec)
   learner = learning.KickstartingLearner(
-      network=bench.student_network(), dataset=tf.data.Dataset.range(1),
+      network=network, dataset=tf.data.Dataset.range(1),
       num_tasks=5, learning_rate=1e-3)
   learner.state['num_env_steps'].assign(1000 + member)
   learner_node.LearnerNode(
