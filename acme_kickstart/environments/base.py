@@ -53,8 +53,9 @@ class SuiteEnvironment(dm_env.Environment):
 # ------------------------------------------------------------- normalisation
 # Every suite scores the same way, only its 0 and 100 marks differ: a task's
 # score is `normalised_score` of its mean return, and the suite's is the mean
-# over its tasks. It lives here, beside `Suite`, so that the suites, the
-# analysis and the launchers share one formula without importing each other.
+# over its tasks (`Suite.score`). It lives here, beside `Suite`, so that the
+# suites, the analysis and the launchers share one formula without importing
+# each other.
 Returns = Union[float, Sequence[float], np.ndarray]
 
 
@@ -100,15 +101,6 @@ def normalized_task_scores(task_returns: Mapping[str, Returns],
   return {task: normalised_score(mean_return(task, task_returns[task]),
                                  low[task], high[task], cap, task)
           for task in low}
-
-
-def suite_score(task_returns: Mapping[str, Returns],
-                low: Mapping[str, float],
-                high: Mapping[str, float],
-                cap: Optional[float] = None) -> float:
-  """The mean over tasks of `normalized_task_scores`."""
-  scores = normalized_task_scores(task_returns, low, high, cap)
-  return float(np.mean(list(scores.values())))
 
 
 # --------------------------------------------------------------------- Suite

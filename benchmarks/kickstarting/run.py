@@ -57,7 +57,6 @@ import numpy as np
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.analysis import curves
 from acme_kickstart.analysis import plotting
-from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import minatar
 from acme_kickstart.utils import provenance
 from acme_kickstart.utils import run_dirs
@@ -231,6 +230,7 @@ def teacher_scores() -> Dict[str, float]:
 def final_evaluation(variant: Variant, seed: int) -> dict:
   """The run's final_eval.json (module docstring); PBT's member chosen first."""
   from acme_kickstart.experiments import evaluation  # pylint: disable=g-import-not-at-top
+  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
   # The run's own experiment: its network is the one its learner saved.
   experiment = member_config(variant, seed, run_dir_of(variant, seed))
   tasks = list(experiment.tasks)
@@ -241,8 +241,9 @@ def final_evaluation(variant: Variant, seed: int) -> dict:
     selection = [evaluate(d, FLAGS.selection_episodes, SELECTION_SEED + seed)
                  for d in dirs]
     # Capped per game as PBT's fitness: one game cannot pick the member.
-    scores = [scoring.minatar_normalized_score(s['returns'], teacher_scores(),
-                                               cap=200.0) for s in selection]
+    suite = factories.make_suite(experiment)
+    scores = [suite.score(s['returns'], teacher_scores(), cap=200.0)
+              for s in selection]
     best = int(np.argmax(scores))
     result = {'member': best, 'member_dir': f'member_{best}', 'selection': {
         'seed': SELECTION_SEED + seed, 'scores': scores,

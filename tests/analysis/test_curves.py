@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from acme_kickstart.analysis import curves
-from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import get_suite
 
 TASKS = ('breakout', 'freeway')
@@ -42,9 +41,8 @@ def test_curve_is_normalised_between_random_and_teacher(tmp_path):
   np.testing.assert_allclose(mean[:2], [0.0, 125.0])
   capped = curves.mean_normalized_curve(curve, RANDOM, TEACHERS, cap=100.0)
   np.testing.assert_allclose(capped[:2], [0.0, 75.0])
-  assert mean[1] == pytest.approx(
-      scoring.minatar_normalized_score({'breakout': 5.49, 'freeway': 2.155},
-                                       TEACHERS))
+  assert mean[1] == pytest.approx(get_suite('minatar5').score(
+      {'breakout': 5.49, 'freeway': 2.155}, TEACHERS))
 
 
 def test_plot_writes_a_png(tmp_path):
