@@ -27,7 +27,6 @@ import numpy as np
 
 from acme_kickstart.analysis import curves
 from acme_kickstart.analysis import plotting
-from acme_kickstart.analysis import scoring
 from acme_kickstart.experiments import evaluation
 from acme_kickstart.experiments import factories
 from acme_kickstart.experiments import launching
@@ -95,7 +94,8 @@ def _progress_line(config, start: float) -> str:
     line += ' | evaluation return ' + ' '.join(
         f'{t} {r:.1f}' for t, r in returns.items())
     if not any(np.isnan(list(returns.values()))):
-      score = scoring.minatar_normalized_score(returns, config.reference_scores)
+      score = factories.make_suite(config).score(returns,
+                                                 config.reference_scores)
       line += f' | mean normalised {score:.0f}%'
   return line
 
@@ -110,25 +110,21 @@ def _final_evaluation(config) -> dict:
   """The last checkpoint's returns on fresh seeds: the table is then taken at
   the run's end in env steps, however fast the program ran (the evaluator's
   rounds are paced in seconds)."""
-  spec = factories.environment_spec(config)
-  network = factories.build_network(
-      factories.make_network(config, spec.actions.num_values), spec)
   return evaluation.evaluate_checkpoint(
-      network, config.run.run_dir, config.tasks, FLAGS.final_episodes,
+      config, FLAGS.final_episodes,
       seed=config.seed + seeding.FINAL_EVALUATION_SEED_OFFSET)
 
 
 def _table(config, final: dict):
+  suite = factories.make_suite(config)
   student = {t: float(np.mean(final['returns'][t])) for t in config.tasks}
-  normalised = scoring.normalized_task_scores(
-      student, {t: scoring.MINATAR_RANDOM_SCORES[t] for t in config.tasks},
-      config.reference_scores)
+  normalised = suite.task_scores(student, config.reference_scores)
   lines = [f'{"game":<16}{"random":>8}{"teacher":>9}{"student":>9}'
            f'{"normalised":>12}']
   for task in config.tasks:
-    lines.append(f'{task:<16}{scoring.MINATAR_RANDOM_SCORES[task]:>8.2f}'
+    lines.append(f'{task:<16}{suite.random_score(task):>8.2f}'
                  f'{config.reference_scores[task]:>9.2f}{student[task]:>9.2f}'
-                 f'{normalised[task]:>11.0f}%')
+                 f'{normalised[suite.scoring_task(task)]:>11.0f}%')
   lines.append(f'{"mean":<42}{np.mean(list(normalised.values())):>11.0f}%')
   return '\n'.join(lines), student, normalised
 
@@ -168,8 +164,10 @@ def main(_):
   curve = curves.read_curve(run.run_dir, config.tasks)
   final = _final_evaluation(config)
   table, student, normalised = _table(config, final)
+  suite = factories.make_suite(config)
   png = curves.plot_curve(
-      curve, config.reference_scores,
+      curve, {t: suite.random_score(t) for t in config.tasks},
+      config.reference_scores,
       run_dirs.join(run.run_dir, 'learning_curve.png'),
       title='Kickstarted MinAtar-5 student (evaluation returns)',
       mean_band=_scratch_band(config))

@@ -1,2 +1,3 @@
-"""Reading runs back: learning curves (curves.py), suite scores (scoring.py),
-rliable statistics (statistics.py) and plots (plotting.py)."""
+"""Reading runs back: learning curves (curves.py), rliable statistics
+(statistics.py) and plots (plotting.py). Suite scores are the suite's own
+(environments/base.py, `Suite.score`)."""

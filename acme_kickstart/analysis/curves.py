@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
 from acme_kickstart.analysis import plotting
-from acme_kickstart.analysis import scoring
+from acme_kickstart.environments import base
 from acme_kickstart.utils import run_dirs
 
 
@@ -99,45 +99,46 @@ def read_curve(run_dir: str, tasks: Sequence[str]) -> Curve:
                for t in tasks})
 
 
-def normalized_curves(curve: Curve, reference: Mapping[str, float],
+def normalized_curves(curve: Curve, low: Mapping[str, float],
+                      high: Mapping[str, float],
                       cap: Optional[float] = None) -> Dict[str, np.ndarray]:
-  """Per task, 100 * (return - random) / (reference - random) per round.
-
-  MinAtar's random returns (scoring.MINATAR_RANDOM_SCORES); `cap` per task.
-  """
-  low = {t: scoring.MINATAR_RANDOM_SCORES[t] for t in curve.returns}
-  out = {t: np.full(len(curve), np.nan) for t in curve.returns}
-  for i in range(len(curve)):
-    row = {t: curve.returns[t][i] for t in curve.returns}
-    if any(np.isnan(v) for v in row.values()):
-      continue
-    scores = scoring.normalized_task_scores(row, low, reference, cap)
-    for task, score in scores.items():
-      out[task][i] = score
+  """Per task and round, base.normalised_score of the return: 0 at `low`
+  (the suite's random scores), 100 at `high` (e.g. the teachers'), at most
+  `cap`. A round missing any task's return scores no task, so that the mean
+  over tasks never averages a different set of them."""
+  missing = np.zeros(len(curve), bool)
+  for returns in curve.returns.values():
+    missing |= np.isnan(returns)
+  out = {}
+  for task, returns in curve.returns.items():
+    out[task] = base.normalised_score(returns, low[task], high[task], cap,
+                                      task)
+    out[task][missing] = np.nan
   return out
 
 
-def mean_normalized_curve(curve: Curve, reference: Mapping[str, float],
+def mean_normalized_curve(curve: Curve, low: Mapping[str, float],
+                          high: Mapping[str, float],
                           cap: Optional[float] = None) -> np.ndarray:
   """The suite's score per round: the mean over tasks of the normalised returns."""
-  per_task = normalized_curves(curve, reference, cap)
+  per_task = normalized_curves(curve, low, high, cap)
   return np.mean(np.stack(list(per_task.values())), axis=0)
 
 
-def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
-               title: str = '', cap: Optional[float] = None,
+def plot_curve(curve: Curve, low: Mapping[str, float],
+               high: Mapping[str, float], output: str, title: str = '',
+               cap: Optional[float] = None,
                mean_band: Optional[plotting.ReferenceBand] = None) -> str:
   """One panel per task (return, teacher and random levels) + the mean score,
-  with `mean_band` (e.g. a study's scratch curve) behind it."""
+  with `mean_band` (e.g. a study's scratch curve) behind it; `low` and `high`
+  as in `normalized_curves`."""
   tasks = list(curve.returns)
   fig, axes = plt.subplots(1, len(tasks) + 1,
                            figsize=(3.0 * (len(tasks) + 1), 2.8))
   for ax, task in zip(axes, tasks):
     ax.plot(curve.env_steps, curve.returns[task], color='C0', label='student')
-    if task in reference:
-      ax.axhline(reference[task], color='C3', ls='--', label='teacher')
-    ax.axhline(scoring.MINATAR_RANDOM_SCORES.get(task, np.nan), color='grey',
-               ls=':', label='random')
+    ax.axhline(high[task], color='C3', ls='--', label='teacher')
+    ax.axhline(low[task], color='grey', ls=':', label='random')
     ax.set_title(task)
     plotting.steps_axis(ax)
   axes[0].set_ylabel('evaluation return')
@@ -145,7 +146,7 @@ def plot_curve(curve: Curve, reference: Mapping[str, float], output: str,
   ax = axes[-1]
   if mean_band is not None:
     plotting.draw_reference_band(ax, mean_band)
-  ax.plot(curve.env_steps, mean_normalized_curve(curve, reference, cap),
+  ax.plot(curve.env_steps, mean_normalized_curve(curve, low, high, cap),
           color='C0', label='this run')
   ax.axhline(100.0, color='C3', ls='--')
   if mean_band is not None:
@@ -174,5 +175,6 @@ def normalised_curve_on_grid(run_dir: str, tasks: Sequence[str],
   return np.stack([
       statistics.smoothed_on_grid(
           curve.env_steps[within],
-          100.0 * (curve.returns[t][within] - low[t]) / (high[t] - low[t]),
+          base.normalised_score(curve.returns[t][within], low[t], high[t],
+                                task=t),
           grid) for t in tasks])

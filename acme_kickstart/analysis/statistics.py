@@ -16,6 +16,8 @@ from rliable import library as rly
 from rliable import metrics
 import scipy.stats
 
+from acme_kickstart.environments import base
+
 AGGREGATES: Dict[str, Callable[[np.ndarray], float]] = {
     'iqm': metrics.aggregate_iqm,
     'mean': metrics.aggregate_mean,
@@ -25,19 +27,14 @@ AGGREGATES: Dict[str, Callable[[np.ndarray], float]] = {
 def normalised_scores(returns: Mapping[str, Sequence[float]],
                       low: Mapping[str, float], high: Mapping[str, float],
                       tasks: Sequence[str]) -> np.ndarray:
-  """(runs, tasks): 100 * (return - low) / (high - low), uncapped.
+  """(runs, tasks): base.normalised_score of each run's return, uncapped.
 
   `returns[task]` holds one return per run (e.g. a run's final-evaluation
   mean); 0 is random play and 100 the reference (the teacher).
   """
-  columns = []
-  for task in tasks:
-    if high[task] == low[task]:
-      raise ValueError(f'Task {task!r}: reference score {high[task]} equals '
-                       'the random score; nothing to normalise by.')
-    values = np.asarray(returns[task], np.float64)
-    columns.append(100.0 * (values - low[task]) / (high[task] - low[task]))
-  return np.stack(columns, axis=1)
+  return np.stack([base.normalised_score(list(returns[task]), low[task],
+                                         high[task], task=task)
+                   for task in tasks], axis=1)
 
 
 def _bootstrap(score_dict, func, reps: int, seed: int):

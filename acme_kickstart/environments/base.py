@@ -52,11 +52,31 @@ class SuiteEnvironment(dm_env.Environment):
 
 # ------------------------------------------------------------- normalisation
 # Every suite scores the same way, only its 0 and 100 marks differ: a task's
-# score is 100 * (mean return - low) / (high - low), capped at `cap`, and the
-# suite's is the mean over its tasks. It lives here, beside `Suite`, so that
-# both the suites and acme_kickstart.scoring use it without importing each
-# other.
+# score is `normalised_score` of its mean return, and the suite's is the mean
+# over its tasks (`Suite.score`). It lives here, beside `Suite`, so that the
+# suites, the analysis and the launchers share one formula without importing
+# each other.
 Returns = Union[float, Sequence[float], np.ndarray]
+
+
+def normalised_score(returns: Returns, low: float, high: float,
+                     cap: Optional[float] = None,
+                     task: Optional[str] = None) -> Union[float, np.ndarray]:
+  """100 * (returns - low) / (high - low), each at most `cap`.
+
+  0 is `low` (random play) and 100 `high` (a teacher's, human or R_max
+  return), so scores of every suite read as percentages. Elementwise: a float
+  for one return, an array for several. The learner's gate computes the same
+  as a fraction, in TF (schedules.normalised_scores, tested against this).
+  """
+  if not high > low:
+    where = f'Task {task!r}: the' if task is not None else 'The'
+    raise ValueError(f'{where} high score {high} must be above the low score '
+                     f'{low}.')
+  scores = 100.0 * (np.asarray(returns, np.float64) - low) / (high - low)
+  if cap is not None:
+    scores = np.minimum(scores, cap)
+  return float(scores) if scores.ndim == 0 else scores
 
 
 def mean_return(task: str, returns: Returns) -> float:
@@ -70,7 +90,7 @@ def normalized_task_scores(task_returns: Mapping[str, Returns],
                            low: Mapping[str, float],
                            high: Mapping[str, float],
                            cap: Optional[float] = None) -> Dict[str, float]:
-  """Per task: 100 * (mean return - low) / (high - low), capped at `cap`."""
+  """Per task: `normalised_score` of its mean return."""
   missing = sorted(set(low) - set(task_returns))
   if missing:
     raise ValueError(f'Missing returns for: {", ".join(missing)}.')
@@ -78,24 +98,9 @@ def normalized_task_scores(task_returns: Mapping[str, Returns],
   if unknown:
     raise ValueError(f'No normalisation constants for: {", ".join(unknown)}. '
                      f'Known tasks: {", ".join(sorted(low))}.')
-  scores = {}
-  for task in low:
-    if not high[task] > low[task]:
-      raise ValueError(f'Task {task!r}: the high score {high[task]} must be '
-                       f'above the low score {low[task]}.')
-    score = (100.0 * (mean_return(task, task_returns[task]) - low[task]) /
-             (high[task] - low[task]))
-    scores[task] = score if cap is None else min(score, cap)
-  return scores
-
-
-def suite_score(task_returns: Mapping[str, Returns],
-                low: Mapping[str, float],
-                high: Mapping[str, float],
-                cap: Optional[float] = None) -> float:
-  """The mean over tasks of `normalized_task_scores`."""
-  scores = normalized_task_scores(task_returns, low, high, cap)
-  return float(np.mean(list(scores.values())))
+  return {task: normalised_score(mean_return(task, task_returns[task]),
+                                 low[task], high[task], cap, task)
+          for task in low}
 
 
 # --------------------------------------------------------------------- Suite
@@ -174,23 +179,20 @@ class Suite:
       renamed[name] = returns
     return renamed
 
-  def score(self, task_returns: Mapping[str, Returns],
-            reference_scores: Optional[Mapping[str, float]] = None,
-            cap: Optional[float] = None) -> float:
-    """The suite's score over the tasks in `task_returns` (any subset).
+  def task_scores(self, task_returns: Mapping[str, Returns],
+                  reference_scores: Optional[Mapping[str, float]] = None,
+                  cap: Optional[float] = None) -> Dict[str, float]:
+    """Per task (by scoring name), the normalised score that `score` averages.
 
     Each task normalised between its random score and the suite's max score,
     or, in a suite without one, `reference_scores` (e.g. the teachers'; only
-    tasks that have one count); capped at `cap`, then the mean over tasks.
-    A suite with its own max scores ignores `reference_scores`. With neither:
-    the mean raw return.
+    tasks that have one are scored); capped at `cap`. A suite with its own
+    max scores ignores `reference_scores`.
     """
     returns = self.by_scoring_task(task_returns)
     high = self.max_scores
     if high is None:
-      if not reference_scores:
-        return float(np.mean([mean_return(t, r) for t, r in returns.items()]))
-      high = reference_scores
+      high = reference_scores or {}
       returns = {t: r for t, r in returns.items() if t in high}
     unknown = sorted(set(returns) - set(self.random_scores))
     if unknown:
@@ -198,4 +200,17 @@ class Suite:
           f'Suite {self.name!r} has no task {", ".join(unknown)}; its tasks: '
           f'{", ".join(sorted(self.random_scores))}.')
     low = {t: self.random_scores[t] for t in returns}
-    return suite_score(returns, low, {t: high[t] for t in returns}, cap)
+    return normalized_task_scores(returns, low, {t: high[t] for t in returns},
+                                  cap)
+
+  def score(self, task_returns: Mapping[str, Returns],
+            reference_scores: Optional[Mapping[str, float]] = None,
+            cap: Optional[float] = None) -> float:
+    """The suite's score over the tasks in `task_returns` (any subset): the
+    mean of `task_scores`. In a suite without max scores and without
+    `reference_scores`: the mean raw return."""
+    if self.max_scores is None and not reference_scores:
+      returns = self.by_scoring_task(task_returns)
+      return float(np.mean([mean_return(t, r) for t, r in returns.items()]))
+    scores = self.task_scores(task_returns, reference_scores, cap)
+    return float(np.mean(list(scores.values())))

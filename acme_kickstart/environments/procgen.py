@@ -13,7 +13,8 @@ Normalisation constants: the per-game minimum and maximum returns of the
 Procgen paper (Cobbe et al., 2020, "Leveraging Procedural Generation to
 Benchmark Reinforcement Learning", https://arxiv.org/abs/1912.01588, appendix
 table of normalization constants), for the easy and the hard distribution
-modes. A normalised return is (R - R_min) / (R_max - R_min).
+modes. The suite's score of a game is 100 * (R - R_min) / (R_max - R_min)
+(base.normalised_score); `normalized_return` gives it in the paper's units.
 """
 
 import dataclasses
@@ -99,11 +100,12 @@ def check_distribution_mode(mode: str) -> None:
 
 def normalized_return(game: str, episode_return: float,
                       distribution_mode: str = 'easy') -> float:
-  """(R - R_min) / (R_max - R_min) with the Procgen paper's constants."""
+  """(R - R_min) / (R_max - R_min) with the Procgen paper's constants: the
+  suite's score (a percentage) in the paper's units."""
   check_game(game)
   check_distribution_mode(distribution_mode)
   low, high = RETURN_RANGES[distribution_mode][game]
-  return (float(episode_return) - low) / (high - low)
+  return base.normalised_score(episode_return, low, high, task=game) / 100.0
 
 
 @dataclasses.dataclass

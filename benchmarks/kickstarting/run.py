@@ -57,7 +57,6 @@ import numpy as np
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.analysis import curves
 from acme_kickstart.analysis import plotting
-from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import minatar
 from acme_kickstart.utils import provenance
 from acme_kickstart.utils import run_dirs
@@ -202,15 +201,6 @@ def launch_one(variant: Variant, seed: int):
                             terminal='output_to_files')
 
 
-def student_network():
-  """The students' network with its variables, for the final evaluation."""
-  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
-  experiment, _ = base_config()
-  spec = factories.environment_spec(experiment)
-  return factories.build_network(
-      factories.make_network(experiment, spec.actions.num_values), spec)
-
-
 # ------------------------------------------------------------------- running
 def run_dir_of(variant: Variant, seed: int) -> str:
   return run_dirs.join(run_dirs.resolve(FLAGS.run_dir), variant.name,
@@ -240,17 +230,20 @@ def teacher_scores() -> Dict[str, float]:
 def final_evaluation(variant: Variant, seed: int) -> dict:
   """The run's final_eval.json (module docstring); PBT's member chosen first."""
   from acme_kickstart.experiments import evaluation  # pylint: disable=g-import-not-at-top
-  network, tasks = student_network(), list(minatar.GAMES)
+  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
+  # The run's own experiment: its network is the one its learner saved.
+  experiment = member_config(variant, seed, run_dir_of(variant, seed))
+  tasks = list(experiment.tasks)
   evaluate = lambda run_dir, episodes, eval_seed: (
-      evaluation.evaluate_checkpoint(network, run_dir, tasks, episodes,
-                                     eval_seed))
+      evaluation.evaluate_checkpoint(experiment, episodes, eval_seed, run_dir))
   result, dirs = {'member': None, 'member_dir': '.'}, member_dirs(variant, seed)
   if variant.schedule == 'pbt':
     selection = [evaluate(d, FLAGS.selection_episodes, SELECTION_SEED + seed)
                  for d in dirs]
     # Capped per game as PBT's fitness: one game cannot pick the member.
-    scores = [scoring.minatar_normalized_score(s['returns'], teacher_scores(),
-                                               cap=200.0) for s in selection]
+    suite = factories.make_suite(experiment)
+    scores = [suite.score(s['returns'], teacher_scores(), cap=200.0)
+              for s in selection]
     best = int(np.argmax(scores))
     result = {'member': best, 'member_dir': f'member_{best}', 'selection': {
         'seed': SELECTION_SEED + seed, 'scores': scores,
@@ -363,7 +356,8 @@ def plot(report: dict, variants: List[Variant]) -> Dict[str, str]:
 def aggregate(variants: List[Variant], seeds: List[int],
               extension: Optional[str]) -> dict:
   tasks, high = list(minatar.GAMES), teacher_scores()
-  low = {t: scoring.MINATAR_RANDOM_SCORES[t] for t in tasks}
+  suite = minatar.make_suite()
+  low = {t: suite.random_score(t) for t in tasks}
   runs = {v.name: [report_lib.read_run(run_dir_of(v, s), tasks, low, high,
                                        FLAGS.budget)
                    for s in seeds if finished(v, s)] for v in variants}

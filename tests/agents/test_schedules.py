@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from acme_kickstart.agents.kickstarting import gating
 from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.agents.kickstarting import task_scores
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
+from acme_kickstart.environments import base
 from acme_kickstart.environments import minatar
 from conftest import built_network, real_batch
 
@@ -76,6 +78,37 @@ def test_gate_reaches_zero_at_the_teacher_and_comes_back_with_hysteresis():
   # A task without a reference (or without episodes yet) is not gated.
   assert schedules.gate(tf.constant([2.0]), tf.constant([True]),
                         tf.constant([False])).numpy()[0] == 1.0
+
+
+def test_tf_scores_are_the_suites_normalised_scores_as_fractions():
+  rng = np.random.default_rng(0)
+  low = rng.uniform(-10.0, 10.0, 200)
+  high = low + rng.uniform(0.5, 50.0, 200)
+  # Below random play, between the marks and beyond the teacher; then each
+  # mark exactly.
+  returns = low + (high - low) * rng.uniform(-3.0, 4.0, 200)
+  returns[:3], returns[3:6] = low[:3], high[3:6]
+  tf_scores = schedules.normalised_scores(
+      *(tf.constant(x, tf.float32) for x in (returns, low, high))).numpy()
+  expected = [base.normalised_score(r, l, h) / 100.0
+              for r, l, h in zip(returns, low, high)]
+  np.testing.assert_allclose(tf_scores, expected, rtol=1e-5, atol=1e-5)
+  assert (tf_scores < 0).any() and (tf_scores > 1).any()
+  np.testing.assert_array_equal(tf_scores[:6], [0.0] * 3 + [1.0] * 3)
+  # The gate reads the same scores where a task has a reference and returns.
+  gate = gating.TaskGate(['a', 'b', 'c'], LambdaSchedule('gated'),
+                         {'a': (low[6], high[6]), 'b': (low[7], high[7])})
+  gate.returns.assign(returns[[6, 7, 8]].astype(np.float32))
+  gate.seen.assign([True, True, True])
+  np.testing.assert_allclose(gate.scores().numpy(),
+                             [expected[6], expected[7], 0.0], rtol=1e-5,
+                             atol=1e-5)
+  # A reference at or below random play cannot be divided by: both refuse it.
+  for mark in (2.0, 1.0):
+    with pytest.raises(ValueError, match='must be above'):
+      base.normalised_score(3.0, 2.0, mark)
+    with pytest.raises(ValueError, match='must be above'):
+      gating.TaskGate(['a'], LambdaSchedule('gated'), {'a': (2.0, mark)})
 
 
 def test_bad_schedules_fail_with_the_fix():

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from acme_kickstart.analysis import curves
-from acme_kickstart.analysis import scoring
+from acme_kickstart.environments import get_suite
 
 TASKS = ('breakout', 'freeway')
-TEACHERS = {'breakout': 10.49, 'freeway': 1.155}  # random: 0.49, 0.155
+TEACHERS = {'breakout': 10.49, 'freeway': 1.155}
+RANDOM = get_suite('minatar5').random_scores  # breakout 0.49, freeway 0.155
 
 
 def _write_log(run_dir, rows):
@@ -31,24 +32,24 @@ def test_curve_is_normalised_between_random_and_teacher(tmp_path):
                         (3000, 10.49, float('nan'))])
   curve = curves.read_curve(str(tmp_path), TASKS)
   np.testing.assert_array_equal(curve.env_steps, [1000, 2000, 3000])
-  per_task = curves.normalized_curves(curve, TEACHERS)
+  per_task = curves.normalized_curves(curve, RANDOM, TEACHERS)
   # (5.49 - 0.49) / (10.49 - 0.49) = 50%; (2.155 - 0.155) / 1 = 200%.
   np.testing.assert_allclose(per_task['breakout'][:2], [0.0, 50.0])
   np.testing.assert_allclose(per_task['freeway'][:2], [0.0, 200.0])
   assert np.isnan(per_task['breakout'][2])  # a round missing a task: no score
-  mean = curves.mean_normalized_curve(curve, TEACHERS)
+  mean = curves.mean_normalized_curve(curve, RANDOM, TEACHERS)
   np.testing.assert_allclose(mean[:2], [0.0, 125.0])
-  capped = curves.mean_normalized_curve(curve, TEACHERS, cap=100.0)
+  capped = curves.mean_normalized_curve(curve, RANDOM, TEACHERS, cap=100.0)
   np.testing.assert_allclose(capped[:2], [0.0, 75.0])
-  assert curves.mean_normalized_curve(curve, TEACHERS)[1] == pytest.approx(
-      scoring.minatar_normalized_score({'breakout': 5.49, 'freeway': 2.155},
-                                       TEACHERS))
+  assert mean[1] == pytest.approx(get_suite('minatar5').score(
+      {'breakout': 5.49, 'freeway': 2.155}, TEACHERS))
 
 
 def test_plot_writes_a_png(tmp_path):
   _write_log(tmp_path, [(1000, 1.0, 0.2), (2000, 3.0, 0.4)])
   curve = curves.read_curve(str(tmp_path), TASKS)
-  path = curves.plot_curve(curve, TEACHERS, str(tmp_path / 'out' / 'c.png'))
+  path = curves.plot_curve(curve, RANDOM, TEACHERS,
+                           str(tmp_path / 'out' / 'c.png'))
   with open(path, 'rb') as f:
     assert f.read(8) == b'\x89PNG\r\n\x1a\n'
 

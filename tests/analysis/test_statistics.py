@@ -53,7 +53,7 @@ def test_normalised_scores_put_random_at_0_and_the_reference_at_100():
       {'a': [1.0, 11.0, 21.0], 'b': [2.0, 3.0, 4.0]},
       low={'a': 1.0, 'b': 2.0}, high={'a': 11.0, 'b': 3.0}, tasks=['a', 'b'])
   np.testing.assert_allclose(scores, [[0, 0], [100, 100], [200, 200]])
-  with pytest.raises(ValueError, match='equals the random score'):
+  with pytest.raises(ValueError, match="Task 'a': the high score 1.0 must be"):
     statistics.normalised_scores({'a': [1.0]}, {'a': 1.0}, {'a': 1.0}, ['a'])
 
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from acme_kickstart.analysis import curves
-from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import minatar
 from acme_kickstart.utils import provenance
 from benchmarks.kickstarting import markdown
@@ -25,7 +24,7 @@ from benchmarks.kickstarting import variants
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 TASKS = list(minatar.GAMES)
-LOW = {t: scoring.MINATAR_RANDOM_SCORES[t] for t in TASKS}
+LOW = {t: minatar.make_suite().random_score(t) for t in TASKS}
 HIGH = {t: LOW[t] + 10.0 for t in TASKS}
 BUDGET = 10_000
 # Fraction of the teacher each variant ends at; how fast it gets there.
@@ -243,12 +242,17 @@ import sys
 from absl import flags
 import tensorflow as tf
 from acme_kickstart.agents.kickstarting import learning
+from acme_kickstart.experiments import factories
 from acme_kickstart.experiments import learner_node
 from benchmarks.kickstarting import run as bench
 flags.FLAGS(['bench'])
+experiment, _ = bench.base_config()
+spec = factories.environment_spec(experiment)
 for member in range(2):
+  network = factories.build_network(
+      factories.make_network(experiment, spec.actions.num_values), spec)
   learner = learning.KickstartingLearner(
-      network=bench.student_network(), dataset=tf.data.Dataset.range(1),
+      network=network, dataset=tf.data.Dataset.range(1),
       num_tasks=5, learning_rate=1e-3)
   learner.state['num_env_steps'].assign(1000 + member)
   learner_node.LearnerNode(

@@ -8,7 +8,6 @@ from acme import specs
 import numpy as np
 import pytest
 
-from acme_kickstart.analysis import scoring
 from acme_kickstart.environments import dmlab30
 from acme_kickstart.environments import get_suite
 from acme_kickstart.environments import minatar
@@ -121,59 +120,6 @@ def test_random_scores_are_each_tasks_zero_mark():
   assert get_suite('procgen').random_score('starpilot') == 2.5
   assert get_suite('procgen', distribution_mode='hard').random_score(
       'starpilot') == 1.5
-
-
-def test_minatar_score_is_between_random_and_the_callers_reference():
-  suite = get_suite('minatar5')
-  # breakout: 100 * (5.245 - 0.49) / (10 - 0.49) = 50; freeway: 100 * (20.155
-  # - 0.155) / (10.155 - 0.155) = 200, capped at 150. Asterix has no reference.
-  returns = {'breakout': [0.49, 10.0], 'freeway': [20.155],
-             'asterix': [100.0]}
-  reference = {'breakout': 10.0, 'freeway': 10.155}
-  assert suite.score(returns, reference) == pytest.approx(125.0)
-  assert suite.score(returns, reference, cap=150.0) == pytest.approx(100.0)
-  both = {t: returns[t] for t in reference}
-  assert suite.score(both, reference) == pytest.approx(
-      scoring.minatar_normalized_score(both, reference))
-  # Without reference scores: the mean raw return, (5.245 + 20.155 + 100) / 3.
-  assert suite.score(returns) == pytest.approx(125.4 / 3)
-
-
-def test_dmlab_score_is_human_normalised_and_ignores_reference_scores():
-  suite = get_suite('dmlab30')
-  returns = {level: [dmlab30.HUMAN_SCORES[dmlab30.scoring_level(level)]]
-             for level in dmlab30.LEVELS}
-  # rooms_watermaze: random 4.065, human 54: a mean of 29.0325 scores 50;
-  # language_select_described_object: random -0.07, human 389.5: 779.07
-  # scores 200. Mean of 28 x 100, 50 and 200 = 3050 / 30.
-  returns['rooms_watermaze'] = [4.065, 54.0]
-  returns['language_select_described_object'] = [779.07]
-  expected = (28 * 100 + 50 + 200) / 30
-  assert suite.score(returns) == pytest.approx(expected)
-  assert suite.score(returns) == pytest.approx(
-      scoring.human_normalized_score(returns, cap=None))
-  assert suite.score(returns, cap=100.0) == pytest.approx(
-      scoring.human_normalized_score(returns, cap=100.0))
-  # The teachers' reference scores (the gate's) do not change DMLab's score.
-  assert suite.score(returns, {'rooms_watermaze': 1.0}) == pytest.approx(
-      expected)
-  with pytest.raises(ValueError, match='given twice'):
-    suite.score({'rooms_collect_good_objects_train': [1.0],
-                 'rooms_collect_good_objects_test': [1.0]})
-
-
-def test_procgen_score_is_min_max_normalised_for_its_mode():
-  # easy coinrun (5, 10): 7.5 scores 50; easy starpilot (2.5, 64): 64 scores
-  # 100. hard starpilot (1.5, 35): 18.25 scores 50.
-  returns = {'coinrun': [5.0, 10.0], 'starpilot': [64.0]}
-  assert get_suite('procgen').score(returns) == pytest.approx(75.0)
-  assert get_suite('procgen').score(returns) == pytest.approx(
-      scoring.procgen_normalized_score(returns))
-  hard = get_suite('procgen', distribution_mode='hard')
-  assert hard.score({'starpilot': [18.25]}) == pytest.approx(50.0)
-  with pytest.raises(ValueError, match="Suite 'procgen' has no task pong"):
-    hard.score({'pong': [1.0]})
-  assert np.isfinite(hard.score({g: [0.0] for g in procgen.GAMES}))
 
 
 def test_only_minatar_has_raw_channels_and_minimal_action_sets():

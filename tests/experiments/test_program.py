@@ -72,5 +72,5 @@ def test_missing_teacher_snapshot_fails_before_launch(tmp_path):
   config = ExperimentConfig(teachers={'breakout': str(tmp_path / 'missing')},
                             run=RunConfig(run_dir=str(tmp_path)))
   with pytest.raises(FileNotFoundError, match="teacher of task 'breakout'.*"
-                     'train_teacher.py'):
+                     'launch.train_teacher'):
     program_lib.make_program(config, Topology())

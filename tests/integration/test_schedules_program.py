@@ -9,7 +9,6 @@ import pytest
 from acme_kickstart.analysis import plotting
 
 from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
-from acme_kickstart.analysis.scoring import MINATAR_RANDOM_SCORES
 from acme_kickstart.environments import minatar
 import program_utils as pu
 
@@ -21,7 +20,8 @@ def test_local_mp_gated_lambda_falls_and_logs_surpassed(tmp_path):
   # Weak teachers: each reference is a hair above random play, which a
   # near-uniform untrained student reaches on some game within a few episodes
   # (a short moving-average window makes its score swing).
-  weak = {game: MINATAR_RANDOM_SCORES[game] + 0.01 for game in minatar.GAMES}
+  suite = minatar.make_suite()
+  weak = {game: suite.random_score(game) + 0.01 for game in minatar.GAMES}
   config = pu.write_config(
       tmp_path / 'config.py', run_dir, teachers, max_env_steps=10**9,
       reference_scores=weak, agent_fields=dict(

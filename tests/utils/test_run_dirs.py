@@ -62,7 +62,7 @@ def test_teacher_snapshots_on_a_remote_path_are_checked_where_they_load():
   for check in (lambda: factories.check_teacher_snapshots(missing),
                 lambda: factories.load_teachers(missing)):
     with pytest.raises(FileNotFoundError,
-                       match="teacher of task 'breakout'.*train_teacher.py"):
+                       match="teacher of task 'breakout'.*launch.train_teacher"):
       check()
 
 
@@ -78,7 +78,7 @@ def test_results_and_plots_read_and_write_a_remote_run_dir(monkeypatch,
   assert curves.actor_steps(run_dir) == 1500
   curve = curves.read_curve(run_dir, ['breakout'])
   assert list(curve.env_steps) == [1000, 2000]
-  png = curves.plot_curve(curve, {'breakout': 10.0},
+  png = curves.plot_curve(curve, {'breakout': 0.49}, {'breakout': 10.0},
                            run_dirs.join(run_dir, 'curve.png'))
   assert png == 'ram://results_test/curve.png' and run_dirs.size(png) > 1000
   pbt_dir = run_dirs.join(run_dir, 'pbt')

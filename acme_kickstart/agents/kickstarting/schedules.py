@@ -103,7 +103,12 @@ def decay(schedule: LambdaSchedule, env_steps: tf.Tensor) -> tf.Tensor:
 
 def normalised_scores(returns: tf.Tensor, low: tf.Tensor,
                       high: tf.Tensor) -> tf.Tensor:
-  """s_k / s_k^T = (return - random) / (teacher - random), per task."""
+  """s_k / s_k^T = (return - random) / (teacher - random), per task.
+
+  environments/base.normalised_score / 100, in TF for the learner's compiled
+  step (a test holds the two equal). No guard for high <= low here: TaskGate
+  refuses such ranges when it is built.
+  """
   return (returns - low) / (high - low)
 
 
