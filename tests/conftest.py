@@ -6,15 +6,19 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 from acme.adders import reverb as adders  # pylint: disable=g-import-not-at-top
 from acme.tf import utils as tf2_utils
+from acme.utils import loggers
 import numpy as np
 import pytest
 import reverb
+import tensorflow as tf
 import tree
 
 from acme_kickstart.agents.kickstarting import acting
+from acme_kickstart.agents.kickstarting import learning
 from acme_kickstart.agents.kickstarting.adders import BatchedSequenceAdder
 from acme_kickstart.environments import minatar
 from acme_kickstart.networks import MinAtarNetwork
+from acme_kickstart.teachers import Teacher, TeacherSet
 
 
 def built_network(seed_name='student', **kwargs) -> MinAtarNetwork:
@@ -120,3 +124,24 @@ def real_batch(network, teachers=None, num_envs=4, batch_size=6,
   sample = next(iter(dataset))
   tables.close()
   return sample
+
+
+def real_batch_with_teachers(prefix: str = '', **kwargs):
+  """A real batch whose steps on tasks 0 and 1 carry real (non-zero) teacher
+  logits (one LSTM teacher for both); `kwargs` as real_batch's."""
+  teacher_net = built_network(f'{prefix}teacher', lstm_size=32)
+  teachers = TeacherSet({0: Teacher.from_module(teacher_net),
+                         1: Teacher.from_module(teacher_net)},
+                        len(minatar.GAMES), minatar.NUM_ACTIONS,
+                        minatar.observation_spec())
+  return real_batch(built_network(f'{prefix}behaviour'), teachers, **kwargs)
+
+
+def learner_on(network, sample, **kwargs):
+  """A KickstartingLearner that trains on `sample` again and again."""
+  kwargs.setdefault('learning_rate', 1e-3)
+  return learning.KickstartingLearner(
+      network=network,
+      dataset=tf.data.Dataset.from_tensors(sample).repeat(),
+      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
+      logger=loggers.NoOpLogger(), **kwargs)

@@ -23,7 +23,7 @@ from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule
 from acme_kickstart.environments import minatar
 from acme_kickstart.experiments.single_game import make_envs
 from acme_kickstart.teachers import Teacher, TeacherSet
-from conftest import built_network, real_batch
+from conftest import built_network, real_batch_with_teachers
 
 SEQUENCE_LENGTH = 8
 
@@ -31,13 +31,8 @@ SEQUENCE_LENGTH = 8
 @pytest.fixture(scope='module')
 def sample():
   """A real batch (sequence length 8) with real teacher logits."""
-  teacher_net = built_network('replay_teacher', lstm_size=32)
-  teachers = TeacherSet({0: Teacher.from_module(teacher_net),
-                         1: Teacher.from_module(teacher_net)},
-                        len(minatar.GAMES), minatar.NUM_ACTIONS,
-                        minatar.observation_spec())
-  return real_batch(built_network('replay_behaviour'), teachers,
-                    sequence_length=SEQUENCE_LENGTH)
+  return real_batch_with_teachers('replay_',
+                                  sequence_length=SEQUENCE_LENGTH)
 
 
 class Replay:

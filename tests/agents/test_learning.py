@@ -13,7 +13,8 @@ from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.agents.kickstarting import schedules
 from acme_kickstart.environments import minatar
 from acme_kickstart.teachers import Teacher, TeacherSet
-from conftest import built_network, real_batch
+from conftest import (built_network, learner_on, real_batch,
+                      real_batch_with_teachers)
 
 
 def _copy_weights(src, dst):
@@ -21,25 +22,13 @@ def _copy_weights(src, dst):
     d.assign(s)
 
 
-def _learner(network, sample, **kwargs):
-  kwargs.setdefault('learning_rate', 1e-3)
-  return learning.KickstartingLearner(
-      network=network,
-      dataset=tf.data.Dataset.from_tensors(sample).repeat(),
-      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
-      logger=loggers.NoOpLogger(), **kwargs)
+_learner = learner_on
 
 
 @pytest.fixture(scope='module')
 def sample_with_teacher():
   """A real batch whose steps carry real (non-zero) teacher logits."""
-  teacher_net = built_network('teacher', lstm_size=32)
-  teachers = TeacherSet({0: Teacher.from_module(teacher_net),
-                         1: Teacher.from_module(teacher_net)},
-                        len(minatar.GAMES), minatar.NUM_ACTIONS,
-                        minatar.observation_spec())
-  network = built_network('behaviour')
-  return real_batch(network, teachers)
+  return real_batch_with_teachers()
 
 
 def test_batch_is_real_and_carries_teacher_logits(sample_with_teacher):

@@ -4,37 +4,23 @@ and serves only its own methods."""
 import contextlib
 import threading
 
-from acme.utils import loggers
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from acme_kickstart.agents.kickstarting import learning
-from acme_kickstart.environments import minatar
 from acme_kickstart.experiments import learner_node
 from acme_kickstart.experiments import stopping
-from acme_kickstart.teachers import Teacher, TeacherSet
-from conftest import built_network, real_batch
+from conftest import built_network, learner_on, real_batch_with_teachers
 
 
-def _learner(network, sample, **kwargs):
-  kwargs.setdefault('learning_rate', 1e-3)
-  return learning.KickstartingLearner(
-      network=network,
-      dataset=tf.data.Dataset.from_tensors(sample).repeat(),
-      num_tasks=len(minatar.GAMES), task_names=minatar.GAMES,
-      logger=loggers.NoOpLogger(), **kwargs)
+_learner = learner_on
 
 
 @pytest.fixture(scope='module')
 def sample_with_teacher():
   """A real batch whose steps carry real (non-zero) teacher logits."""
-  teacher_net = built_network('teacher', lstm_size=32)
-  teachers = TeacherSet({0: Teacher.from_module(teacher_net),
-                         1: Teacher.from_module(teacher_net)},
-                        len(minatar.GAMES), minatar.NUM_ACTIONS,
-                        minatar.observation_spec())
-  return real_batch(built_network('behaviour'), teachers)
+  return real_batch_with_teachers()
 
 
 def test_restarted_learner_restores_weights_optimizer_and_steps(
