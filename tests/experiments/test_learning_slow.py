@@ -1,5 +1,7 @@
 """A real learning test: a kickstarted student learns faster than from scratch."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,8 @@ from acme_kickstart.networks import MinAtarNetwork
 from acme_kickstart.teachers import Teacher
 
 GAME = 'breakout'
+TEACHER = os.path.join(os.path.dirname(__file__), '..', '..', 'teachers',
+                       'minatar5', GAME)
 
 
 def _config(**kwargs):
@@ -20,15 +24,10 @@ def _config(**kwargs):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_kickstarted_student_beats_scratch_at_the_same_budget(tmp_path):
-  # 1. A teacher, trained briefly from scratch, through an acme snapshot.
-  teacher_run = single_game.train(
-      'teacher', GAME, _config(distillation_costs=(0.0,)), 350_000,
-      lambda: MinAtarNetwork(6, hidden_size=128, lstm_size=64, name='teacher'),
-      seed=1, printer=None)
-  teacher = Teacher.from_snapshot(
-      teacher_run.agent.save_snapshot(str(tmp_path / 'teacher')))
-  teacher_score = evaluation.evaluate(teacher_run.agent.network, GAME)
+def test_kickstarted_student_beats_scratch_at_the_same_budget():
+  # 1. The shipped breakout teacher, an acme-style snapshot of another
+  # architecture (teachers/minatar5/breakout: 11.35 against random 0.49).
+  teacher = Teacher.from_snapshot(TEACHER)
 
   # 2. Two students of another architecture: same seed, same env steps.
   # A short budget: ~260 learner steps. Lambda stays constant here; annealing
@@ -47,10 +46,8 @@ def test_kickstarted_student_beats_scratch_at_the_same_budget(tmp_path):
   kick_score = evaluation.evaluate(kick.agent.network, GAME, num_episodes=400)
   scratch_score = evaluation.evaluate(scratch.agent.network, GAME,
                                       num_episodes=400)
-  print(f'teacher {teacher_score:.2f}  kickstarted {kick_score:.2f} '
-        f'(training {kick.final_return:.2f})  scratch {scratch_score:.2f} '
-        f'(training {scratch.final_return:.2f})')
-  assert teacher_score > 3.0, 'The teacher did not learn; nothing to transfer.'
+  print(f'kickstarted {kick_score:.2f} (training {kick.final_return:.2f})  '
+        f'scratch {scratch_score:.2f} (training {scratch.final_return:.2f})')
   # Learns faster: the mean training return over the run (the area under the
   # learning curve, one point per 20k env steps) ...
   kick_area = np.mean([c['mean_return'] for c in kick.curve])
