@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: venv demo test test-fast bench bench-kickstarting clean teachers
+.PHONY: venv demo test test-fast test-stopping bench bench-kickstarting clean teachers
 
 venv:
 	@VENV=$(VENV) bash scripts/setup_venv.sh
@@ -21,6 +21,10 @@ test: venv
 # The quick unit suite: no slow learning tests, no real Launchpad launches.
 test-fast: venv
 	$(PY) -m pytest tests -q -rs -m "not slow" --ignore=tests/integration
+
+# Five one-task local_mt launches, each must stop cleanly (~2.5 min).
+test-stopping: venv
+	$(PY) -m pytest tests/integration/test_local_mt_stop.py -q -m stopping
 
 bench: venv
 	$(PY) -m benchmarks.throughput
