@@ -26,6 +26,7 @@ import time
 from absl import app
 from absl import flags
 
+from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder
 from acme_kickstart.experiments import factories
 from acme_kickstart.experiments import workers
 from acme_kickstart.teachers import specs
@@ -56,7 +57,6 @@ def make_actor(experiment, topology, with_teachers: bool):
       factories.make_network(experiment, spec.actions.num_values), spec)
   teachers = (factories.load_teachers(experiment, tasks) if with_teachers
               else None)
-  from acme_kickstart.agents.kickstarting.builder import KickstartingBuilder  # pylint: disable=g-import-not-at-top
   return KickstartingBuilder(experiment.agent).make_actor(
       network, envs, teachers=teachers, seed=0), len(envs)
 

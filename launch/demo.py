@@ -11,7 +11,7 @@ It prints progress while the student trains. Then it plays the last learner
 checkpoint for --final_episodes episodes per game on fresh seeds (as the
 kickstarting benchmark's final evaluation does), prints the table per game
 (teacher, student, normalised score) and writes <run_dir>/learning_curve.png
-and <run_dir>/results.json. About 4 minutes on 2 CPU cores.
+and <run_dir>/results.json. About 7 minutes on 2 CPU cores.
 """
 
 import json
@@ -65,9 +65,7 @@ def _scratch_band(config):
   except (FileNotFoundError, KeyError) as e:
     print(f'No scratch reference in the plot: {e}')
     return None
-  with open(_STUDY) as f:
-    study_tasks = json.load(f)['tasks']
-  same_games = list(study_tasks) == list(config.tasks)
+  same_games = list(band.tasks) == list(config.tasks)
   return band if same_games and len(band.env_steps) else None
 
 

@@ -46,6 +46,7 @@ class ReferenceBand:
   ci_low: np.ndarray
   ci_high: np.ndarray
   label: str
+  tasks: tuple = ()  # The study's tasks, in its order.
 
 
 def read_reference_band(study_json: str, variant: str = 'scratch',
@@ -66,7 +67,7 @@ def read_reference_band(study_json: str, variant: str = 'scratch',
            f"({report['git_commit'][:7]})")
   return ReferenceBand(steps[keep], *(np.asarray(curve[k], float)[keep]
                                       for k in ('point', 'ci_low', 'ci_high')),
-                       label=label)
+                       label=label, tasks=tuple(report['tasks']))
 
 
 def draw_reference_band(ax, band: ReferenceBand):

@@ -81,12 +81,8 @@ def probability_of_improvement(scores_x: np.ndarray, scores_y: np.ndarray,
   (Mann-Whitney per task, averaged over tasks), {'p', 'ci': [lo, hi]}.
   X and Y are resampled independently, each stratified by task."""
   func = lambda x, y: np.array([metrics.probability_of_improvement(x, y)])
-  if min(len(scores_x), len(scores_y)) < 2:
-    value = float(func(scores_x, scores_y)[0])
-    return {'p': value, 'ci': [value, value]}
-  points, cis = _bootstrap({'xy': [scores_x, scores_y]}, func, reps, seed)
-  estimate = _interval(points['xy'], cis['xy'])
-  return {'p': estimate['point'], 'ci': estimate['ci']}
+  point, ci = _paired(func, scores_x, scores_y, reps, seed)
+  return {'p': point, 'ci': ci}
 
 
 def relative_gain(scores_x: np.ndarray, scores_y: np.ndarray,
@@ -101,12 +97,20 @@ def relative_gain(scores_x: np.ndarray, scores_y: np.ndarray,
   if f(scores_y) <= 0:
     return {'gain': None, 'ci': None}
   func = lambda x, y: np.array([f(x) / f(y) - 1.0 if f(y) > 0 else np.nan])
+  point, ci = _paired(func, scores_x, scores_y, reps, seed)
+  return {'gain': point, 'ci': ci}
+
+
+def _paired(func, scores_x: np.ndarray, scores_y: np.ndarray, reps: int,
+            seed: int):
+  """func(X, Y)'s point and 95% CI, X and Y resampled independently; with
+  fewer than two runs on a side there is nothing to resample: no spread."""
   if min(len(scores_x), len(scores_y)) < 2:
     value = float(func(scores_x, scores_y)[0])
-    return {'gain': value, 'ci': [value, value]}
+    return value, [value, value]
   points, cis = _bootstrap({'xy': [scores_x, scores_y]}, func, reps, seed)
   estimate = _interval(points['xy'], cis['xy'])
-  return {'gain': estimate['point'], 'ci': estimate['ci']}
+  return estimate['point'], estimate['ci']
 
 
 def performance_profiles(score_dict: Mapping[str, np.ndarray],
