@@ -64,6 +64,7 @@ from acme_kickstart.utils import seeding
 from benchmarks.kickstarting import markdown
 from benchmarks.kickstarting import records
 from benchmarks.kickstarting import report as report_lib
+from benchmarks.kickstarting.variants import apply_override
 from benchmarks.kickstarting.variants import parse_variant
 from benchmarks.kickstarting.variants import Variant
 from benchmarks.kickstarting.variants import with_agent_overrides
@@ -121,33 +122,6 @@ def base_config():
   for override in FLAGS.override if FLAGS.is_parsed() else ():
     experiment = apply_override(experiment, override)
   return experiment.validate(), minatar5.get_topology()
-
-
-def apply_override(config, override: str):
-  """`config` with PATH=VALUE set (dataclass fields and dict keys by dots)."""
-  import ast  # pylint: disable=g-import-not-at-top
-  path, _, text = override.partition('=')
-  if not path or not _:
-    raise ValueError(f'Bad --override {override!r}: use PATH=VALUE.')
-  try:
-    value = ast.literal_eval(text)
-  except (SyntaxError, ValueError):
-    value = text  # A bare string, e.g. agent.optimizer=rmsprop.
-  head, *rest = path.split('.')
-
-  def set_in(node, keys):
-    key, *more = keys
-    if isinstance(node, dict):
-      new = dict(node)
-      new[key] = set_in(node[key], more) if more else value
-      return new
-    if not dataclasses.is_dataclass(node) or key not in {
-        f.name for f in dataclasses.fields(node)}:
-      raise ValueError(f'--override {override!r}: {type(node).__name__} has '
-                       f'no field {key!r}.')
-    return dataclasses.replace(node, **{
-        key: set_in(getattr(node, key), more) if more else value})
-  return set_in(config, [head] + rest)
 
 
 def member_config(variant: Variant, seed: int, run_dir: str):

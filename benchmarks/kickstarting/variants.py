@@ -6,9 +6,11 @@ replay at ratio r ('<schedule>_replay<r>', e.g. 'constant_replay2'), or
 --extension_schedule and --extension_replay_ratio). The overrides are
 KickstartingConfig fields; `with_agent_overrides` makes one this commit's
 config lacks a clear error (the benchmark checks every variant before it
-launches anything).
+launches anything). `apply_override` is the benchmark's --override=PATH=VALUE,
+which the baseline search's configurations are made of.
 """
 
+import ast
 import dataclasses
 import re
 from typing import Mapping
@@ -54,3 +56,29 @@ def with_agent_overrides(agent: KickstartingConfig,
         '(e.g. distillation_replay_ratio comes with the distillation replay), '
         'or drop it from --variants.')
   return dataclasses.replace(agent, **overrides)
+
+
+def apply_override(config, override: str):
+  """`config` with PATH=VALUE set (dataclass fields and dict keys by dots)."""
+  path, _, text = override.partition('=')
+  if not path or not _:
+    raise ValueError(f'Bad --override {override!r}: use PATH=VALUE.')
+  try:
+    value = ast.literal_eval(text)
+  except (SyntaxError, ValueError):
+    value = text  # A bare string, e.g. agent.optimizer=rmsprop.
+  head, *rest = path.split('.')
+
+  def set_in(node, keys):
+    key, *more = keys
+    if isinstance(node, dict):
+      new = dict(node)
+      new[key] = set_in(node[key], more) if more else value
+      return new
+    if not dataclasses.is_dataclass(node) or key not in {
+        f.name for f in dataclasses.fields(node)}:
+      raise ValueError(f'--override {override!r}: {type(node).__name__} has '
+                       f'no field {key!r}.')
+    return dataclasses.replace(node, **{
+        key: set_in(getattr(node, key), more) if more else value})
+  return set_in(config, [head] + rest)
