@@ -8,8 +8,11 @@ one's curves per game, and its per-game table beside published anchors.
 launch.json, final_eval.json and the evaluator's logs.csv) from a search's
 run directory into results/baseline/runs/, so that the report is recomputed
 from the repository alone. Writes results/baseline/baseline.json (keys
-`searched`, `chosen`, `previous`, `budget_env_steps`, `git_commit`),
-baseline.md (its tables) and curves.png.
+`searched`, `chosen`, `previous`, `confirmation`, `kickstarted`,
+`budget_env_steps`, `git_commit`), baseline.md (its tables) and curves.png.
+The choice is search.py's rule (the best IQM on search.CHOICE_SEEDS); the
+confirmation compares the chosen and the previous settings on the seeds that
+chose nothing.
 """
 
 import os
@@ -50,26 +53,35 @@ FLAGS = flags.FLAGS  # --budget: search.py's.
 
 
 def export(source: str, destination: str) -> int:
-  """Copies every finished run's records; returns how many runs."""
+  """Copies every finished run's records; returns how many runs.
+
+  <source>/<config>/<variant>/seed_<s> keeps its place in `destination`
+  (scratch runs under <config>/scratch, kickstarted students under
+  kickstarted_<config>/<variant>)."""
   copied = 0
   for config in sorted(os.listdir(source)):
-    variant_dir = os.path.join(source, config, 'scratch')
-    if not os.path.isdir(variant_dir):
+    config_dir = os.path.join(source, config)
+    if os.path.islink(config_dir) or not os.path.isdir(config_dir):
       continue
-    for seed_dir in sorted(os.listdir(variant_dir)):
-      run = os.path.join(variant_dir, seed_dir)
-      if not os.path.exists(os.path.join(run, records.DONE)):
+    for variant in sorted(os.listdir(config_dir)):
+      variant_dir = os.path.join(config_dir, variant)
+      if variant == 'report' or not os.path.isdir(variant_dir):
         continue
-      for name in RECORDS:
-        target = os.path.join(destination, config, 'scratch', seed_dir, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copyfile(os.path.join(run, name), target)
-      copied += 1
+      for seed_dir in sorted(os.listdir(variant_dir)):
+        run = os.path.join(variant_dir, seed_dir)
+        if not os.path.exists(os.path.join(run, records.DONE)):
+          continue
+        for name in RECORDS:
+          target = os.path.join(destination, config, variant, seed_dir, name)
+          os.makedirs(os.path.dirname(target), exist_ok=True)
+          shutil.copyfile(os.path.join(run, name), target)
+        copied += 1
   return copied
 
 
-def read_config(runs_dir: str, config: str, low, high) -> List[dict]:
-  variant_dir = os.path.join(runs_dir, config, 'scratch')
+def read_runs(variant_dir: str, low, high) -> List[dict]:
+  if not os.path.isdir(variant_dir):
+    return []
   return [kickstarting_report.read_run(os.path.join(variant_dir, d),
                                        list(minatar.GAMES), low, high,
                                        FLAGS.budget)
@@ -77,49 +89,103 @@ def read_config(runs_dir: str, config: str, low, high) -> List[dict]:
           if os.path.exists(os.path.join(variant_dir, d, records.DONE))]
 
 
-def summarise(runs: Dict[str, List[dict]], low, high) -> dict:
-  """baseline.json's content from each configuration's runs."""
+def _scores(runs: List[dict], low, high) -> np.ndarray:
+  """Runs x games, normalised by the teachers."""
   tasks = list(minatar.GAMES)
-  commit = records.check_one_commit({f'{c}/seed_{r["seed"]}': r['git_commit']
-                                     for c, rs in runs.items() for r in rs})
-  settings = search.configurations()
-  rows = []
-  for config, config_runs in sorted(runs.items()):
-    scores = statistics.normalised_scores(
-        {t: [r['final_returns'][t] for r in config_runs] for t in tasks},
-        low, high, tasks)
-    final = statistics.aggregate_estimates(scores, reps=FLAGS.bootstrap_reps)
-    rows.append({
-        'config': config, 'settings': settings.get(config, []),
-        'seeds': [r['seed'] for r in config_runs],
-        'iqm': final['iqm']['point'], 'ci': final['iqm']['ci'],
-        'mean': final['mean']['point'], 'mean_ci': final['mean']['ci'],
-        'returns': {t: float(np.mean([r['final_returns'][t]
-                                      for r in config_runs])) for t in tasks},
-        'returns_per_seed': {t: [r['final_returns'][t] for r in config_runs]
-                             for t in tasks},
-        'normalised_per_game': {t: float(np.mean(scores[:, i]))
-                                for i, t in enumerate(tasks)},
-        'wall_seconds_train': [r['wall_seconds']['train']
-                               for r in config_runs]})
-  by_name = {row['config']: row for row in rows}
-  # Chosen among configurations with every tuning seed the screen ran.
-  most_seeds = max(len(row['seeds']) for row in rows)
-  chosen = max((row for row in rows if len(row['seeds']) == most_seeds),
-               key=lambda row: row['iqm'])
-  previous = by_name.get('previous')
+  return statistics.normalised_scores(
+      {t: [r['final_returns'][t] for r in runs] for t in tasks}, low, high,
+      tasks)
+
+
+def _estimates(runs: List[dict], low, high) -> dict:
+  """IQM and mean with CIs, and mean returns per game, of `runs`."""
+  tasks = list(minatar.GAMES)
+  scores = _scores(runs, low, high)
+  final = statistics.aggregate_estimates(scores, reps=FLAGS.bootstrap_reps)
   return {
+      'seeds': [r['seed'] for r in runs],
+      'iqm': final['iqm']['point'], 'ci': final['iqm']['ci'],
+      'mean': final['mean']['point'], 'mean_ci': final['mean']['ci'],
+      'returns': {t: float(np.mean([r['final_returns'][t] for r in runs]))
+                  for t in tasks},
+      'normalised_per_game': {t: float(np.mean(scores[:, i]))
+                              for i, t in enumerate(tasks)}}
+
+
+def _on_seeds(runs: List[dict], seeds) -> List[dict]:
+  return [r for r in runs if r['seed'] in seeds]
+
+
+def compare(runs_x: List[dict], runs_y: List[dict], low, high) -> dict:
+  """X against Y: each one's estimates, IQM ratio, whether the IQM CIs are
+  apart, and P(X > Y)."""
+  x, y = _estimates(runs_x, low, high), _estimates(runs_y, low, high)
+  improvement = statistics.probability_of_improvement(
+      _scores(runs_x, low, high), _scores(runs_y, low, high),
+      reps=FLAGS.bootstrap_reps)
+  return {'x': x, 'y': y,
+          'iqm_ratio': x['iqm'] / y['iqm'] if y['iqm'] > 0 else None,
+          'cis_apart': bool(x['ci'][0] > y['ci'][1] or y['ci'][0] > x['ci'][1]),
+          'probability_of_improvement': improvement}
+
+
+def summarise(runs: Dict[str, List[dict]],
+              kickstarted: Dict[str, Dict[str, List[dict]]], low, high) -> dict:
+  """baseline.json's content from each configuration's scratch runs and the
+  kickstarted students' runs ({config: {variant: runs}})."""
+  tasks = list(minatar.GAMES)
+  commit = records.check_one_commit(
+      {f'{c}/seed_{r["seed"]}': r['git_commit'] for c, rs in runs.items()
+       for r in rs} |
+      {f'kickstarted_{c}/{v}/seed_{r["seed"]}': r['git_commit']
+       for c, vs in kickstarted.items() for v, rs in vs.items() for r in rs})
+  settings = search.configurations()
+  rows = [{'config': config, 'settings': settings.get(config, []),
+           **_estimates(config_runs, low, high),
+           'returns_per_seed': {t: [r['final_returns'][t] for r in config_runs]
+                                for t in tasks},
+           'wall_seconds_train': [r['wall_seconds']['train']
+                                  for r in config_runs]}
+          for config, config_runs in sorted(runs.items())]
+  # search.py's rule: the best IQM on the choice seeds, among the
+  # configurations that have them all.
+  choice = {config: _estimates(_on_seeds(config_runs, search.CHOICE_SEEDS),
+                               low, high)
+            for config, config_runs in runs.items()
+            if set(search.CHOICE_SEEDS) <= {r['seed'] for r in config_runs}}
+  chosen_name = max(choice, key=lambda c: choice[c]['iqm'])
+  by_name = {row['config']: row for row in rows}
+  keys = ('seeds', 'iqm', 'ci', 'mean', 'mean_ci', 'returns')
+  chosen = {'config': chosen_name, 'settings': settings[chosen_name],
+            **{k: by_name[chosen_name][k] for k in keys},
+            'on_choice_seeds': choice[chosen_name]}
+  summary = {
       'budget_env_steps': FLAGS.budget, 'git_commit': commit, 'tasks': tasks,
       'teachers': dict(high), 'random': dict(low),
-      'normalisation': NORMALISATION,
-      'searched': rows,
-      'chosen': {k: chosen[k] for k in ('config', 'settings', 'seeds', 'iqm',
-                                        'ci', 'mean', 'mean_ci', 'returns')},
-      'previous': None if previous is None else {
-          k: previous[k] for k in ('seeds', 'iqm', 'ci', 'mean', 'mean_ci',
-                                   'returns')},
+      'normalisation': NORMALISATION, 'searched': rows,
+      'choice_seeds': list(search.CHOICE_SEEDS), 'chosen': chosen,
+      'previous': None, 'confirmation': None, 'kickstarted': [],
       'anchors': anchors.ANCHORS,
       'teacher_budgets': anchors.TEACHER_BUDGETS}
+  if 'previous' in runs:
+    summary['previous'] = {k: by_name['previous'][k] for k in keys}
+    # The seeds that chose nothing, where both have a run.
+    seeds = sorted(({r['seed'] for r in runs[chosen_name]} &
+                    {r['seed'] for r in runs['previous']}) -
+                   set(search.CHOICE_SEEDS))
+    if seeds:
+      summary['confirmation'] = {
+          'seeds': seeds,
+          **compare(_on_seeds(runs[chosen_name], seeds),
+                    _on_seeds(runs['previous'], seeds), low, high)}
+  for variant in search.KICKSTARTED_VARIANTS:
+    variant_runs = {c: kickstarted.get(c, {}).get(variant, [])
+                    for c in (chosen_name, 'previous')}
+    for config, config_runs in variant_runs.items():
+      if config_runs:
+        summary['kickstarted'].append({'variant': variant, 'config': config,
+                                       **_estimates(config_runs, low, high)})
+  return summary
 
 
 def markdown(summary: dict) -> str:
@@ -138,7 +204,42 @@ def markdown(summary: dict) -> str:
         f'{row["iqm"]:.1f} [{row["ci"][0]:.1f}, {row["ci"][1]:.1f}] | '
         f'{row["mean"]:.1f} [{row["mean_ci"][0]:.1f}, {row["mean_ci"][1]:.1f}]'
         ' | ' + ' | '.join(f'{row["returns"][t]:.2f}' for t in tasks) + ' |')
+  chosen = summary['chosen']
+  on_choice = chosen['on_choice_seeds']
+  lines += ['', f'Chosen: **{chosen["config"]}**, the best IQM on seeds '
+            f'{summary["choice_seeds"]} ({on_choice["iqm"]:.1f} '
+            f'{_ci(on_choice["ci"])}).']
+  confirmation = summary['confirmation']
+  if confirmation:
+    p = confirmation['probability_of_improvement']
+    lines += ['', f'Confirmation on seeds {confirmation["seeds"]}, which '
+              'chose nothing:', '',
+              '| configuration | final IQM [95% CI] | final mean [95% CI] |',
+              '| --- | ---: | ---: |']
+    for name, row in ((chosen['config'], confirmation['x']),
+                      ('previous', confirmation['y'])):
+      lines.append(f'| {name} | {row["iqm"]:.1f} {_ci(row["ci"])} | '
+                   f'{row["mean"]:.1f} {_ci(row["mean_ci"])} |')
+    lines += ['', f'IQM ratio {confirmation["iqm_ratio"]:.2f}, CIs '
+              f'{"apart" if confirmation["cis_apart"] else "overlap"}, '
+              f'P({chosen["config"]} > previous) = {p["p"]:.2f} '
+              f'[{p["ci"][0]:.2f}, {p["ci"][1]:.2f}].']
+  if summary['kickstarted']:
+    lines += ['', 'Kickstarted students, chosen against previous settings:',
+              '', '| variant | settings | seeds | final IQM [95% CI] | final '
+              'mean [95% CI] | ' + ' | '.join(tasks) + ' |',
+              '| --- | --- | --- | ---: | ---: |' + ' ---: |' * len(tasks)]
+    for row in summary['kickstarted']:
+      lines.append(
+          f'| {row["variant"]} | {row["config"]} | {len(row["seeds"])} | '
+          f'{row["iqm"]:.1f} {_ci(row["ci"])} | {row["mean"]:.1f} '
+          f'{_ci(row["mean_ci"])} | ' +
+          ' | '.join(f'{row["returns"][t]:.2f}' for t in tasks) + ' |')
   return '\n'.join(lines) + '\n'
+
+
+def _ci(ci) -> str:
+  return f'[{ci[0]:.1f}, {ci[1]:.1f}]'
 
 
 def plot(runs: Dict[str, List[dict]], summary: dict, output: str) -> str:
@@ -177,10 +278,15 @@ def main(_):
     print(f'Copied {export(FLAGS.export_from, FLAGS.runs)} runs\' records.')
   high = minatar5.teacher_scores()
   low = {t: minatar.make_suite().random_score(t) for t in minatar.GAMES}
-  runs = {config: read_config(FLAGS.runs, config, low, high)
-          for config in sorted(os.listdir(FLAGS.runs))}
+  configs = sorted(os.listdir(FLAGS.runs))
+  runs = {c: read_runs(os.path.join(FLAGS.runs, c, 'scratch'), low, high)
+          for c in configs if not c.startswith('kickstarted_')}
   runs = {c: r for c, r in runs.items() if r}
-  summary = summarise(runs, low, high)
+  kickstarted = {
+      c: {v: read_runs(os.path.join(FLAGS.runs, f'kickstarted_{c}', v), low,
+                       high) for v in search.KICKSTARTED_VARIANTS}
+      for c in search.KICKSTARTED_CONFIGS}
+  summary = summarise(runs, kickstarted, low, high)
   summary['plots'] = {'curves': os.path.relpath(
       plot(runs, summary, os.path.join(FLAGS.output, 'curves.png')), ROOT)}
   tables = markdown(summary)

@@ -6,14 +6,20 @@ tuning seeds at the headline benchmark's budget.
       --configs=previous,popart,batch_16
   python -m benchmarks.baseline.search --stage=combine --seeds=2
   python -m benchmarks.baseline.search --stage=confirm \
-      --configs=<chosen>,previous --first_seed=2 --seeds=3
+      --configs=popart,previous --first_seed=2 --seeds=3
+  python -m benchmarks.baseline.search --stage=kickstarted --seeds=1
   python -m benchmarks.baseline.report --export_from=runs/baseline
 
-Each configuration is a set of overrides of configs/minatar5.py's experiment;
-each run is one `benchmarks.kickstarting.run --variants=scratch` run (a
-Launchpad local_mp program, 3M env steps, five games, one multi-task student,
-a final evaluation of its last checkpoint), in <run_dir>/<config>/scratch/
-seed_<s>, resumable, with its commit, machine and overrides in DONE.json.
+Each configuration is a set of overrides of the settings the search started
+from: configs/minatar5.py's experiment as it was before the search
+(BEFORE_SEARCH undoes what the search chose); each run is one
+`benchmarks.kickstarting.run --variants=scratch` run (a Launchpad local_mp
+program, 3M env steps, five games, one multi-task student, a final evaluation
+of its last checkpoint), in <run_dir>/<config>/scratch/seed_<s>, resumable,
+with its commit, machine and overrides in DONE.json. Stage 'kickstarted'
+runs the kickstarted students (KICKSTARTED_VARIANTS) with the chosen
+settings and the previous ones, in <run_dir>/kickstarted_<config>/<variant>/
+seed_<s>.
 Seeds are tuning seeds (0-4): never the headline's 100-104 or the demo's
 200-204. Runs go seed by seed, so that every configuration has a first seed
 before any has a second.
@@ -22,9 +28,9 @@ The search is successive halving over the tuning seeds, as the commands
 above run it: the screen (today's config and one change at a time) on seed
 0; the two best changes and today's config on seed 1; the two best combined
 (stage 'combine') on seeds 0 and 1; then the best of those by IQM over both
-seeds ('chosen') and today's config on seeds 2-4 (stage 'confirm' is every
-configuration, for --configs). The report (report.py) picks nothing: it shows
-every configuration with its seeds.
+seeds (CHOICE_SEEDS) is chosen, and it and today's config run on seeds 2-4
+(stage 'confirm' is every configuration, for --configs), which chose nothing;
+the report (report.py) applies that rule and shows every configuration.
 """
 
 import os
@@ -63,6 +69,17 @@ COMBINE = {
 STAGES = {'screen': SCREEN, 'combine': COMBINE}
 STAGES['confirm'] = {**SCREEN, **COMBINE}
 TUNING_SEEDS = range(0, 5)
+# The choice: the best final IQM over these seeds among the configurations
+# that have them all; later seeds only confirm it.
+CHOICE_SEEDS = (0, 1)
+# configs/minatar5.py now holds the chosen settings; every configuration
+# above is a change from the settings before the search.
+BEFORE_SEARCH = ['agent.popart=False']
+# The kickstarted students compared under the chosen and the previous
+# settings: constant lambda, and the demo's gated lambda with the replay.
+KICKSTARTED_VARIANTS = ('constant', 'gated_replay4')
+KICKSTARTED_CONFIGS = ('popart', 'previous')
+STAGES['kickstarted'] = {c: SCREEN[c] for c in KICKSTARTED_CONFIGS}
 
 flags.DEFINE_enum('stage', 'screen', list(STAGES), 'Which configurations.')
 flags.DEFINE_list('configs', None, 'Only these configurations of the stage.')
@@ -82,20 +99,21 @@ def configurations():
   return merged
 
 
-def run_config(name: str, overrides, seed: int):
+def run_config(name: str, overrides, seed: int, variant: str = 'scratch'):
   """One configuration's run for `seed` (skipped by the benchmark if done)."""
   if seed not in TUNING_SEEDS:
     raise SystemExit(f'Seed {seed} is not a tuning seed ({list(TUNING_SEEDS)}):'
                      ' the search never uses reported seeds.')
+  folder = os.path.join(FLAGS.run_dir, name if variant == 'scratch'
+                        else f'kickstarted_{name}')
   command = [sys.executable, '-m', 'benchmarks.kickstarting.run',
-             '--variants=scratch', f'--budget={FLAGS.budget}',
-             f'--first_seed={seed}', '--seeds=1',
-             f'--run_dir={os.path.join(FLAGS.run_dir, name)}',
-             f'--output={os.path.join(FLAGS.run_dir, name, "report")}']
-  command += [f'--override={o}' for o in overrides]
-  os.makedirs(os.path.join(FLAGS.run_dir, name, 'report'), exist_ok=True)
-  print(f'== {name} seed {seed}: {" ".join(overrides) or "(as configured)"}',
-        flush=True)
+             f'--variants={variant}', f'--budget={FLAGS.budget}',
+             f'--first_seed={seed}', '--seeds=1', f'--run_dir={folder}',
+             f'--output={os.path.join(folder, "report")}']
+  command += [f'--override={o}' for o in BEFORE_SEARCH + list(overrides)]
+  os.makedirs(os.path.join(folder, 'report'), exist_ok=True)
+  print(f'== {name} {variant} seed {seed}: '
+        f'{" ".join(overrides) or "(as before the search)"}', flush=True)
   subprocess.run(command, check=True, cwd=ROOT,
                  env=dict(os.environ, PYTHONPATH=ROOT))
 
@@ -107,9 +125,12 @@ def main(_):
   if unknown:
     raise SystemExit(f'Unknown configurations {unknown}; stage '
                      f'{FLAGS.stage!r} has {list(stage)}.')
+  variants = (KICKSTARTED_VARIANTS if FLAGS.stage == 'kickstarted'
+              else ('scratch',))
   for seed in range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds):
-    for name in names:
-      run_config(name, stage[name], seed)
+    for variant in variants:
+      for name in names:
+        run_config(name, stage[name], seed, variant)
 
 
 if __name__ == '__main__':
