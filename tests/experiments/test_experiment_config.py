@@ -153,3 +153,30 @@ def test_an_experiment_without_teachers_has_no_distillation_replay():
   one = config.with_teachers({'breakout': teachers['breakout']})
   assert one.agent.distillation_replay_ratio == 4
   assert config.teachers == teachers  # The original is unchanged.
+
+
+def test_the_minatar5_config_holds_the_baseline_searchs_choice():
+  """Every variant's RL settings are the ones results/baseline chose: the
+  chosen configuration's overrides change nothing in configs/minatar5.py,
+  and the search's starting point (BEFORE_SEARCH) undoes exactly them."""
+  import json  # pylint: disable=g-import-not-at-top
+  from benchmarks.baseline import search  # pylint: disable=g-import-not-at-top
+  from benchmarks.kickstarting.variants import apply_override  # pylint: disable=g-import-not-at-top
+  from configs import minatar5  # pylint: disable=g-import-not-at-top
+  with open(os.path.join(ROOT, 'results', 'baseline', 'baseline.json')) as f:
+    chosen = json.load(f)['chosen']
+  assert chosen['settings'] == search.configurations()[chosen['config']]
+  experiment = minatar5.get_experiment()
+  chosen_experiment = experiment
+  for override in chosen['settings']:
+    chosen_experiment = apply_override(chosen_experiment, override)
+  assert chosen_experiment == experiment
+  before = experiment
+  for override in search.BEFORE_SEARCH:
+    before = apply_override(before, override)
+  for override in search.configurations()['previous']:
+    before = apply_override(before, override)
+  assert before != experiment
+  for override in chosen['settings']:
+    before = apply_override(before, override)
+  assert before == experiment
