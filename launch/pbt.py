@@ -13,6 +13,10 @@ file's `get_config('topology')`) lays out each member. Override any field:
 
 import os
 
+# First: it turns TF's oneDNN kernels on (acme_kickstart/__init__.py), which
+# counts only before anything loads TF's library, as launchpad does.
+import acme_kickstart  # pylint: disable=unused-import
+
 from absl import app
 from absl import flags
 import launchpad  # pylint: disable=unused-import  # Defines --lp_launch_type.

@@ -12,6 +12,10 @@ teacher options (observation_fn, action_map, q_temperature) end to end.
 
 import os
 
+# First: it turns TF's oneDNN kernels on (acme_kickstart/__init__.py), which
+# counts only before anything loads TF's library, as launchpad does.
+import acme_kickstart  # pylint: disable=unused-import
+
 from absl import app
 from absl import flags
 from acme.tf import networks

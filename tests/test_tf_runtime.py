@@ -1,5 +1,6 @@
 """TF's oneDNN CPU kernels are on wherever acme_kickstart is imported first,
-and a user's TF_ENABLE_ONEDNN_OPTS is kept.
+as every launcher does (a single-process or local_mt run trains in the
+launcher's own process), and a user's TF_ENABLE_ONEDNN_OPTS is kept.
 
 TF 2.8 has no Python query for this; it logs the line below once, at its
 first op, when they are on.
@@ -16,12 +17,12 @@ _ON = 'oneDNN custom operations are on'
 _PROBE = 'import acme_kickstart, tensorflow as tf; tf.constant(1.) + 1.'
 
 
-def _tf_log(env_value) -> str:
+def _tf_log(env_value, probe=_PROBE) -> str:
   env = {k: v for k, v in os.environ.items() if k != 'TF_ENABLE_ONEDNN_OPTS'}
   if env_value is not None:
     env['TF_ENABLE_ONEDNN_OPTS'] = env_value
   env.update(PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL='0')
-  return subprocess.run([sys.executable, '-c', _PROBE], env=env, cwd=ROOT,
+  return subprocess.run([sys.executable, '-c', probe], env=env, cwd=ROOT,
                         capture_output=True, text=True, check=True).stderr
 
 
@@ -31,3 +32,11 @@ def _tf_log(env_value) -> str:
 ])
 def test_onednn_setting(env_value, on):
   assert (_ON in _tf_log(env_value)) == on
+
+
+@pytest.mark.parametrize('launcher', ['launch.kickstart', 'launch.demo',
+                                      'launch.pbt'])
+def test_a_launchers_own_process_has_onednn_on(launcher):
+  # Importing launchpad loads TF's library, which reads the setting then.
+  probe = f'import {launcher}, tensorflow as tf; tf.constant(1.) + 1.'
+  assert _ON in _tf_log(None, probe)
