@@ -123,10 +123,12 @@ def compare(runs_x: List[dict], runs_y: List[dict], low, high) -> dict:
   improvement = statistics.probability_of_improvement(
       _scores(runs_x, low, high), _scores(runs_y, low, high),
       reps=FLAGS.bootstrap_reps)
+  # One run a side resamples to itself: its CI has no width to compare.
+  cis_apart = (bool(x['ci'][0] > y['ci'][1] or y['ci'][0] > x['ci'][1])
+               if min(len(runs_x), len(runs_y)) > 1 else None)
   return {'x': x, 'y': y,
           'iqm_ratio': x['iqm'] / y['iqm'] if y['iqm'] > 0 else None,
-          'cis_apart': bool(x['ci'][0] > y['ci'][1] or y['ci'][0] > x['ci'][1]),
-          'probability_of_improvement': improvement}
+          'cis_apart': cis_apart, 'probability_of_improvement': improvement}
 
 
 def summarise(runs: Dict[str, List[dict]],
@@ -153,12 +155,14 @@ def summarise(runs: Dict[str, List[dict]],
                                low, high)
             for config, config_runs in runs.items()
             if set(search.CHOICE_SEEDS) <= {r['seed'] for r in config_runs}}
-  chosen_name = max(choice, key=lambda c: choice[c]['iqm'])
   by_name = {row['config']: row for row in rows}
   keys = ('seeds', 'iqm', 'ci', 'mean', 'mean_ci', 'returns')
-  chosen = {'config': chosen_name, 'settings': settings[chosen_name],
-            **{k: by_name[chosen_name][k] for k in keys},
-            'on_choice_seeds': choice[chosen_name]}
+  chosen = None  # Until a configuration has every choice seed.
+  if choice:
+    chosen_name = max(choice, key=lambda c: choice[c]['iqm'])
+    chosen = {'config': chosen_name, 'settings': settings.get(chosen_name, []),
+              **{k: by_name[chosen_name][k] for k in keys},
+              'on_choice_seeds': choice[chosen_name]}
   summary = {
       'budget_env_steps': FLAGS.budget, 'git_commit': commit, 'tasks': tasks,
       'teachers': dict(high), 'random': dict(low),
@@ -169,6 +173,8 @@ def summarise(runs: Dict[str, List[dict]],
       'teacher_budgets': anchors.TEACHER_BUDGETS}
   if 'previous' in runs:
     summary['previous'] = {k: by_name['previous'][k] for k in keys}
+  if 'previous' in runs and chosen and chosen['config'] != 'previous':
+    chosen_name = chosen['config']
     # The seeds that chose nothing, where both have a run.
     seeds = sorted(({r['seed'] for r in runs[chosen_name]} &
                     {r['seed'] for r in runs['previous']}) -
@@ -179,9 +185,8 @@ def summarise(runs: Dict[str, List[dict]],
           **compare(_on_seeds(runs[chosen_name], seeds),
                     _on_seeds(runs['previous'], seeds), low, high)}
   for variant in search.KICKSTARTED_VARIANTS:
-    variant_runs = {c: kickstarted.get(c, {}).get(variant, [])
-                    for c in (chosen_name, 'previous')}
-    for config, config_runs in variant_runs.items():
+    for config in search.KICKSTARTED_CONFIGS:
+      config_runs = kickstarted.get(config, {}).get(variant, [])
       if config_runs:
         summary['kickstarted'].append({'variant': variant, 'config': config,
                                        **_estimates(config_runs, low, high)})
@@ -205,10 +210,14 @@ def markdown(summary: dict) -> str:
         f'{row["mean"]:.1f} [{row["mean_ci"][0]:.1f}, {row["mean_ci"][1]:.1f}]'
         ' | ' + ' | '.join(f'{row["returns"][t]:.2f}' for t in tasks) + ' |')
   chosen = summary['chosen']
-  on_choice = chosen['on_choice_seeds']
-  lines += ['', f'Chosen: **{chosen["config"]}**, the best IQM on seeds '
-            f'{summary["choice_seeds"]} ({on_choice["iqm"]:.1f} '
-            f'{_ci(on_choice["ci"])}).']
+  if chosen is None:
+    lines += ['', f'Nothing chosen: no configuration has every seed of '
+              f'{summary["choice_seeds"]} yet.']
+  else:
+    on_choice = chosen['on_choice_seeds']
+    lines += ['', f'Chosen: **{chosen["config"]}**, the best IQM on seeds '
+              f'{summary["choice_seeds"]} ({on_choice["iqm"]:.1f} '
+              f'{_ci(on_choice["ci"])}).']
   confirmation = summary['confirmation']
   if confirmation:
     p = confirmation['probability_of_improvement']
@@ -220,12 +229,14 @@ def markdown(summary: dict) -> str:
                       ('previous', confirmation['y'])):
       lines.append(f'| {name} | {row["iqm"]:.1f} {_ci(row["ci"])} | '
                    f'{row["mean"]:.1f} {_ci(row["mean_ci"])} |')
-    lines += ['', f'IQM ratio {confirmation["iqm_ratio"]:.2f}, CIs '
-              f'{"apart" if confirmation["cis_apart"] else "overlap"}, '
-              f'P({chosen["config"]} > previous) = {p["p"]:.2f} '
+    ratio = confirmation['iqm_ratio']
+    apart = {True: 'apart', False: 'overlap',
+             None: 'not comparable (one run a side)'}[confirmation['cis_apart']]
+    lines += ['', f'IQM ratio {"n/a" if ratio is None else f"{ratio:.2f}"}, '
+              f'CIs {apart}, P({chosen["config"]} > previous) = {p["p"]:.2f} '
               f'[{p["ci"][0]:.2f}, {p["ci"][1]:.2f}].']
   if summary['kickstarted']:
-    lines += ['', 'Kickstarted students, chosen against previous settings:',
+    lines += ['', 'Kickstarted students, under each configuration\'s settings:',
               '', '| variant | settings | seeds | final IQM [95% CI] | final '
               'mean [95% CI] | ' + ' | '.join(tasks) + ' |',
               '| --- | --- | --- | ---: | ---: |' + ' ---: |' * len(tasks)]
@@ -251,8 +262,9 @@ def plot(runs: Dict[str, List[dict]], summary: dict, output: str) -> str:
   tasks = summary['tasks']
   grid = kickstarting_report.budget_grid(summary['budget_env_steps'])
   fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 2.9))
-  shown = [(summary['chosen']['config'], 'C0')]
-  if summary['previous'] is not None and shown[0][0] != 'previous':
+  shown = [] if summary['chosen'] is None else [
+      (summary['chosen']['config'], 'C0')]
+  if summary['previous'] is not None and 'previous' not in dict(shown):
     shown.append(('previous', 'C7'))
   for config, color in shown:
     curves = np.stack([r['curve'] for r in runs[config]])  # Normalised.

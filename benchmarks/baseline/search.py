@@ -74,7 +74,7 @@ TUNING_SEEDS = range(0, 5)
 CHOICE_SEEDS = (0, 1)
 # configs/minatar5.py now holds the chosen settings; every configuration
 # above is a change from the settings before the search.
-BEFORE_SEARCH = ['agent.popart=False']
+BEFORE_SEARCH = ['agent.popart=False', 'agent.popart_step_size=3e-4']
 # The kickstarted students compared under the chosen and the previous
 # settings: constant lambda, and the demo's gated lambda with the replay.
 KICKSTARTED_VARIANTS = ('constant', 'gated_replay4')
