@@ -34,9 +34,33 @@ def test_onednn_setting(env_value, on):
   assert (_ON in _tf_log(env_value)) == on
 
 
-@pytest.mark.parametrize('launcher', ['launch.kickstart', 'launch.demo',
-                                      'launch.pbt'])
-def test_a_launchers_own_process_has_onednn_on(launcher):
+def test_a_launchers_own_process_has_onednn_on():
   # Importing launchpad loads TF's library, which reads the setting then.
-  probe = f'import {launcher}, tensorflow as tf; tf.constant(1.) + 1.'
+  probe = 'import launch.kickstart, tensorflow as tf; tf.constant(1.) + 1.'
   assert _ON in _tf_log(None, probe)
+
+
+# Imports that load TF's library (and so read the setting).
+_LOADS_TF = ('acme', 'courier', 'launchpad', 'reverb', 'sonnet', 'tensorflow',
+             'trfl')
+
+
+def test_every_launcher_imports_acme_kickstart_before_what_loads_tf():
+  """The same for every launcher, read from its source."""
+  import ast  # pylint: disable=g-import-not-at-top
+  launchers = [os.path.join(ROOT, 'launch', name) for name in
+               sorted(os.listdir(os.path.join(ROOT, 'launch')))
+               if name.endswith('.py') and name != '__init__.py']
+  assert len(launchers) >= 3
+  for path in launchers:
+    with open(path) as f:
+      tree = ast.parse(f.read())
+    packages = [(alias.name if isinstance(node, ast.Import)
+                 else node.module).split('.')[0]
+                for node in tree.body
+                if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names]
+    loading = [i for i, name in enumerate(packages) if name in _LOADS_TF]
+    if loading:
+      assert 'acme_kickstart' in packages[:loading[0]], (
+          f'{path} imports {packages[loading[0]]} before acme_kickstart')
