@@ -16,8 +16,11 @@ local_mp program:
             level (schedules.py);
   pbt       a population of --population_size students whose lambda_k,
             learning rate and entropy cost PBT schedules;
-  <schedule>_replay<r>  a schedule above with the distillation replay at
-            ratio r (KickstartingConfig.distillation_replay_ratio);
+  <schedule>_lam<x>_decay<p>_floor<p>_replay<r>  a schedule above with
+            lambda_k^0 = x, linear's decay by p% of the budget to a floor of
+            p% of lambda_k^0, the distillation replay at ratio r (every part
+            optional; variants.py), e.g. the paper's Table 2 rows
+            constant_lam2, linear_lam2_decay10, linear_decay40;
   extension --extension_schedule with --extension_replay_ratio (linear_replay4
             by default): the report's `extension` block.
 Seeds: the reported runs use seeds 100..104 (--first_seed=100 --seeds=5).
@@ -128,15 +131,21 @@ def member_config(variant: Variant, seed: int, run_dir: str):
   """One student of `variant`: every variant the same but for lambda_k."""
   from acme_kickstart.agents.kickstarting.schedules import LambdaSchedule  # pylint: disable=g-import-not-at-top
   experiment, _ = base_config()
+  decay_fraction = (FLAGS.linear_decay_fraction
+                    if variant.decay_fraction is None
+                    else variant.decay_fraction)
   schedule = {
       'linear': LambdaSchedule('linear', decay_env_steps=max(
-          1, int(FLAGS.linear_decay_fraction * FLAGS.budget))),
+          1, int(decay_fraction * FLAGS.budget)),
+                               final_fraction=variant.final_fraction),
       'gated': LambdaSchedule('gated'), 'pbt': LambdaSchedule('pbt'),
   }.get(variant.schedule, LambdaSchedule('constant'))
+  cost = (FLAGS.distillation_cost if variant.distillation_cost is None
+          else variant.distillation_cost)
   # The paper's variants train without the distillation replay that
   # configs/minatar5.py turns on; a variant's own overrides may add it.
   agent = dataclasses.replace(
-      experiment.agent, distillation_costs=(FLAGS.distillation_cost,),
+      experiment.agent, distillation_costs=(cost,),
       distillation_schedule=schedule, distillation_replay_ratio=0)
   overrides = {}
   if variant.schedule == 'scratch':

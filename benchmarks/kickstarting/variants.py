@@ -1,8 +1,13 @@
 """The kickstarting benchmark's variants: a schedule of lambda, and overrides.
 
-A variant's name is a schedule of SCHEDULES, optionally with the distillation
-replay at ratio r ('<schedule>_replay<r>', e.g. 'constant_replay2'), or
-'extension', which stands for one such name (benchmarks/kickstarting/run.py's
+A variant's name is a schedule of SCHEDULES with optional parts, in this
+order: '_lam<x>' lambda_k^0 = x (else --distillation_cost); for 'linear',
+'_decay<p>' (lambda reaches its floor at p% of the budget, else
+--linear_decay_fraction) and '_floor<p>' (the floor: p% of lambda_k^0, else
+0); '_replay<r>' the distillation replay at ratio r. The paper's Table 2 rows
+are 'constant', 'constant_lam2', 'linear', 'linear_lam2_decay10' and
+'linear_decay40'; 'linear_floor10' keeps a tenth of lambda. 'extension'
+stands for one such name (benchmarks/kickstarting/run.py's
 --extension_schedule and --extension_replay_ratio). The overrides are
 KickstartingConfig fields; `with_agent_overrides` makes one this commit's
 config lacks a clear error (the benchmark checks every variant before it
@@ -13,7 +18,7 @@ which the baseline search's configurations are made of.
 import ast
 import dataclasses
 import re
-from typing import Mapping
+from typing import Mapping, Optional
 
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 
@@ -25,23 +30,46 @@ class Variant:
   name: str  # Its run directories' name, e.g. 'linear_replay2'.
   schedule: str  # One of SCHEDULES.
   agent_overrides: Mapping[str, object]
+  distillation_cost: Optional[float] = None  # lambda_k^0; None: the flag's.
+  decay_fraction: Optional[float] = None  # Linear's; None: the flag's.
+  final_fraction: float = 0.0  # Linear's floor, a fraction of lambda_k^0.
+
+
+_NAME = re.compile(r'(?P<schedule>[a-z]+)(?:_lam(?P<lam>\d+(?:\.\d+)?))?'
+                   r'(?:_decay(?P<decay>\d+))?(?:_floor(?P<floor>\d+))?'
+                   r'(?:_replay(?P<ratio>\d+))?')
 
 
 def parse_variant(name: str, extension_schedule: str = 'linear',
                   extension_replay_ratio: int = 2) -> Variant:
-  """'extension', a schedule, or '<schedule>_replay<ratio>'."""
+  """'extension', or a schedule with optional parts (the module's doc)."""
   if name == 'extension':
     name = f'{extension_schedule}_replay{extension_replay_ratio}'
-  match = re.fullmatch(r'([a-z]+)(?:_replay(\d+))?', name)
-  if not match or match.group(1) not in SCHEDULES:
+  match = _NAME.fullmatch(name)
+  if not match or match['schedule'] not in SCHEDULES:
     raise ValueError(f'Unknown variant {name!r}: use one of {SCHEDULES}, '
-                     "'extension', or '<schedule>_replay<ratio>' (e.g. "
-                     "'constant_replay2').")
-  schedule, ratio = match.group(1), match.group(2)
-  if schedule == 'scratch' and ratio:
-    raise ValueError(f'{name!r}: scratch has no teachers to replay.')
-  overrides = {'distillation_replay_ratio': int(ratio)} if ratio else {}
-  return Variant(name, schedule, overrides)
+                     "'extension', or a schedule with optional parts "
+                     "'_lam<x>', '_decay<percent>', '_floor<percent>' "
+                     "(linear), '_replay<ratio>' in that order (e.g. "
+                     "'linear_lam2_decay10', 'constant_replay2').")
+  schedule = match['schedule']
+  if schedule == 'scratch' and (match['lam'] or match['ratio']):
+    raise ValueError(f'{name!r}: scratch has no teachers, so no lambda and no '
+                     'replay.')
+  if schedule != 'linear' and (match['decay'] or match['floor']):
+    raise ValueError(f'{name!r}: _decay and _floor are parts of a linear '
+                     "schedule's name (e.g. 'linear_decay40').")
+  decay = None if match['decay'] is None else int(match['decay']) / 100
+  floor = 0.0 if match['floor'] is None else int(match['floor']) / 100
+  if decay is not None and not 0 < decay <= 1 or not 0 <= floor < 1:
+    raise ValueError(f'{name!r}: _decay takes a percent in 1..100 and _floor '
+                     'one in 0..99.')
+  overrides = ({'distillation_replay_ratio': int(match['ratio'])}
+               if match['ratio'] else {})
+  return Variant(name, schedule, overrides,
+                 distillation_cost=(None if match['lam'] is None
+                                    else float(match['lam'])),
+                 decay_fraction=decay, final_fraction=floor)
 
 
 def with_agent_overrides(agent: KickstartingConfig,
