@@ -206,9 +206,9 @@ def markdown(summary: dict) -> str:
         'as in the headline study')
     lines.append(
         f'| {row["config"]} | {settings} | {len(row["seeds"])} | '
-        f'{row["iqm"]:.1f} [{row["ci"][0]:.1f}, {row["ci"][1]:.1f}] | '
-        f'{row["mean"]:.1f} [{row["mean_ci"][0]:.1f}, {row["mean_ci"][1]:.1f}]'
-        ' | ' + ' | '.join(f'{row["returns"][t]:.2f}' for t in tasks) + ' |')
+        f'{row["iqm"]:.1f} {_ci(row["ci"], row)} | {row["mean"]:.1f} '
+        f'{_ci(row["mean_ci"], row)} | ' +
+        ' | '.join(f'{row["returns"][t]:.2f}' for t in tasks) + ' |')
   chosen = summary['chosen']
   if chosen is None:
     lines += ['', f'Nothing chosen: no configuration has every seed of '
@@ -227,8 +227,8 @@ def markdown(summary: dict) -> str:
               '| --- | ---: | ---: |']
     for name, row in ((chosen['config'], confirmation['x']),
                       ('previous', confirmation['y'])):
-      lines.append(f'| {name} | {row["iqm"]:.1f} {_ci(row["ci"])} | '
-                   f'{row["mean"]:.1f} {_ci(row["mean_ci"])} |')
+      lines.append(f'| {name} | {row["iqm"]:.1f} {_ci(row["ci"], row)} | '
+                   f'{row["mean"]:.1f} {_ci(row["mean_ci"], row)} |')
     ratio = confirmation['iqm_ratio']
     apart = {True: 'apart', False: 'overlap',
              None: 'not comparable (one run a side)'}[confirmation['cis_apart']]
@@ -243,13 +243,16 @@ def markdown(summary: dict) -> str:
     for row in summary['kickstarted']:
       lines.append(
           f'| {row["variant"]} | {row["config"]} | {len(row["seeds"])} | '
-          f'{row["iqm"]:.1f} {_ci(row["ci"])} | {row["mean"]:.1f} '
-          f'{_ci(row["mean_ci"])} | ' +
+          f'{row["iqm"]:.1f} {_ci(row["ci"], row)} | {row["mean"]:.1f} '
+          f'{_ci(row["mean_ci"], row)} | ' +
           ' | '.join(f'{row["returns"][t]:.2f}' for t in tasks) + ' |')
   return '\n'.join(lines) + '\n'
 
 
-def _ci(ci) -> str:
+def _ci(ci, row=None) -> str:
+  """'[low, high]'; '(1 seed)' for one run, which resamples to itself."""
+  if row is not None and len(row['seeds']) < 2:
+    return '(1 seed)'
   return f'[{ci[0]:.1f}, {ci[1]:.1f}]'
 
 
