@@ -163,8 +163,15 @@ def summarise(runs: Dict[str, List[dict]],
     chosen = {'config': chosen_name, 'settings': settings.get(chosen_name, []),
               **{k: by_name[chosen_name][k] for k in keys},
               'on_choice_seeds': choice[chosen_name]}
+  every_run = [r for rs in runs.values() for r in rs] + [
+      r for vs in kickstarted.values() for rs in vs.values() for r in rs]
   summary = {
       'budget_env_steps': FLAGS.budget, 'git_commit': commit, 'tasks': tasks,
+      'compute': {
+          'runs': len(every_run),
+          'env_steps': float(sum(r['env_steps_population'] for r in every_run)),
+          'hours': sum(sum(r['wall_seconds'].values())
+                       for r in every_run) / 3600},
       'teachers': dict(high), 'random': dict(low),
       'normalisation': NORMALISATION, 'searched': rows,
       'choice_seeds': list(search.CHOICE_SEEDS), 'chosen': chosen,
@@ -195,9 +202,13 @@ def summarise(runs: Dict[str, List[dict]],
 
 def markdown(summary: dict) -> str:
   tasks = summary['tasks']
+  compute = summary['compute']
   lines = [f'MinAtar-5, {summary["budget_env_steps"]:,} env steps per student '
            f'(one multi-task student, 600k per game), tuning seeds, commit '
-           f'`{summary["git_commit"]}`.', '',
+           f'`{summary["git_commit"]}`; {compute["runs"]} runs, '
+           f'{compute["env_steps"] / 1e6:.0f}M env steps, '
+           f'{compute["hours"]:.1f} h of wall time on 2 cores (training and '
+           'final evaluations).', '',
            '| configuration | settings | seeds | final IQM [95% CI] | final '
            'mean [95% CI] | ' + ' | '.join(tasks) + ' |',
            '| --- | --- | --- | ---: | ---: |' + ' ---: |' * len(tasks)]

@@ -59,6 +59,9 @@ def test_the_choice_is_made_on_the_choice_seeds_and_confirmed_on_others(
       confirmation['x']['iqm'] / confirmation['y']['iqm'])
   assert confirmation['cis_apart'] is True
   assert confirmation['probability_of_improvement']['p'] == 1.0
+  # 13 scratch runs and 2 kickstarted ones, 65 s each (benchmark_runs.py).
+  assert summary['compute']['runs'] == 15
+  assert summary['compute']['hours'] == pytest.approx(15 * 65 / 3600)
   kickstarted = {(r['variant'], r['config']): r
                  for r in summary['kickstarted']}
   assert set(kickstarted) == {('constant', 'popart'),
