@@ -28,6 +28,7 @@ from acme_kickstart.analysis import statistics
 from acme_kickstart.environments import minatar
 from acme_kickstart.utils import run_dirs
 from benchmarks.baseline import anchors
+from benchmarks.baseline import markdown
 from benchmarks.baseline import search
 from benchmarks.kickstarting import records
 from benchmarks.kickstarting import report as kickstarting_report
@@ -200,73 +201,6 @@ def summarise(runs: Dict[str, List[dict]],
   return summary
 
 
-def markdown(summary: dict) -> str:
-  tasks = summary['tasks']
-  compute = summary['compute']
-  lines = [f'MinAtar-5, {summary["budget_env_steps"]:,} env steps per student '
-           f'(one multi-task student, 600k per game), tuning seeds, commit '
-           f'`{summary["git_commit"]}`; {compute["runs"]} runs, '
-           f'{compute["env_steps"] / 1e6:.0f}M env steps, '
-           f'{compute["hours"]:.1f} h of wall time on 2 cores (training and '
-           'final evaluations).', '',
-           '| configuration | settings | seeds | final IQM [95% CI] | final '
-           'mean [95% CI] | ' + ' | '.join(tasks) + ' |',
-           '| --- | --- | --- | ---: | ---: |' + ' ---: |' * len(tasks)]
-  for row in sorted(summary['searched'], key=lambda r: -r['iqm']):
-    settings = ', '.join(s.split('.', 1)[-1] for s in row['settings']) or (
-        'as in the headline study')
-    lines.append(
-        f'| {row["config"]} | {settings} | {len(row["seeds"])} | '
-        f'{row["iqm"]:.1f} {_ci(row["ci"], row)} | {row["mean"]:.1f} '
-        f'{_ci(row["mean_ci"], row)} | ' +
-        ' | '.join(f'{row["returns"][t]:.2f}' for t in tasks) + ' |')
-  chosen = summary['chosen']
-  if chosen is None:
-    lines += ['', f'Nothing chosen: no configuration has every seed of '
-              f'{summary["choice_seeds"]} yet.']
-  else:
-    on_choice = chosen['on_choice_seeds']
-    lines += ['', f'Chosen: **{chosen["config"]}**, the best IQM on seeds '
-              f'{summary["choice_seeds"]} ({on_choice["iqm"]:.1f} '
-              f'{_ci(on_choice["ci"])}).']
-  confirmation = summary['confirmation']
-  if confirmation:
-    p = confirmation['probability_of_improvement']
-    lines += ['', f'Confirmation on seeds {confirmation["seeds"]}, which '
-              'chose nothing:', '',
-              '| configuration | final IQM [95% CI] | final mean [95% CI] |',
-              '| --- | ---: | ---: |']
-    for name, row in ((chosen['config'], confirmation['x']),
-                      ('previous', confirmation['y'])):
-      lines.append(f'| {name} | {row["iqm"]:.1f} {_ci(row["ci"], row)} | '
-                   f'{row["mean"]:.1f} {_ci(row["mean_ci"], row)} |')
-    ratio = confirmation['iqm_ratio']
-    apart = {True: 'apart', False: 'overlap',
-             None: 'not comparable (one run a side)'}[confirmation['cis_apart']]
-    lines += ['', f'IQM ratio {"n/a" if ratio is None else f"{ratio:.2f}"}, '
-              f'CIs {apart}, P({chosen["config"]} > previous) = {p["p"]:.2f} '
-              f'[{p["ci"][0]:.2f}, {p["ci"][1]:.2f}].']
-  if summary['kickstarted']:
-    lines += ['', 'Kickstarted students, under each configuration\'s settings:',
-              '', '| variant | settings | seeds | final IQM [95% CI] | final '
-              'mean [95% CI] | ' + ' | '.join(tasks) + ' |',
-              '| --- | --- | --- | ---: | ---: |' + ' ---: |' * len(tasks)]
-    for row in summary['kickstarted']:
-      lines.append(
-          f'| {row["variant"]} | {row["config"]} | {len(row["seeds"])} | '
-          f'{row["iqm"]:.1f} {_ci(row["ci"], row)} | {row["mean"]:.1f} '
-          f'{_ci(row["mean_ci"], row)} | ' +
-          ' | '.join(f'{row["returns"][t]:.2f}' for t in tasks) + ' |')
-  return '\n'.join(lines) + '\n'
-
-
-def _ci(ci, row=None) -> str:
-  """'[low, high]'; '(1 seed)' for one run, which resamples to itself."""
-  if row is not None and len(row['seeds']) < 2:
-    return '(1 seed)'
-  return f'[{ci[0]:.1f}, {ci[1]:.1f}]'
-
-
 def plot(runs: Dict[str, List[dict]], summary: dict, output: str) -> str:
   """Per game, the chosen configuration's and previous's evaluator returns
   over env steps (mean over seeds, band: min to max), teacher and random."""
@@ -315,7 +249,7 @@ def main(_):
   summary = summarise(runs, kickstarted, low, high)
   summary['plots'] = {'curves': os.path.relpath(
       plot(runs, summary, os.path.join(FLAGS.output, 'curves.png')), ROOT)}
-  tables = markdown(summary)
+  tables = markdown.markdown(summary)
   print(tables)
   records.write_json(os.path.join(FLAGS.output, 'baseline.json'), summary)
   with run_dirs.open(os.path.join(FLAGS.output, 'baseline.md'), 'w') as f:

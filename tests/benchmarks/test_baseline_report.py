@@ -73,6 +73,7 @@ def test_the_choice_is_made_on_the_choice_seeds_and_confirmed_on_others(
   assert 'Confirmation on seeds [2, 3]' in tables
   assert '| constant | previous | 1 |' in tables
   assert '(1 seed)' in tables and '| wide | ' in tables
+  assert '| our scratch, popart (seeds 0-3) | 2k |' in tables
 
 
 def test_runs_of_two_commits_are_refused(tmp_path):
