@@ -23,7 +23,10 @@ local_mp program:
             constant_lam2, linear_lam2_decay10, linear_decay40;
   extension --extension_schedule with --extension_replay_ratio (linear_replay4
             by default): the report's `extension` block.
-Seeds: the reported runs use seeds 100..104 (--first_seed=100 --seeds=5).
+--single_teacher=DIR kickstarts every game from one multi-task teacher
+(launch.export_student's output) instead of the five experts: the paper's
+Table 2 setting. Seeds: the reported runs use seeds 100..104
+(--first_seed=100 --seeds=5).
 Settings are chosen by sweeps on other seeds, e.g. --first_seed=0, so that no
 reported seed helped choose them.
 
@@ -61,6 +64,7 @@ from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.analysis import curves
 from acme_kickstart.analysis import plotting
 from acme_kickstart.environments import minatar
+from acme_kickstart.experiments import student_export
 from acme_kickstart.utils import provenance
 from acme_kickstart.utils import run_dirs
 from acme_kickstart.utils import seeding
@@ -96,6 +100,12 @@ flags.DEFINE_integer('extension_replay_ratio', 4,
 flags.DEFINE_float('distillation_cost', 1.0, 'lambda_k^0 of kickstarted runs.')
 flags.DEFINE_float('linear_decay_fraction', 0.2,
                    "Budget fraction by which 'linear' reaches lambda 0.")
+flags.DEFINE_string(
+    'single_teacher', None,
+    'A multi-task teacher for every game (launch.export_student\'s output), '
+    'in place of the shipped experts: the paper\'s Table 2. Its teacher.json '
+    'scores are the gate\'s and the fitness\'s references; reports still '
+    'normalise by the experts.')
 flags.DEFINE_integer('population_size', 4, 'PBT members per seed.')
 flags.DEFINE_integer('final_episodes', 30, 'Final-evaluation episodes/game.')
 flags.DEFINE_integer('selection_episodes', 30,
@@ -124,6 +134,11 @@ def base_config():
   # Unparsed when a test imports this module to build the student network.
   for override in FLAGS.override if FLAGS.is_parsed() else ():
     experiment = apply_override(experiment, override)
+  if FLAGS.is_parsed() and FLAGS.single_teacher:
+    experiment = dataclasses.replace(
+        experiment, teachers={t: FLAGS.single_teacher
+                              for t in experiment.tasks},
+        reference_scores=student_export.task_returns(FLAGS.single_teacher))
   return experiment.validate(), minatar5.get_topology()
 
 
@@ -310,6 +325,7 @@ def run_all(variants: List[Variant], seeds: List[int]):
       records.write_json(run_dirs.join(run_dir, records.DONE), {
           'variant': variant.name, 'seed': seed, 'git_commit': commit,
           'overrides': list(FLAGS.override),
+          'single_teacher': FLAGS.single_teacher,
           'budget_env_steps': FLAGS.budget, 'env_steps': steps,
           'resumed': resumed, 'machine': provenance.machine(),
           'wall_seconds': {'train': round(train_seconds, 1),

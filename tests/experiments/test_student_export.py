@@ -105,3 +105,34 @@ def test_the_launcher_reads_the_runs_final_evaluation(tmp_path):
                                     for i, t in enumerate(minatar.GAMES)}
   assert record['network_kwargs'] == SMALL
   assert record['command'].startswith('python -m launch.export_student')
+
+
+# The benchmark's student with --single_teacher: that teacher on every game,
+# its own scores as the gate's references.
+_BENCHMARK_TEACHERS = """
+import sys
+from absl import flags
+from benchmarks.kickstarting import run as bench
+flags.FLAGS(['bench', f'--single_teacher={sys.argv[1]}'])
+experiment = bench.member_config(bench.parse_variant('gated'), 0, '/tmp/x')
+print(sorted(set(experiment.teachers.values())))
+print(experiment.reference_scores)
+"""
+
+
+def test_the_benchmark_kickstarts_every_game_from_one_exported_teacher(
+    tmp_path):
+  experiment = _small_experiment()
+  _trained_run(experiment, tmp_path / 'run')
+  student_export.export_student(
+      experiment, str(tmp_path / 'run'), str(tmp_path / 'teacher'),
+      {t: [float(i)] for i, t in enumerate(minatar.GAMES)})
+  process = subprocess.run(
+      [sys.executable, '-c', _BENCHMARK_TEACHERS, str(tmp_path / 'teacher')],
+      cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT,
+                         TF_CPP_MIN_LOG_LEVEL='2'),
+      capture_output=True, text=True, timeout=300)
+  assert process.returncode == 0, process.stderr[-3000:]
+  teachers, references = process.stdout.strip().splitlines()[-2:]
+  assert teachers == repr([str(tmp_path / 'teacher')])
+  assert references == repr({t: float(i) for i, t in enumerate(minatar.GAMES)})
