@@ -59,7 +59,7 @@ def read_run(run_dir: str, tasks: Sequence[str], low: Mapping[str, float],
   return run
 
 
-def _final_scores(runs: List[dict], tasks, low, high) -> np.ndarray:
+def final_scores(runs: List[dict], tasks, low, high) -> np.ndarray:
   return statistics.normalised_scores(
       {t: [r['final_returns'][t] for r in runs] for t in tasks}, low, high,
       tasks)
@@ -76,7 +76,7 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
       {f'{v}/seed_{r["seed"]}': r['git_commit']
        for v, rs in runs.items() for r in rs})
   grid = budget_grid(budget)
-  scores = {v: _final_scores(rs, tasks, low, high) for v, rs in runs.items()}
+  scores = {v: final_scores(rs, tasks, low, high) for v, rs in runs.items()}
   out = {'budget_env_steps': budget, 'tasks': list(tasks),
          'teachers': dict(high), 'random': dict(low), 'git_commit': commit,
          'seeds': sorted({r['seed'] for rs in runs.values() for r in rs}),

@@ -71,6 +71,7 @@ from acme_kickstart.utils import seeding
 from benchmarks.kickstarting import markdown
 from benchmarks.kickstarting import records
 from benchmarks.kickstarting import report as report_lib
+from benchmarks.kickstarting import single_teacher
 from benchmarks.kickstarting.variants import apply_override
 from benchmarks.kickstarting.variants import parse_variant
 from benchmarks.kickstarting.variants import Variant
@@ -360,8 +361,16 @@ def aggregate(variants: List[Variant], seeds: List[int],
   runs = {v.name: [report_lib.read_run(run_dir_of(v, s), tasks, low, high,
                                        FLAGS.budget)
                    for s in seeds if finished(v, s)] for v in variants}
-  return report_lib.summarise(runs, tasks, low, high, FLAGS.budget,
-                              extension=extension, reps=FLAGS.bootstrap_reps)
+  report = report_lib.summarise(runs, tasks, low, high, FLAGS.budget,
+                                extension=extension, reps=FLAGS.bootstrap_reps)
+  if FLAGS.single_teacher:
+    scores = {v: report_lib.final_scores(rs, tasks, low, high)
+              for v, rs in runs.items() if rs and v != 'scratch'}
+    report['single_teacher'] = single_teacher.summarise(
+        scores, single_teacher.teacher_score(
+            student_export.task_returns(FLAGS.single_teacher), tasks, low,
+            high), reps=FLAGS.bootstrap_reps)
+  return report
 
 
 def main(_):

@@ -1,0 +1,72 @@
+"""The paper's Table 2 setting: students kickstarted from one small teacher.
+
+Scores are normalised by the experts, as in the one-expert-per-game study, so
+the teacher has a score on that scale too (its own final evaluation), and
+the paper's "student 43% above its teacher" (56.9 vs 39.7) is the best
+scheduled student's final IQM over the teacher's.
+"""
+
+from typing import Dict, List, Mapping, Sequence
+
+import numpy as np
+
+from acme_kickstart.analysis import statistics
+from acme_kickstart.environments import base
+
+# Schmitt et al. (2018), Table 2: score at the end of the budget.
+PAPER_TABLE2 = {'constant': 41.2, 'constant_lam2': 40.8, 'linear': 60.8,
+                'linear_lam2_decay10': 60.5, 'linear_decay40': 53.1,
+                'pbt': 56.9}
+PAPER_TEACHER = 39.7
+SCHEDULED = ('linear', 'gated', 'pbt')
+
+
+def teacher_score(teacher_returns: Mapping[str, float], tasks: Sequence[str],
+                  low: Mapping[str, float], high: Mapping[str, float]) -> float:
+  """The teacher's IQM over games, normalised as the students' scores."""
+  scores = np.array([[base.normalised_score(teacher_returns[t], low[t],
+                                            high[t]) for t in tasks]])
+  return statistics.aggregate_estimates(scores, reps=10)['iqm']['point']
+
+
+def summarise(scores: Mapping[str, np.ndarray], teacher: float,
+              reps: int = 2000) -> Dict[str, object]:
+  """kickstarting.json's `single_teacher` block from each variant's final
+  scores (runs x games, normalised by the experts) and the teacher's."""
+  finals = {v: statistics.aggregate_estimates(s, reps=reps)
+            for v, s in scores.items()}
+  out = {
+      'teacher_score': teacher, 'paper_teacher_score': PAPER_TEACHER,
+      'table2': [{'variant': v, 'iqm': finals[v]['iqm']['point'],
+                  'ci': finals[v]['iqm']['ci'],
+                  'mean': finals[v]['mean']['point'],
+                  'over_teacher': finals[v]['iqm']['point'] / teacher,
+                  'paper': PAPER_TABLE2.get(v)}
+                 for v in sorted(finals, key=lambda v: -finals[v]['iqm'][
+                     'point'])],
+  }
+  scheduled = [v for v in scores if v.split('_')[0] in SCHEDULED]
+  if scheduled:
+    best = max(scheduled, key=lambda v: finals[v]['iqm']['point'])
+    low, high = finals[best]['iqm']['ci']
+    out['student_over_teacher'] = {
+        'variant': best, 'ratio': finals[best]['iqm']['point'] / teacher,
+        # The teacher's score is taken as exact: the CI is the student's.
+        'ci': [low / teacher, high / teacher],
+        'paper': PAPER_TABLE2['pbt'] / PAPER_TEACHER}
+  for key, variant in (('linear_beats_constant', 'linear'),
+                       ('pbt_beats_constant', 'pbt')):
+    if variant in scores and 'constant' in scores:
+      out[key] = statistics.probability_of_improvement(
+          scores[variant], scores['constant'], reps=reps)
+  return out
+
+
+def order_against_paper(table2: List[dict]) -> List[str]:
+  """Table 2's rows that both have, in our order, each with the paper's
+  rank beside ours."""
+  rows = [r for r in table2 if r['paper'] is not None]
+  paper_rank = {r['variant']: i + 1 for i, r in enumerate(
+      sorted(rows, key=lambda r: -r['paper']))}
+  return [f'{r["variant"]}: ours {i + 1}, paper {paper_rank[r["variant"]]}'
+          for i, r in enumerate(rows)]
