@@ -164,4 +164,30 @@ def markdown(out: dict) -> str:
   population = pbt(out)
   if population:
     lines += [''] + population
+  if 'single_teacher' in out:
+    lines += [''] + single_teacher(out['single_teacher'])
   return '\n'.join(lines) + '\n'
+
+
+def single_teacher(block: dict) -> List[str]:
+  """Table 2 row by row beside the paper's, and the student over its one
+  teacher."""
+  lines = [f'**One small teacher** (the paper\'s Table 2): the teacher scores '
+           f'{block["teacher_score"]:.1f} on the experts\' scale (the '
+           f'paper\'s: {block["paper_teacher_score"]}).', '']
+  lines += _table(
+      ['variant', 'final IQM [95% CI]', 'over the teacher', 'paper'],
+      [[r['variant'], f'{r["iqm"]:.1f} [{r["ci"][0]:.1f}, {r["ci"][1]:.1f}]',
+        f'{r["over_teacher"]:.2f}x',
+        '—' if r['paper'] is None else f'{r["paper"]}']
+       for r in block['table2']])
+  over = block.get('student_over_teacher')
+  if over:
+    lines += ['', f'Best scheduled student (`{over["variant"]}`) over its '
+              f'teacher: {over["ratio"]:.2f}x [{over["ci"][0]:.2f}, '
+              f'{over["ci"][1]:.2f}] (the paper: {over["paper"]:.2f}x).']
+  for key, name in (('linear_beats_constant', 'linear'),
+                    ('pbt_beats_constant', 'pbt')):
+    if key in block:
+      lines.append(f'P({name} > constant) = {_ci(block[key], "p", ".2f")}.')
+  return lines

@@ -226,6 +226,8 @@ def test_aggregate_only_with_a_single_teacher_adds_table_2(runs_root,
   assert {r['variant'] for r in block['table2']} == {'constant', 'linear',
                                                      'pbt'}
   assert 'linear_beats_constant' in block and 'pbt_beats_constant' in block
+  with open(output / 'kickstarting.md') as f:
+    assert 'One small teacher' in f.read()
 
 
 def test_a_run_is_not_resumed_on_another_commit(tmp_path):
