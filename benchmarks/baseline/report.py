@@ -91,11 +91,8 @@ def read_runs(variant_dir: str, low, high) -> List[dict]:
 
 
 def _scores(runs: List[dict], low, high) -> np.ndarray:
-  """Runs x games, normalised by the teachers."""
-  tasks = list(minatar.GAMES)
-  return statistics.normalised_scores(
-      {t: [r['final_returns'][t] for r in runs] for t in tasks}, low, high,
-      tasks)
+  """Runs x games, normalised by the teachers (the headline report's)."""
+  return kickstarting_report.final_scores(runs, list(minatar.GAMES), low, high)
 
 
 def _estimates(runs: List[dict], low, high) -> dict:

@@ -26,7 +26,7 @@ def teacher_score(teacher_returns: Mapping[str, float], tasks: Sequence[str],
   """The teacher's IQM over games, normalised as the students' scores."""
   scores = np.array([[base.normalised_score(teacher_returns[t], low[t],
                                             high[t]) for t in tasks]])
-  return statistics.aggregate_estimates(scores, reps=10)['iqm']['point']
+  return float(statistics.AGGREGATES['iqm'](scores))
 
 
 def summarise(scores: Mapping[str, np.ndarray], teacher: float,
