@@ -1,5 +1,6 @@
 """Synthetic finished benchmark runs: what a run directory holds at its end
-(the evaluator's CSV rows, final_eval.json and DONE.json; PBT: per member),
+(the evaluator's CSV rows, launch.json, final_eval.json and DONE.json; PBT:
+per member),
 for the reports' tests."""
 
 import csv
@@ -70,6 +71,9 @@ def write_run(root, variant, seed, commit='abc123', members=1, level=None):
         'seed': 1_500_000 + seed, 'episodes_per_game': 30,
         'scores': [100 * level * (1.0 - 0.1 * i) for i in range(members)],
         'returns': [{t: 0.0 for t in TASKS}] * members})
+  records.write_json(os.path.join(run_dir, records.LAUNCH), {
+      'git_commit': commit, 'machine': provenance.machine(),
+      'train_seconds': [60.0]})
   records.write_json(os.path.join(run_dir, records.FINAL_EVAL), final)
   records.write_json(os.path.join(run_dir, records.DONE), {
       'variant': variant, 'seed': seed, 'git_commit': commit,

@@ -59,7 +59,16 @@ def export_student(experiment: ExperimentConfig, run_dir: str, output: str,
   return record
 
 
+def check_teacher_dir(directory: str):
+  """One clear error unless `directory` holds an exported student."""
+  if not os.path.exists(os.path.join(directory, TEACHER_JSON)):
+    raise ValueError(
+        f'{directory} holds no {TEACHER_JSON}: pass the directory that '
+        'launch.export_student wrote (--output), e.g. teachers/minatar5_small.')
+
+
 def task_returns(directory: str) -> Dict[str, float]:
   """An exported student's evaluation return per task (its teacher.json)."""
+  check_teacher_dir(directory)
   with open(os.path.join(directory, TEACHER_JSON)) as f:
     return json.load(f)['task_returns']

@@ -16,7 +16,6 @@ chose nothing.
 """
 
 import os
-import shutil
 from typing import Dict, List
 
 from absl import app
@@ -36,9 +35,6 @@ from configs import minatar5
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
-RECORDS = ('DONE.json', 'launch.json', 'final_eval.json',
-           os.path.join('logs', 'evaluator', 'logs.csv'))
-
 NORMALISATION = ('100 * (final-evaluation mean return - random) / (teacher - '
                  'random) per game, uncapped; IQM and mean over runs x games, '
                  '95% stratified bootstrap CIs')
@@ -51,33 +47,6 @@ flags.DEFINE_string('output', os.path.join(ROOT, 'results', 'baseline'),
                     'Where baseline.json, baseline.md and curves.png go.')
 flags.DEFINE_integer('bootstrap_reps', 2000, 'Bootstrap resamples per CI.')
 FLAGS = flags.FLAGS  # --budget: search.py's.
-
-
-def export(source: str, destination: str) -> int:
-  """Copies every finished run's records; returns how many runs.
-
-  <source>/<config>/<variant>/seed_<s> keeps its place in `destination`
-  (scratch runs under <config>/scratch, kickstarted students under
-  kickstarted_<config>/<variant>)."""
-  copied = 0
-  for config in sorted(os.listdir(source)):
-    config_dir = os.path.join(source, config)
-    if os.path.islink(config_dir) or not os.path.isdir(config_dir):
-      continue
-    for variant in sorted(os.listdir(config_dir)):
-      variant_dir = os.path.join(config_dir, variant)
-      if variant == 'report' or not os.path.isdir(variant_dir):
-        continue
-      for seed_dir in sorted(os.listdir(variant_dir)):
-        run = os.path.join(variant_dir, seed_dir)
-        if not os.path.exists(os.path.join(run, records.DONE)):
-          continue
-        for name in RECORDS:
-          target = os.path.join(destination, config, variant, seed_dir, name)
-          os.makedirs(os.path.dirname(target), exist_ok=True)
-          shutil.copyfile(os.path.join(run, name), target)
-        copied += 1
-  return copied
 
 
 def read_runs(variant_dir: str, low, high) -> List[dict]:
@@ -232,7 +201,8 @@ def plot(runs: Dict[str, List[dict]], summary: dict, output: str) -> str:
 
 def main(_):
   if FLAGS.export_from:
-    print(f'Copied {export(FLAGS.export_from, FLAGS.runs)} runs\' records.')
+    copied = records.export_runs(FLAGS.export_from, FLAGS.runs)
+    print(f'Copied {copied} runs\' records.')
   high = minatar5.teacher_scores()
   low = {t: minatar.make_suite().random_score(t) for t in minatar.GAMES}
   configs = sorted(os.listdir(FLAGS.runs))

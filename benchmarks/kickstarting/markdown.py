@@ -74,9 +74,10 @@ def _gain(gain, ci) -> str:
 
 def scores(out: dict) -> List[str]:
   """The paper's Tables 1 and 3: scores over the budget, final evaluation."""
-  rows = []
+  rows, fractions = [], []
   for name, v in out['variants'].items():
     at = v['score_at_budget_fraction']
+    fractions = sorted(at, key=float)
     improvement = v.get('improvement_over', {})
     rows.append([name] + [f'{at[k]:.1f}' for k in sorted(at, key=float)] + [
         _ci(v['final']['iqm']), _ci(v['final']['mean']),
@@ -85,7 +86,8 @@ def scores(out: dict) -> List[str]:
         if name != 'scratch' else '—',
         _ci(improvement.get('scratch'), 'p', fmt='.2f'),
         _ci(improvement.get('constant'), 'p', fmt='.2f')])
-  return _table(['variant', '10%', '20%', '50%', '100% of the budget',
+  return _table(['variant'] + [f'{100 * float(f):g}%' for f in fractions[:-1]]
+                + [f'{100 * float(fractions[-1]):g}% of the budget'] + [
                  'final IQM [95% CI]', 'final mean [95% CI]',
                  'IQM gain over scratch', 'P(> scratch)', 'P(> constant)'],
                 rows)
@@ -141,11 +143,12 @@ def pbt(out: dict) -> List[str]:
 
 def markdown(out: dict) -> str:
   """Every table of the report, Markdown, headed by its commit and seeds."""
-  faithful = [v for v in out['variants'] if '_replay' not in v]
+  faithful = [v for v in out['variants']
+              if v in report_lib.HEADLINE + ('scratch',)]
   lines = [f'MinAtar-5, {out["budget_env_steps"] / 1e6:g}M env steps per '
            f'student, seeds {out["seeds"]}, commit `{out["git_commit"]}`.', '',
-           "**The paper's claims and ours** (the best of the paper-faithful "
-           f'variants: {", ".join(faithful)})', ''] + claims(out)
+           "**The paper's claims and ours** (the best of "
+           f'{", ".join(faithful)})', ''] + claims(out)
   if 'extension' in out:
     extension = out['extension']
     lines += ['', f'**Our extension** (`{extension["variant"]}`, '
@@ -172,14 +175,18 @@ def markdown(out: dict) -> str:
 def single_teacher(block: dict) -> List[str]:
   """Table 2 row by row beside the paper's, and the student over its one
   teacher."""
-  lines = [f'**One small teacher** (the paper\'s Table 2): the teacher scores '
+  lines = [f'**One small teacher** (the paper\'s Table 2; seeds '
+           f'{block.get("seeds")}): the teacher scores '
            f'{block["teacher_score"]:.1f} on the experts\' scale (the '
            f'paper\'s: {block["paper_teacher_score"]}).', '']
+  paper_teacher = block['paper_teacher_score']
   lines += _table(
-      ['variant', 'final IQM [95% CI]', 'over the teacher', 'paper'],
+      ['variant', 'final IQM [95% CI]', 'final mean', 'over the teacher',
+       'paper', 'paper over its teacher'],
       [[r['variant'], f'{r["iqm"]:.1f} [{r["ci"][0]:.1f}, {r["ci"][1]:.1f}]',
-        f'{r["over_teacher"]:.2f}x',
-        '—' if r['paper'] is None else f'{r["paper"]}']
+        f'{r["mean"]:.1f}', f'{r["over_teacher"]:.2f}x',
+        '—' if r['paper'] is None else f'{r["paper"]}',
+        '—' if r['paper'] is None else f'{r["paper"] / paper_teacher:.2f}x']
        for r in block['table2']])
   over = block.get('student_over_teacher')
   if over:
@@ -190,4 +197,12 @@ def single_teacher(block: dict) -> List[str]:
                     ('pbt_beats_constant', 'pbt')):
     if key in block:
       lines.append(f'P({name} > constant) = {_ci(block[key], "p", ".2f")}.')
+  if block.get('order_against_paper'):
+    lines.append('Rank by final IQM, ours against the paper\'s: '
+                 + '; '.join(block['order_against_paper']) + '.')
+  steps = block.get('pbt_env_steps')
+  if steps:
+    lines.append(f'PBT: {steps["member"] / 1e6:.2f}M env steps for the chosen'
+                 f' member, {steps["population"] / 1e6:.2f}M for its '
+                 'population.')
   return lines

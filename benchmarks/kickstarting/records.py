@@ -8,12 +8,15 @@ never mixes commits.
 
 import json
 import os
+import shutil
 from typing import Dict, List, Mapping, Optional
 
 from acme_kickstart.utils import provenance
 from acme_kickstart.utils import run_dirs
 
 LAUNCH, FINAL_EVAL, DONE = 'launch.json', 'final_eval.json', 'DONE.json'
+EVALUATOR_CSV = os.path.join('logs', 'evaluator', 'logs.csv')
+PBT_CSV = os.path.join('pbt', 'hyperparameters.csv')
 
 
 def write_json(path: str, value) -> str:
@@ -73,3 +76,35 @@ def check_one_commit(commits: Mapping[str, str]) -> Optional[str]:
         'mixes commits. Re-run the stale ones (delete their run directories) '
         'or aggregate each commit from its own run directory.')
   return next(iter(by_commit), None)
+
+
+def export_run(run_dir: str, destination: str):
+  """Copies what a report reads of one finished run (its launch record, final
+  evaluation, DONE.json, the reported member's evaluator curve and PBT's
+  hyperparameters), kilobytes where the run holds checkpoints, so that the
+  report is recomputed from the repository alone."""
+  member_dir = read_json(os.path.join(run_dir, FINAL_EVAL)).get(
+      'member_dir', '.')
+  names = [LAUNCH, FINAL_EVAL, DONE, os.path.join(member_dir, EVALUATOR_CSV),
+           PBT_CSV]
+  for name in names:
+    source = os.path.normpath(os.path.join(run_dir, name))
+    if name == PBT_CSV and not os.path.exists(source):
+      continue  # Not a PBT run.
+    target = os.path.normpath(os.path.join(destination, name))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def export_runs(source: str, destination: str) -> int:
+  """export_run for every finished run under `source` (a directory holding
+  DONE.json), each at its place relative to `source`; returns how many."""
+  copied = 0
+  for directory, subdirs, files in os.walk(source):
+    subdirs.sort()
+    if DONE in files:
+      subdirs[:] = []  # A run's own directories hold no other run.
+      export_run(directory, os.path.join(
+          destination, os.path.relpath(directory, source)))
+      copied += 1
+  return copied

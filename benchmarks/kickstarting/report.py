@@ -27,8 +27,11 @@ PAPER = {
     'schedules': {'constant': 41.2, 'linear': 60.8, 'pbt': 56.9},
 }
 PAPER_FAITHFUL = ('constant', 'linear', 'gated', 'pbt')
+# The headline's candidates: the paper's schedules, and the recent
+# literature's decay to a floor (Wolczyk et al., 2024, on NetHack).
+HEADLINE = PAPER_FAITHFUL + ('linear_floor10',)
 SCHEDULED = ('linear', 'gated', 'pbt')
-BUDGET_FRACTIONS = (0.1, 0.2, 0.5, 1.0)
+BUDGET_FRACTIONS = (0.05, 0.1, 0.2, 0.5, 1.0)  # The paper's Table 1: 5-20%.
 GRID_POINTS = 100
 
 
@@ -127,7 +130,7 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
       gain = statistics.relative_gain(scores[name], scores['scratch'], 'iqm',
                                       reps=reps)
       variant['final_gain'] = gain
-  out.update(_headline(out, scores, [v for v in PAPER_FAITHFUL if v in runs],
+  out.update(_headline(out, scores, [v for v in HEADLINE if v in runs],
                        reps))
   if extension in runs:
     out['extension'] = dict(_headline(out, scores, [extension], reps),

@@ -23,25 +23,22 @@ local_mp program:
             constant_lam2, linear_lam2_decay10, linear_decay40;
   extension --extension_schedule with --extension_replay_ratio (linear_replay4
             by default): the report's `extension` block.
---single_teacher=DIR kickstarts every game from one multi-task teacher
-(launch.export_student's output) instead of the five experts: the paper's
-Table 2 setting. Seeds: the reported runs use seeds 100..104
+small_<variant>  the variant kickstarted on every game from one small
+            multi-task teacher (--single_teacher, launch.export_student's
+            output) instead of the five experts: the paper's Table 2 setting,
+            e.g. small_constant, small_linear_lam2_decay10, small_pbt; the
+            report's `single_teacher` block (aggregate.py).
+Seeds: the reported runs use seeds 100..104
 (--first_seed=100 --seeds=5).
 Settings are chosen by sweeps on other seeds, e.g. --first_seed=0, so that no
 reported seed helped choose them.
 
-Every run ends with a final evaluation of its last checkpoint, --final_episodes
-episodes per game on fresh seeds (final_eval.json in its run directory). PBT's
-representative member is chosen by a separate selection evaluation
-(--selection_episodes per game, other seeds) of every member's final weights;
-the reported evaluation then plays that member on fresh seeds. Statistics
-(report.py): IQM and mean over runs x games with 95% stratified bootstrap CIs,
-probability of improvement, performance profiles, curves with CI bands.
-Writes results/kickstarting/kickstarting.json (keys best_step_ratio,
-best_final_gain, best_final_gain_ci, games_student_beats_teacher,
-scheduled_beats_constant, seeds, budget_env_steps, and the same under
-`extension`), its tables as Markdown (kickstarting.md, quoted by the
-README) and PNGs beside it.
+Every run ends with a final evaluation of its last checkpoint
+(final_evaluation.py; PBT's member chosen first by a selection evaluation on
+other seeds). Writes results/kickstarting/kickstarting.json (report.py's keys;
+the 'small_' variants' under `single_teacher`), its tables as Markdown
+(kickstarting.md, quoted by the README) and PNGs beside it; --records_to
+copies each run's small records for the repository.
 
 Resumable: a finished run (DONE.json) is never re-run; a half-finished one
 resumes from its checkpoints; a run started on another commit is refused, and
@@ -53,25 +50,20 @@ import os
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from absl import app
 from absl import flags
 from absl import logging
-import numpy as np
 
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 from acme_kickstart.analysis import curves
-from acme_kickstart.analysis import plotting
-from acme_kickstart.environments import minatar
 from acme_kickstart.experiments import student_export
 from acme_kickstart.utils import provenance
 from acme_kickstart.utils import run_dirs
-from acme_kickstart.utils import seeding
+from benchmarks.kickstarting import aggregate as aggregate_lib
 from benchmarks.kickstarting import markdown
 from benchmarks.kickstarting import records
-from benchmarks.kickstarting import report as report_lib
-from benchmarks.kickstarting import single_teacher
 from benchmarks.kickstarting.variants import apply_override
 from benchmarks.kickstarting.variants import parse_variant
 from benchmarks.kickstarting.variants import Variant
@@ -83,9 +75,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 
 DEFAULT_VARIANTS = ('scratch', 'constant', 'linear', 'gated', 'pbt',
                     'extension')
-FINAL_EVAL_SEED = seeding.FINAL_EVALUATION_SEED_OFFSET  # + the run's seed.
-SELECTION_SEED = 1_500_000  # + the run's seed.
-TEACHERS_DIR = os.path.join(ROOT, 'teachers', 'minatar5')
 
 flags.DEFINE_integer('budget', 3_000_000, 'Env steps per student.')
 flags.DEFINE_integer('seeds', 5, 'Seeds per variant.')
@@ -102,11 +91,11 @@ flags.DEFINE_float('distillation_cost', 1.0, 'lambda_k^0 of kickstarted runs.')
 flags.DEFINE_float('linear_decay_fraction', 0.2,
                    "Budget fraction by which 'linear' reaches lambda 0.")
 flags.DEFINE_string(
-    'single_teacher', None,
-    'A multi-task teacher for every game (launch.export_student\'s output), '
-    'in place of the shipped experts: the paper\'s Table 2. Its teacher.json '
-    'scores are the gate\'s and the fitness\'s references; reports still '
-    'normalise by the experts.')
+    'single_teacher', os.path.join(ROOT, 'teachers', 'minatar5_small'),
+    "The 'small_' variants' teacher: one multi-task student for every game "
+    "(launch.export_student's output), the paper's Table 2 setting. Its "
+    "teacher.json scores are the gate's and PBT fitness's references; the "
+    'report still normalises by the experts.')
 flags.DEFINE_integer('population_size', 4, 'PBT members per seed.')
 flags.DEFINE_integer('final_episodes', 30, 'Final-evaluation episodes/game.')
 flags.DEFINE_integer('selection_episodes', 30,
@@ -117,6 +106,10 @@ flags.DEFINE_string('run_dir', os.path.join(ROOT, 'runs', 'bench_kickstarting'),
 flags.DEFINE_string('output', os.path.join(ROOT, 'results', 'kickstarting'),
                     'Where kickstarting.json and the PNGs go.')
 flags.DEFINE_boolean('aggregate_only', False, 'Only read finished runs.')
+flags.DEFINE_string('records_to', None,
+                    "Copies each finished run's small records there (e.g. "
+                    'results/kickstarting/runs), so that --aggregate_only '
+                    '--run_dir=<there> recomputes the report from them.')
 flags.DEFINE_multi_string(
     'override', [],
     "PATH=VALUE on configs/minatar5.py's experiment for every variant, e.g. "
@@ -135,11 +128,6 @@ def base_config():
   # Unparsed when a test imports this module to build the student network.
   for override in FLAGS.override if FLAGS.is_parsed() else ():
     experiment = apply_override(experiment, override)
-  if FLAGS.is_parsed() and FLAGS.single_teacher:
-    experiment = dataclasses.replace(
-        experiment, teachers={t: FLAGS.single_teacher
-                              for t in experiment.tasks},
-        reference_scores=student_export.task_returns(FLAGS.single_teacher))
   return experiment.validate(), minatar5.get_topology()
 
 
@@ -164,6 +152,10 @@ def member_config(variant: Variant, seed: int, run_dir: str):
       experiment.agent, distillation_costs=(cost,),
       distillation_schedule=schedule, distillation_replay_ratio=0)
   overrides = {}
+  if variant.single_teacher:
+    overrides = dict(
+        teachers={t: FLAGS.single_teacher for t in experiment.tasks},
+        reference_scores=student_export.task_returns(FLAGS.single_teacher))
   if variant.schedule == 'scratch':
     agent = dataclasses.replace(agent, distillation_costs=(0.0,))
     overrides['teachers'] = {}
@@ -219,41 +211,14 @@ def finished(variant: Variant, seed: int) -> bool:
                                        records.DONE))
 
 
-def teacher_scores() -> Dict[str, float]:
-  """The teachers' reference returns (teachers/minatar5/*/teacher.json)."""
-  return {game: records.read_json(os.path.join(
-      TEACHERS_DIR, game, 'teacher.json'))['evaluation_return']
-          for game in minatar.GAMES}
-
-
 def final_evaluation(variant: Variant, seed: int) -> dict:
-  """The run's final_eval.json (module docstring); PBT's member chosen first."""
-  from acme_kickstart.experiments import evaluation  # pylint: disable=g-import-not-at-top
-  from acme_kickstart.experiments import factories  # pylint: disable=g-import-not-at-top
-  # The run's own experiment: its network is the one its learner saved.
-  experiment = member_config(variant, seed, run_dir_of(variant, seed))
-  tasks = list(experiment.tasks)
-  evaluate = lambda run_dir, episodes, eval_seed: (
-      evaluation.evaluate_checkpoint(experiment, episodes, eval_seed, run_dir))
-  result, dirs = {'member': None, 'member_dir': '.'}, member_dirs(variant, seed)
-  if variant.schedule == 'pbt':
-    selection = [evaluate(d, FLAGS.selection_episodes, SELECTION_SEED + seed)
-                 for d in dirs]
-    # Capped per game as PBT's fitness: one game cannot pick the member.
-    suite = factories.make_suite(experiment)
-    scores = [suite.score(s['returns'], teacher_scores(), cap=200.0)
-              for s in selection]
-    best = int(np.argmax(scores))
-    result = {'member': best, 'member_dir': f'member_{best}', 'selection': {
-        'seed': SELECTION_SEED + seed, 'scores': scores,
-        'episodes_per_game': FLAGS.selection_episodes,
-        'returns': [{t: float(np.mean(s['returns'][t])) for t in tasks}
-                    for s in selection]}}
-  result.update(evaluate(dirs[result['member'] or 0], FLAGS.final_episodes,
-                         FINAL_EVAL_SEED + seed))
-  records.write_json(run_dirs.join(run_dir_of(variant, seed),
-                                   records.FINAL_EVAL), result)
-  return result
+  """The run's final_eval.json (final_evaluation.py)."""
+  from benchmarks.kickstarting import final_evaluation as final_lib  # pylint: disable=g-import-not-at-top
+  run_dir = run_dir_of(variant, seed)
+  return final_lib.evaluate_run(
+      member_config(variant, seed, run_dir), run_dir,
+      member_dirs(variant, seed), seed, FLAGS.final_episodes,
+      FLAGS.selection_episodes, pbt=variant.schedule == 'pbt')
 
 
 def _child(variant: Variant, seed: int, mode: str, env: Dict[str, str]):
@@ -326,51 +291,14 @@ def run_all(variants: List[Variant], seeds: List[int]):
       records.write_json(run_dirs.join(run_dir, records.DONE), {
           'variant': variant.name, 'seed': seed, 'git_commit': commit,
           'overrides': list(FLAGS.override),
-          'single_teacher': FLAGS.single_teacher,
+          'single_teacher': (os.path.relpath(os.path.abspath(
+              FLAGS.single_teacher), ROOT) if variant.single_teacher
+                             else None),
           'budget_env_steps': FLAGS.budget, 'env_steps': steps,
           'resumed': resumed, 'machine': provenance.machine(),
           'wall_seconds': {'train': round(train_seconds, 1),
                            'final_eval': round(time.time() - trained, 1)}})
       print(f'   done in {time.time() - start:.0f} s', flush=True)
-
-
-# ------------------------------------------------------------------- report
-def plot(report: dict, variants: List[Variant]) -> Dict[str, str]:
-  out = lambda name: os.path.join(FLAGS.output, f'kickstarting_{name}.png')
-  paths = {
-      'curves': plotting.plot_curves_with_ci(report, out('curves')),
-      'curves_mean': plotting.plot_curves_with_ci(report, out('curves_mean'),
-                                                  'mean'),
-      'performance_profiles': plotting.plot_performance_profiles(
-          report, out('performance_profiles')),
-      'probability_of_improvement': plotting.plot_probability_of_improvement(
-          report, out('probability_of_improvement'))}
-  for variant in variants:
-    runs = report['variants'].get(variant.name, {}).get('runs')
-    if variant.schedule == 'pbt' and runs:
-      paths[f'{variant.name}_lambdas'] = plotting.plot_lambdas(
-          run_dir_of(variant, runs[0]['seed']), out(f'{variant.name}_lambdas'))
-  return paths
-
-
-def aggregate(variants: List[Variant], seeds: List[int],
-              extension: Optional[str]) -> dict:
-  tasks, high = list(minatar.GAMES), teacher_scores()
-  suite = minatar.make_suite()
-  low = {t: suite.random_score(t) for t in tasks}
-  runs = {v.name: [report_lib.read_run(run_dir_of(v, s), tasks, low, high,
-                                       FLAGS.budget)
-                   for s in seeds if finished(v, s)] for v in variants}
-  report = report_lib.summarise(runs, tasks, low, high, FLAGS.budget,
-                                extension=extension, reps=FLAGS.bootstrap_reps)
-  if FLAGS.single_teacher:
-    scores = {v: report_lib.final_scores(rs, tasks, low, high)
-              for v, rs in runs.items() if rs and v != 'scratch'}
-    report['single_teacher'] = single_teacher.summarise(
-        scores, single_teacher.teacher_score(
-            student_export.task_returns(FLAGS.single_teacher), tasks, low,
-            high), reps=FLAGS.bootstrap_reps)
-  return report
 
 
 def main(_):
@@ -386,6 +314,8 @@ def main(_):
     variants = list({v.name: v for v in map(parse, FLAGS.variants)}.values())
     for variant in variants if not FLAGS.aggregate_only else []:
       with_agent_overrides(KickstartingConfig(), variant.agent_overrides)
+    if any(v.single_teacher for v in variants):
+      student_export.check_teacher_dir(FLAGS.single_teacher)
   except ValueError as e:  # Before anything launches.
     raise SystemExit(str(e)) from e
   extension = (parse('extension').name if 'extension' in FLAGS.variants
@@ -394,7 +324,9 @@ def main(_):
   start = time.time()
   if not FLAGS.aggregate_only:
     run_all(variants, seeds)
-  report = aggregate(variants, seeds, extension)
+  report = aggregate_lib.aggregate(
+      variants, seeds, run_dir_of, FLAGS.budget, extension,
+      FLAGS.single_teacher, FLAGS.bootstrap_reps)
   report['command'] = ' '.join(['python', '-m', 'benchmarks.kickstarting.run']
                                + [relative_to_repository(a)
                                   for a in sys.argv[1:]])
@@ -406,8 +338,15 @@ def main(_):
     report['wall_seconds_this_invocation'] = round(time.time() - start, 1)
   tables = markdown.markdown(report)
   print(tables)
-  report['plots'] = {k: os.path.relpath(p, ROOT)
-                     for k, p in plot(report, variants).items()}
+  report['plots'] = {k: os.path.relpath(p, ROOT) for k, p in
+                     aggregate_lib.plot(report, variants, seeds, run_dir_of,
+                                        FLAGS.output).items()}
+  if FLAGS.records_to:
+    for variant in variants:
+      for seed in seeds:
+        if finished(variant, seed):
+          records.export_run(run_dir_of(variant, seed), os.path.join(
+              FLAGS.records_to, variant.name, f'seed_{seed}'))
   path = records.write_json(os.path.join(FLAGS.output, 'kickstarting.json'),
                             report)
   with open(os.path.join(FLAGS.output, 'kickstarting.md'), 'w') as f:

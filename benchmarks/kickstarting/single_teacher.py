@@ -56,6 +56,7 @@ def summarise(scores: Mapping[str, np.ndarray], teacher: float,
         # The teacher's score is taken as exact: the CI is the student's.
         'ci': [low / teacher, high / teacher],
         'paper': PAPER_TABLE2['pbt'] / PAPER_TEACHER}
+  out['order_against_paper'] = order_against_paper(out['table2'])
   for key, variant in (('linear_beats_constant', 'linear'),
                        ('pbt_beats_constant', 'pbt')):
     if variant in scores and 'constant' in scores:

@@ -6,7 +6,10 @@ order: '_lam<x>' lambda_k^0 = x (else --distillation_cost); for 'linear',
 --linear_decay_fraction) and '_floor<p>' (the floor: p% of lambda_k^0, else
 0); '_replay<r>' the distillation replay at ratio r. The paper's Table 2 rows
 are 'constant', 'constant_lam2', 'linear', 'linear_lam2_decay10' and
-'linear_decay40'; 'linear_floor10' keeps a tenth of lambda. 'extension'
+'linear_decay40'; 'linear_floor10' keeps a tenth of lambda. The prefix
+'small_' kickstarts every game from the one small teacher
+(benchmarks/kickstarting/run.py's --single_teacher) instead of the five
+experts: 'small_constant', ..., the paper's Table 2 setting. 'extension'
 stands for one such name (benchmarks/kickstarting/run.py's
 --extension_schedule and --extension_replay_ratio). The overrides are
 KickstartingConfig fields; `with_agent_overrides` makes one this commit's
@@ -23,6 +26,7 @@ from typing import Mapping, Optional
 from acme_kickstart.agents.kickstarting.config import KickstartingConfig
 
 SCHEDULES = ('scratch', 'constant', 'linear', 'gated', 'pbt')
+SMALL_PREFIX = 'small_'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +37,12 @@ class Variant:
   distillation_cost: Optional[float] = None  # lambda_k^0; None: the flag's.
   decay_fraction: Optional[float] = None  # Linear's; None: the flag's.
   final_fraction: float = 0.0  # Linear's floor, a fraction of lambda_k^0.
+  single_teacher: bool = False  # From the one small teacher ('small_').
+
+  @property
+  def table2_name(self) -> str:
+    """The name without 'small_': the paper's Table 2 rows are named so."""
+    return self.name[len(SMALL_PREFIX):] if self.single_teacher else self.name
 
 
 _NAME = re.compile(r'(?P<schedule>[a-z]+)(?:_lam(?P<lam>\d+(?:\.\d+)?))?'
@@ -45,14 +55,19 @@ def parse_variant(name: str, extension_schedule: str = 'linear',
   """'extension', or a schedule with optional parts (the module's doc)."""
   if name == 'extension':
     name = f'{extension_schedule}_replay{extension_replay_ratio}'
-  match = _NAME.fullmatch(name)
+  single_teacher = name.startswith(SMALL_PREFIX)
+  match = _NAME.fullmatch(name[len(SMALL_PREFIX):] if single_teacher
+                          else name)
   if not match or match['schedule'] not in SCHEDULES:
     raise ValueError(f'Unknown variant {name!r}: use one of {SCHEDULES}, '
                      "'extension', or a schedule with optional parts "
                      "'_lam<x>', '_decay<percent>', '_floor<percent>' "
                      "(linear), '_replay<ratio>' in that order (e.g. "
-                     "'linear_lam2_decay10', 'constant_replay2').")
+                     "'linear_lam2_decay10', 'constant_replay2'), optionally "
+                     f"after {SMALL_PREFIX!r} (from the one small teacher).")
   schedule = match['schedule']
+  if schedule == 'scratch' and single_teacher:
+    raise ValueError(f'{name!r}: scratch has no teachers; use \'scratch\'.')
   if schedule == 'scratch' and (match['lam'] or match['ratio']):
     raise ValueError(f'{name!r}: scratch has no teachers, so no lambda and no '
                      'replay.')
@@ -69,7 +84,8 @@ def parse_variant(name: str, extension_schedule: str = 'linear',
   return Variant(name, schedule, overrides,
                  distillation_cost=(None if match['lam'] is None
                                     else float(match['lam'])),
-                 decay_fraction=decay, final_fraction=floor)
+                 decay_fraction=decay, final_fraction=floor,
+                 single_teacher=single_teacher)
 
 
 def with_agent_overrides(agent: KickstartingConfig,

@@ -73,7 +73,7 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
   assert 'steps_to_population' not in report['variants']['linear']
   assert report['best_step_ratio_population'] is None  # linear is best.
   assert set(report['variants']['scratch']['score_at_budget_fraction']) == {
-      '0.1', '0.2', '0.5', '1.0'}
+      '0.05', '0.1', '0.2', '0.5', '1.0'}
   text = markdown.markdown(report)
   assert 'paper' in text and 'linear_replay2' in text
   gain = report['best_final_gain']
@@ -127,8 +127,13 @@ def test_variant_names_carry_the_papers_table_2_schedules():
   assert parse('constant_lam2').distillation_cost == 2.0
   assert parse('linear_floor10').final_fraction == pytest.approx(0.1)
   assert parse('linear').decay_fraction is None  # The flag's.
+  small = parse('small_linear_lam2_decay10')
+  assert small.single_teacher and small.table2_name == 'linear_lam2_decay10'
+  assert (small.schedule, small.distillation_cost) == ('linear', 2.0)
+  assert not parse('linear').single_teacher
   for bad, message in (('constant_decay10', 'parts of a linear'),
                        ('scratch_lam2', 'scratch has no teachers'),
+                       ('small_scratch', 'scratch has no teachers'),
                        ('linear_decay0', 'percent in 1..100'),
                        ('linear_floor10_decay20', 'in that order')):
     with pytest.raises(ValueError, match=message):
@@ -178,27 +183,36 @@ def _benchmark(*flags):
 
 
 def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
-  # With one teacher for every game too (the Table 2 block), whose returns
-  # are at 70% of HIGH.
+  # With the students of one teacher for every game too (the Table 2 block),
+  # whose returns are at 70% of HIGH.
+  for name, level in (('constant', 0.7), ('linear', 1.0), ('pbt', 0.9)):
+    for seed in (100, 101):
+      write_run(runs_root, f'small_{name}', seed, level=level,
+                members=2 if name == 'pbt' else 1)
   teacher = tmp_path / 'teacher'
   teacher.mkdir()
   with open(teacher / 'teacher.json', 'w') as f:
     json.dump({'task_returns': {t: LOW[t] + 0.7 * (HIGH[t] - LOW[t])
                                 for t in TASKS}}, f)
   output = tmp_path / 'out'
-  names = 'scratch,constant,linear,gated,pbt,extension'
+  names = ('scratch,constant,linear,gated,pbt,extension,small_constant,'
+           'small_linear,small_pbt')
   process = _benchmark(
       '--aggregate_only', f'--run_dir={runs_root}', f'--output={output}',
       f'--variants={names}', f'--budget={BUDGET}', '--seeds=2',
       '--population_size=2', '--bootstrap_reps=100',
-      '--extension_replay_ratio=2', f'--single_teacher={teacher}')
+      '--extension_replay_ratio=2', f'--single_teacher={teacher}',
+      f'--records_to={tmp_path / "records"}')
   assert process.returncode == 0, process.stderr[-3000:]
+  assert (tmp_path / 'records' / 'small_pbt' / 'seed_101' / 'pbt' /
+          'hyperparameters.csv').exists()
   with open(output / 'kickstarting.json') as f:
     report = json.load(f)
   assert report['best_variant'] == 'linear'
   assert report['extension']['variant'] == 'linear_replay2'
-  assert report['wall_seconds_total_runs'] == pytest.approx(
-      65.0 * 2 * len(names.split(',')))
+  # The small teacher's students are not the experts' study's variants.
+  assert not any(v.startswith('small_') for v in report['variants'])
+  assert report['wall_seconds_total_runs'] == pytest.approx(65.0 * 2 * 6)
   with open(output / 'kickstarting.md') as f:
     assert f'{report["best_final_gain"] * 100:+.0f}%' in f.read()
   # The command runs from any checkout: its paths relative to the repository.
@@ -206,18 +220,50 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   assert values and not any(os.path.isabs(v) for v in values)
   assert f'--run_dir={os.path.relpath(runs_root, ROOT)}' in report['command']
   for name in ('curves', 'curves_mean', 'performance_profiles',
-               'probability_of_improvement', 'pbt_lambdas'):
+               'probability_of_improvement', 'pbt_lambdas', 'small_pbt_lambdas'):
     assert os.path.getsize(output / f'kickstarting_{name}.png') > 1000
   # The report normalises by the experts' scores (teachers/minatar5), not
   # HIGH, so the teacher's score is checked for sign, not value.
   block = report['single_teacher']
   assert block['teacher_score'] > 0
   assert block['student_over_teacher']['variant'] == 'linear'
-  assert {r['variant'] for r in block['table2']} == {
-      'constant', 'linear', 'gated', 'pbt', 'linear_replay2'}
-  assert 'linear_beats_constant' in block and 'pbt_beats_constant' in block
+  assert [r['variant'] for r in block['table2']] == ['linear', 'pbt',
+                                                     'constant']
+  assert block['linear_beats_constant']['p'] == pytest.approx(1.0)
+  assert 'pbt_beats_constant' in block and block['seeds'] == [100, 101]
+  assert block['pbt_env_steps']['population'] == pytest.approx(
+      2 * block['pbt_env_steps']['member'])
   with open(output / 'kickstarting.md') as f:
-    assert 'One small teacher' in f.read()
+    text = f.read()
+  assert 'One small teacher' in text and 'ours 1, paper 1' in text
+
+
+def test_exported_records_give_the_report_the_same_runs(runs_root, tmp_path):
+  copied = records.export_runs(str(runs_root), str(tmp_path / 'records'))
+  assert copied == 2 * len(LEVELS)
+  for variant in LEVELS:
+    for seed in (100, 101):
+      here = os.path.join(variant, f'seed_{seed}')
+      original, exported = (
+          report_lib.read_run(os.path.join(str(root), here), TASKS, LOW,
+                              HIGH, BUDGET)
+          for root in (runs_root, tmp_path / 'records'))
+      np.testing.assert_array_equal(exported.pop('curve'),
+                                    original.pop('curve'))
+      assert exported == original
+  # PBT's reported member's curve and its hyperparameters; no other member's.
+  pbt = tmp_path / 'records' / 'pbt' / 'seed_100'
+  assert (pbt / 'pbt' / 'hyperparameters.csv').exists()
+  assert not (pbt / 'member_1').exists()
+
+
+def test_a_small_variant_without_its_teacher_is_one_clear_error(tmp_path):
+  process = _benchmark('--variants=scratch,small_linear',
+                       f'--single_teacher={tmp_path}/none',
+                       f'--run_dir={tmp_path}/runs', '--budget=1000')
+  assert process.returncode != 0
+  assert 'holds no teacher.json' in process.stderr
+  assert not (tmp_path / 'runs').exists()  # Nothing launched.
 
 
 def test_a_run_is_not_resumed_on_another_commit(tmp_path):

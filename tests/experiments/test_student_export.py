@@ -107,14 +107,16 @@ def test_the_launcher_reads_the_runs_final_evaluation(tmp_path):
   assert record['command'].startswith('python -m launch.export_student')
 
 
-# The benchmark's student with --single_teacher: that teacher on every game,
-# its own scores as the gate's references.
+# The benchmark's 'small_' student: --single_teacher on every game, its own
+# scores as the gate's references; the same variant without it: the experts.
 _BENCHMARK_TEACHERS = """
 import sys
 from absl import flags
 from benchmarks.kickstarting import run as bench
 flags.FLAGS(['bench', f'--single_teacher={sys.argv[1]}'])
-experiment = bench.member_config(bench.parse_variant('gated'), 0, '/tmp/x')
+experts = bench.member_config(bench.parse_variant('gated'), 0, '/tmp/x')
+print(sorted(set(experts.teachers.values())) != [sys.argv[1]])
+experiment = bench.member_config(bench.parse_variant('small_gated'), 0, '/y')
 print(sorted(set(experiment.teachers.values())))
 print(experiment.reference_scores)
 """
@@ -133,6 +135,7 @@ def test_the_benchmark_kickstarts_every_game_from_one_exported_teacher(
                          TF_CPP_MIN_LOG_LEVEL='2'),
       capture_output=True, text=True, timeout=300)
   assert process.returncode == 0, process.stderr[-3000:]
-  teachers, references = process.stdout.strip().splitlines()[-2:]
+  experts, teachers, references = process.stdout.strip().splitlines()[-3:]
+  assert experts == 'True'
   assert teachers == repr([str(tmp_path / 'teacher')])
   assert references == repr({t: float(i) for i, t in enumerate(minatar.GAMES)})
