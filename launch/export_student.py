@@ -43,10 +43,17 @@ def main(_):
   if os.path.exists(final_eval):
     with open(final_eval) as f:
       final_returns = json.load(f)['returns']
+  # The commit that trained the run (a benchmark run's launch.json), beside
+  # the one that exported it.
+  launch = os.path.join(FLAGS.run_dir, 'launch.json')
+  trained_at = {}
+  if os.path.exists(launch):
+    with open(launch) as f:
+      trained_at = {'run_git_commit': json.load(f)['git_commit']}
   record = student_export.export_student(
       experiment, FLAGS.run_dir, FLAGS.output, final_returns,
       command=' '.join(['python -m launch.export_student'] + sys.argv[1:]),
-      git_commit=provenance.git_commit(ROOT))
+      git_commit=provenance.git_commit(ROOT), **trained_at)
   print(f'{FLAGS.output}: {record["env_steps"]} env steps; evaluation '
         'returns ' + ', '.join(f'{t} {r:.2f}'
                                for t, r in record['task_returns'].items()))

@@ -56,7 +56,10 @@ class ExperimentConfig:
   observation_fn, action_map, q_temperature); tasks not listed have none
   (lambda = 0 there). `reference_scores` (task -> return, e.g. the teachers'
   unbiased scores) are 100% of the normalised score: PBT's fitness and the
-  gated lambda schedule read them.
+  gated lambda schedule read them. `teacher_levels` (task -> return) are a
+  teacher's own level where it is not the reference (e.g. one small teacher
+  kickstarting a student scored against experts): the gate shuts lambda_k
+  there, while PBT still scores members on the references.
   """
   agent: KickstartingConfig = dataclasses.field(
       default_factory=KickstartingConfig)
@@ -67,6 +70,7 @@ class ExperimentConfig:
   tasks: Tuple[str, ...] = MINATAR5_GAMES
   teachers: Dict[str, Any] = dataclasses.field(default_factory=dict)
   reference_scores: Dict[str, float] = dataclasses.field(default_factory=dict)
+  teacher_levels: Dict[str, float] = dataclasses.field(default_factory=dict)
   network: str = 'minatar'
   network_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
   # Adds the previous action and reward to observations (IMPALA's core inputs).

@@ -149,13 +149,13 @@ def check_teacher_snapshots(experiment: ExperimentConfig):
 def score_ranges(
     experiment: ExperimentConfig) -> Dict[str, Tuple[float, float]]:
   """Per task with a teacher and a reference score: (random, reference)
-  returns, the 0 and 1 of the gated schedule's teacher-normalised score."""
+  returns, the 0 and 1 of the gated schedule's teacher-normalised score; the
+  teacher's own level where `teacher_levels` has one."""
   suite = make_suite(experiment)
-  ranges = {task: (suite.random_score(task),
-                   float(experiment.reference_scores[task]))
+  levels = dict(experiment.reference_scores, **experiment.teacher_levels)
+  ranges = {task: (suite.random_score(task), float(levels[task]))
             for task in experiment.tasks
-            if task in experiment.teachers and
-            task in experiment.reference_scores}
+            if task in experiment.teachers and task in levels}
   gated_tasks = [t for t in experiment.teachers if t not in ranges]
   if experiment.agent.distillation_schedule.gated and gated_tasks:
     raise ValueError(

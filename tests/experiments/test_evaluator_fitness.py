@@ -62,3 +62,21 @@ def test_reset_returns_during_a_round_drops_that_round(tmp_path):
 
   evaluator.evaluate_once()
   assert member_fitness() is not None  # A round begun after it counts.
+
+
+def test_a_teachers_own_level_moves_the_gate_not_pbts_fitness():
+  # One small teacher at 4.0 on breakout, scored against an expert at 10.0.
+  config = ExperimentConfig(
+      teachers={'breakout': '/small_teacher'},
+      reference_scores={'breakout': 10.0, 'asterix': 8.0},
+      teacher_levels={'breakout': 4.0})
+  random_return = factories.make_suite(config).random_score('breakout')
+  assert factories.score_ranges(config) == {'breakout': (random_return, 4.0)}
+  returns = {'breakout': [4.0], 'asterix': [8.0]}
+  expert_scored = factories.make_suite(config).score(
+      returns, {'breakout': 10.0, 'asterix': 8.0}, 200.0)
+  assert fitness.fitness(config, returns, 200.0) == expert_scored
+  # Without teacher_levels the gate's 100% is the reference.
+  plain = ExperimentConfig(teachers={'breakout': '/t'},
+                           reference_scores={'breakout': 10.0})
+  assert factories.score_ranges(plain) == {'breakout': (random_return, 10.0)}

@@ -108,7 +108,8 @@ def test_the_launcher_reads_the_runs_final_evaluation(tmp_path):
 
 
 # The benchmark's 'small_' student: --single_teacher on every game, its own
-# scores as the gate's references; the same variant without it: the experts.
+# scores as the gate's levels, the experts' as the references; the same
+# variant without the prefix: the experts.
 _BENCHMARK_TEACHERS = """
 import sys
 from absl import flags
@@ -118,7 +119,8 @@ experts = bench.member_config(bench.parse_variant('gated'), 0, '/tmp/x')
 print(sorted(set(experts.teachers.values())) != [sys.argv[1]])
 experiment = bench.member_config(bench.parse_variant('small_gated'), 0, '/y')
 print(sorted(set(experiment.teachers.values())))
-print(experiment.reference_scores)
+print(experiment.reference_scores == experts.reference_scores)
+print(experiment.teacher_levels)
 """
 
 
@@ -135,7 +137,8 @@ def test_the_benchmark_kickstarts_every_game_from_one_exported_teacher(
                          TF_CPP_MIN_LOG_LEVEL='2'),
       capture_output=True, text=True, timeout=300)
   assert process.returncode == 0, process.stderr[-3000:]
-  experts, teachers, references = process.stdout.strip().splitlines()[-3:]
-  assert experts == 'True'
+  experts, teachers, same, references = process.stdout.strip().splitlines(
+      )[-4:]
+  assert experts == 'True' and same == 'True'  # PBT scores on the experts.
   assert teachers == repr([str(tmp_path / 'teacher')])
   assert references == repr({t: float(i) for i, t in enumerate(minatar.GAMES)})
