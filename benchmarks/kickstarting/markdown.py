@@ -35,6 +35,11 @@ def _table(header: List[str], rows: List[List[str]]) -> List[str]:
 
 def claims(out: dict) -> List[str]:
   """The paper's four claims and ours, one row each."""
+  return _table(['claim (target)', 'paper (DMLab-30)', 'ours (MinAtar-5)'],
+                _claim_rows(out))
+
+
+def _claim_rows(out: dict) -> List[List[str]]:
   best = out.get('best_variant')
   schedule = out.get('scheduled_beats_constant') or {}
   rows = [
@@ -58,8 +63,7 @@ def claims(out: dict) -> List[str]:
        (f'{_ci(schedule, "p", fmt=".2f")} ({schedule.get("variant")})'
         if schedule else '—')],
   ]
-  return _table(['claim (target)', 'paper (DMLab-30)', 'ours (MinAtar-5)'],
-                rows)
+  return rows
 
 
 def _ratio(value) -> str:
@@ -141,6 +145,28 @@ def pbt(out: dict) -> List[str]:
   return lines
 
 
+def paper_vs_ours(out: dict) -> List[str]:
+  """Both experiments' findings in one table (the README's): A, one expert
+  per game; B, one small teacher (the report's `single_teacher` block)."""
+  rows = [[f'A: {row[0]}'] + row[1:] for row in _claim_rows(out)[:3]]
+  block = out.get('single_teacher') or {}
+  over = block.get('student_over_teacher')
+  if over:
+    rows.append(['B: best scheduled student over its teacher (≥ 1.43×, CI '
+                 'above 1)', f'{over["paper"]:.2f}× (56.9 vs 39.7)',
+                 f'{over["ratio"]:.2f}× [{over["ci"][0]:.2f}, '
+                 f'{over["ci"][1]:.2f}] ({over["variant"]})'])
+  linear = block.get('linear_beats_constant')
+  if linear:
+    rows.append(['B: P(linear 1→0 by 20% > constant 1) (> 0.5, CI above 0.5)',
+                 '60.8 vs 41.2', _ci(linear, 'p', fmt='.2f')])
+  if block.get('order_against_paper'):
+    rows.append(["B: Table 2's order, row by row", 'its ranks',
+                 '; '.join(block['order_against_paper'])])
+  return _table(['finding (target)', 'paper (DMLab-30)', 'ours (MinAtar-5)'],
+                rows)
+
+
 def markdown(out: dict) -> str:
   """Every table of the report, Markdown, headed by its commit and seeds."""
   faithful = [v for v in out['variants']
@@ -169,6 +195,8 @@ def markdown(out: dict) -> str:
     lines += [''] + population
   if 'single_teacher' in out:
     lines += [''] + single_teacher(out['single_teacher'])
+    lines += ['', '**Both experiments against the paper** (the README\'s '
+              'table)', ''] + paper_vs_ours(out)
   return '\n'.join(lines) + '\n'
 
 

@@ -236,6 +236,10 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   with open(output / 'kickstarting.md') as f:
     text = f.read()
   assert 'One small teacher' in text and 'ours 1, paper 1' in text
+  # The README's table: both experiments, each finding once.
+  compact = text[text.index('**Both experiments against the paper**'):]
+  assert compact.count('| A: ') == 3 and compact.count('| B: ') == 3
+  assert f'{block["student_over_teacher"]["ratio"]:.2f}×' in compact
 
 
 def test_exported_records_give_the_report_the_same_runs(runs_root, tmp_path):
