@@ -216,21 +216,22 @@ def single_teacher(block: dict) -> List[str]:
         '—' if r['paper'] is None else f'{r["paper"]}',
         '—' if r['paper'] is None else f'{r["paper"] / paper_teacher:.2f}x']
        for r in block['table2']])
+  lines.append('')  # The table ends here.
   over = block.get('student_over_teacher')
   if over:
-    lines += ['', f'Best scheduled student (`{over["variant"]}`) over its '
+    lines += [f'- Best scheduled student (`{over["variant"]}`) over its '
               f'teacher: {over["ratio"]:.2f}x [{over["ci"][0]:.2f}, '
               f'{over["ci"][1]:.2f}] (the paper: {over["paper"]:.2f}x).']
   for key, name in (('linear_beats_constant', 'linear'),
                     ('pbt_beats_constant', 'pbt')):
     if key in block:
-      lines.append(f'P({name} > constant) = {_ci(block[key], "p", ".2f")}.')
+      lines.append(f'- P({name} > constant) = {_ci(block[key], "p", ".2f")}.')
   if block.get('order_against_paper'):
-    lines.append('Rank by final IQM, ours against the paper\'s: '
+    lines.append('- Rank by final IQM, ours against the paper\'s: '
                  + '; '.join(block['order_against_paper']) + '.')
   steps = block.get('pbt_env_steps')
   if steps:
-    lines.append(f'PBT: {steps["member"] / 1e6:.2f}M env steps for the chosen'
+    lines.append(f'- PBT: {steps["member"] / 1e6:.2f}M env steps for the chosen'
                  f' member, {steps["population"] / 1e6:.2f}M for its '
                  'population.')
   return lines
