@@ -58,6 +58,9 @@ def aggregate(variants: List[Variant], seeds: List[int], run_dir_of: RunDirOf,
         student_export.task_returns(single_teacher), tasks, low, high)
     block = single_teacher_lib.summarise(scores, teacher, reps=reps)
     block['seeds'] = sorted({r['seed'] for rs in small.values() for r in rs})
+    block['score_at_budget_fraction'] = {
+        name: report_lib.score_at_budget_fraction(rs)
+        for name, rs in small.items()}
     block['runs_per_variant'] = {name: len(rs) for name, rs in small.items()}
     pbt_runs = small.get('pbt', [])
     if pbt_runs:  # The member's env steps and its population's, side by side.

@@ -145,6 +145,31 @@ def pbt(out: dict) -> List[str]:
   return lines
 
 
+def table1(out: dict) -> List[str]:
+  """The paper's Table 1 beside ours: IQM of the evaluator curves at 5, 10,
+  20 and 100% of the budget (the paper's 0.5B, 1B, 2B and 10B frames)."""
+  fractions = report_lib.TABLE1_FRACTIONS
+  paper = PAPER['table1']
+  variants = out['variants']
+  block = out.get('single_teacher') or {}
+  small = block.get('score_at_budget_fraction', {})
+  small_best = ('pbt' if 'pbt' in small else
+                (block.get('student_over_teacher') or {}).get('variant'))
+  ours = [('scratch', 'scratch', variants.get('scratch', {}).get(
+              'score_at_budget_fraction')),
+          ('one expert per task', out.get('best_variant'),
+           variants.get(out.get('best_variant'), {}).get(
+               'score_at_budget_fraction')),
+          ('one small teacher (PBT)',
+           f'small_{small_best}' if small_best else '—', small.get(small_best))]
+  rows = []
+  for label, name, at in ours:
+    rows.append([f'paper: {label}'] + [f'{v}' for v in paper[label]])
+    rows.append([f'ours: {name}'] + ([f'{at[f]:.1f}' for f in fractions]
+                                     if at else ['—'] * len(fractions)))
+  return _table(['', '5%', '10%', '20%', '100% of the budget'], rows)
+
+
 def paper_vs_ours(out: dict) -> List[str]:
   """Both experiments' findings in one table (the README's): A, one expert
   per game; B, one small teacher (the report's `single_teacher` block)."""
@@ -183,6 +208,9 @@ def markdown(out: dict) -> str:
     if own:
       lines += ['', f'P(`{extension["variant"]}` > `{own["variant"]}`, its '
                 f'schedule without the replay) = {_ci(own, "p", fmt=".2f")}']
+  lines += ['', "**The paper's Table 1 beside ours** (IQM of the evaluator "
+            'curves; the paper: DMLab-30 at 0.5B, 1B, 2B and 10B frames)', ''
+            ] + table1(out)
   lines += ['', '**Score over the budget** (IQM curve of the evaluator; '
             'final: a separate 30-episode-per-game evaluation of the last '
             'checkpoint)', ''] + scores(out)

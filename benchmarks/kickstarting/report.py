@@ -25,7 +25,12 @@ PAPER = {
     'at_10B_frames': {'scratch': 51.9, 'kickstarted': 73.8, 'gain': 0.422},
     'single_teacher': {'teacher': 39.7, 'student': 56.9, 'gain': 0.43},
     'schedules': {'constant': 41.2, 'linear': 60.8, 'pbt': 56.9},
+    # Table 1: score at 0.5B, 1B, 2B and 10B frames (5, 10, 20, 100%).
+    'table1': {'scratch': (24.1, 31.1, 37.5, 51.9),
+               'one expert per task': (44.8, 51.0, 61.3, 73.8),
+               'one small teacher (PBT)': (37.4, 39.4, 42.4, 56.9)},
 }
+TABLE1_FRACTIONS = ('0.05', '0.1', '0.2', '1.0')
 PAPER_FAITHFUL = ('constant', 'linear', 'gated', 'pbt')
 # The headline's candidates: the paper's schedules, and the recent
 # literature's decay to a floor (Wolczyk et al., 2024, on NetHack).
@@ -60,6 +65,13 @@ def read_run(run_dir: str, tasks: Sequence[str], low: Mapping[str, float],
   if final.get('selection'):
     run['pbt'] = dict(final['selection'], member=final['member'])
   return run
+
+
+def score_at_budget_fraction(runs: List[dict]) -> dict:
+  """The IQM over runs x tasks of the evaluator curves at BUDGET_FRACTIONS."""
+  curves = np.stack([r['curve'] for r in runs])  # (runs, tasks, points)
+  return {str(f): float(statistics.AGGREGATES['iqm'](
+      curves[:, :, round(f * GRID_POINTS) - 1])) for f in BUDGET_FRACTIONS}
 
 
 def final_scores(runs: List[dict], tasks, low, high) -> np.ndarray:

@@ -39,8 +39,12 @@ def runs_root(tmp_path):
 
 def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
     runs_root):
-  report = report_lib.summarise(_read_all(runs_root), TASKS, LOW, HIGH, BUDGET,
+  runs = _read_all(runs_root)
+  report = report_lib.summarise(runs, TASKS, LOW, HIGH, BUDGET,
                                 extension='linear_replay2', reps=200)
+  # The helper the small teacher's block uses gives the same curve points.
+  assert report_lib.score_at_budget_fraction(runs['linear']) == pytest.approx(
+      report['variants']['linear']['score_at_budget_fraction'])
   keys = ('best_step_ratio', 'best_final_gain', 'best_final_gain_ci',
           'games_student_beats_teacher', 'scheduled_beats_constant', 'seeds',
           'budget_env_steps')
@@ -81,6 +85,9 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
   assert text.count('| breakout |') == 1 and '**' in text  # CIs above 100.
   assert '9.58×' in text and 'linear_replay2' in text
   assert "| pbt (population's env steps) |" in text
+  # Table 1 beside the paper's: no small teacher's students in this report.
+  assert '| paper: scratch | 24.1 | 31.1 | 37.5 | 51.9 |' in text
+  assert '| ours: linear |' in text and '| ours: — | — |' in text
 
 
 def test_games_beating_the_teacher_are_counted_per_seed_then_averaged(
@@ -236,6 +243,7 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   with open(output / 'kickstarting.md') as f:
     text = f.read()
   assert 'One small teacher' in text and 'ours 1, paper 1' in text
+  assert '| ours: small_pbt |' in text
   # The README's table: both experiments, each finding once.
   compact = text[text.index('**Both experiments against the paper**'):]
   assert compact.count('| A: ') == 3 and compact.count('| B: ') == 3
