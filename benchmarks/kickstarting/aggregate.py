@@ -41,11 +41,13 @@ def aggregate(variants: List[Variant], seeds: List[int], run_dir_of: RunDirOf,
                    for d in finished_runs(v, seeds, run_dir_of)]
           for v in variants}
   # One commit over both studies: scratch is theirs in common.
-  records.check_one_commit({f'{name}/seed_{r["seed"]}': r['git_commit']
-                            for name, rs in runs.items() for r in rs})
+  commit = records.check_one_commit(
+      {f'{name}/seed_{r["seed"]}': r['git_commit']
+       for name, rs in runs.items() for r in rs})
   report = report_lib.summarise(
       {v.name: runs[v.name] for v in variants if not v.single_teacher}, tasks,
       low, high, budget, extension=extension, reps=reps)
+  report['git_commit'] = commit  # The experts' runs may be none of them.
   small = {v.table2_name: runs[v.name] for v in variants
            if v.single_teacher and runs[v.name]}
   if small:

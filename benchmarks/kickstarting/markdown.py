@@ -173,7 +173,8 @@ def table1(out: dict) -> List[str]:
 def paper_vs_ours(out: dict) -> List[str]:
   """Both experiments' findings in one table (the README's): A, one expert
   per game; B, one small teacher (the report's `single_teacher` block)."""
-  rows = [[f'A: {row[0]}'] + row[1:] for row in _claim_rows(out)[:3]]
+  rows = ([[f'A: {row[0]}'] + row[1:] for row in _claim_rows(out)[:3]]
+          if out.get('best_variant') else [])
   block = out.get('single_teacher') or {}
   over = block.get('student_over_teacher')
   if over:
@@ -194,11 +195,22 @@ def paper_vs_ours(out: dict) -> List[str]:
 
 def markdown(out: dict) -> str:
   """Every table of the report, Markdown, headed by its commit and seeds."""
+  lines = [f'MinAtar-5, {out["budget_env_steps"] / 1e6:g}M env steps per '
+           f'student, seeds {out["seeds"]}, commit `{out["git_commit"]}`.']
+  if out['variants']:  # The experts' study (a Table 2 run may have none).
+    lines += [''] + experts(out)
+  if 'single_teacher' in out:
+    lines += [''] + single_teacher(out['single_teacher'])
+    lines += ['', '**Both experiments against the paper** (the README\'s '
+              'table)', ''] + paper_vs_ours(out)
+  return '\n'.join(lines) + '\n'
+
+
+def experts(out: dict) -> List[str]:
+  """The one-expert-per-game study's tables (the report's headline keys)."""
   faithful = [v for v in out['variants']
               if v in report_lib.HEADLINE + ('scratch',)]
-  lines = [f'MinAtar-5, {out["budget_env_steps"] / 1e6:g}M env steps per '
-           f'student, seeds {out["seeds"]}, commit `{out["git_commit"]}`.', '',
-           "**The paper's claims and ours** (the best of "
+  lines = ["**The paper's claims and ours** (the best of "
            f'{", ".join(faithful)})', ''] + claims(out)
   if 'extension' in out:
     extension = out['extension']
@@ -219,13 +231,7 @@ def markdown(out: dict) -> str:
   lines += ['', '**Final return per game**, mean over seeds [95% CI] '
             '(bold: the CI is above the teacher)', ''] + per_game(out)
   population = pbt(out)
-  if population:
-    lines += [''] + population
-  if 'single_teacher' in out:
-    lines += [''] + single_teacher(out['single_teacher'])
-    lines += ['', '**Both experiments against the paper** (the README\'s '
-              'table)', ''] + paper_vs_ours(out)
-  return '\n'.join(lines) + '\n'
+  return lines + ([''] + population if population else [])
 
 
 def single_teacher(block: dict) -> List[str]:

@@ -134,8 +134,8 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
       out['variants'][name]['population_mean_selection_score'] = float(
           np.mean([np.mean(r['pbt']['scores']) for r in variant_runs]))
   out['performance_profiles'] = statistics.performance_profiles(
-      scores, np.linspace(0.0, max(200.0, max(
-          float(s.max()) for s in scores.values())), 41), reps=reps)
+      scores, np.linspace(0.0, max([200.0] + [
+          float(s.max()) for s in scores.values()]), 41), reps=reps)
   _add_steps_to_reach(out, grid)
   if 'scratch' in scores:
     for name, variant in out['variants'].items():
