@@ -13,7 +13,6 @@ from typing import Callable, Dict, List, Optional
 from acme_kickstart.analysis import plotting
 from acme_kickstart.environments import minatar
 from acme_kickstart.experiments import student_export
-from acme_kickstart.utils import run_dirs
 from benchmarks.kickstarting import records
 from benchmarks.kickstarting import report as report_lib
 from benchmarks.kickstarting import single_teacher as single_teacher_lib
@@ -26,8 +25,7 @@ RunDirOf = Callable[[Variant, int], str]
 def finished_runs(variant: Variant, seeds: List[int],
                   run_dir_of: RunDirOf) -> List[str]:
   return [run_dir_of(variant, s) for s in seeds
-          if run_dirs.exists(run_dirs.join(run_dir_of(variant, s),
-                                           records.DONE))]
+          if records.finished(run_dir_of(variant, s))]
 
 
 def aggregate(variants: List[Variant], seeds: List[int], run_dir_of: RunDirOf,

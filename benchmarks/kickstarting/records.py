@@ -11,11 +11,11 @@ import os
 import shutil
 from typing import Dict, List, Mapping, Optional
 
+from acme_kickstart.analysis import curves
 from acme_kickstart.utils import provenance
 from acme_kickstart.utils import run_dirs
 
 LAUNCH, FINAL_EVAL, DONE = 'launch.json', 'final_eval.json', 'DONE.json'
-EVALUATOR_CSV = os.path.join('logs', 'evaluator', 'logs.csv')
 PBT_CSV = os.path.join('pbt', 'hyperparameters.csv')
 
 
@@ -32,6 +32,11 @@ def write_json(path: str, value) -> str:
 def read_json(path: str):
   with run_dirs.open(path) as f:
     return json.load(f)
+
+
+def finished(run_dir: str) -> bool:
+  """Whether the run wrote DONE.json, its last record."""
+  return run_dirs.exists(run_dirs.join(run_dir, DONE))
 
 
 def check_launch_commit(run_dir: str, commit: str):
@@ -85,7 +90,7 @@ def export_run(run_dir: str, destination: str):
   report is recomputed from the repository alone."""
   member_dir = read_json(os.path.join(run_dir, FINAL_EVAL)).get(
       'member_dir', '.')
-  names = [LAUNCH, FINAL_EVAL, DONE, os.path.join(member_dir, EVALUATOR_CSV),
+  names = [LAUNCH, FINAL_EVAL, DONE, curves.evaluator_csv(member_dir),
            PBT_CSV]
   for name in names:
     source = os.path.normpath(os.path.join(run_dir, name))

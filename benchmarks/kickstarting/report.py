@@ -122,9 +122,7 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
             sum(r['final_returns'][t] > high[t] for t in tasks)
             for r in variant_runs],
         'curve': curves,
-        'score_at_budget_fraction': {
-            str(f): curves['iqm']['point'][round(f * GRID_POINTS) - 1]
-            for f in BUDGET_FRACTIONS},
+        'score_at_budget_fraction': score_at_budget_fraction(variant_runs),
         'improvement_over': {
             base: statistics.probability_of_improvement(
                 scores[name], scores[base], reps=reps)

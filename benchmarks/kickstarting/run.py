@@ -210,8 +210,7 @@ def member_dirs(variant: Variant, seed: int) -> List[str]:
 
 
 def finished(variant: Variant, seed: int) -> bool:
-  return run_dirs.exists(run_dirs.join(run_dir_of(variant, seed),
-                                       records.DONE))
+  return records.finished(run_dir_of(variant, seed))
 
 
 def final_evaluation(variant: Variant, seed: int) -> dict:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+from acme_kickstart.analysis import curves
 from acme_kickstart.environments import minatar
 from benchmarks.kickstarting import records
 
@@ -52,8 +53,8 @@ def test_one_real_tiny_run_end_to_end(tmp_path):
   with open(run_dir / 'logs' / 'learner' / 'logs.csv') as f:
     header = f.readline()
   assert 'gate/breakout' in header, header
-  assert (tmp_path / 'records' / 'small_gated' / 'seed_100' /
-          records.EVALUATOR_CSV).exists()
+  assert os.path.exists(curves.evaluator_csv(
+      str(tmp_path / 'records' / 'small_gated' / 'seed_100')))
   second = _benchmark(*flags)
   assert second.returncode == 0, second.stderr[-3000:]
   assert '== small_gated' not in second.stdout
