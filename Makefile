@@ -14,9 +14,16 @@ venv:
 demo: venv
 	LAUNCHPAD_LOGGING_DIR=$(CURDIR)/runs/demo/workers $(PY) -m launch.demo --lp_launch_type=local_mp
 
-# All tests, slow learning tests included (what CI runs).
+# All tests, slow learning tests included (what CI runs). The unit tests run
+# on TEST_WORKERS processes; the real Launchpad launches one at a time, since
+# two programs sharing the cores would fight for them and time out.
+TEST_WORKERS ?= 2
 test: venv
-	$(PY) -m pytest tests -q -rs --durations=10
+	@status=0; \
+	$(PY) -m pytest tests -q -rs --durations=10 --ignore=tests/integration \
+	  -n $(TEST_WORKERS) || status=1; \
+	$(PY) -m pytest tests/integration -q -rs --durations=10 || status=1; \
+	exit $$status
 
 # The quick unit suite: no slow learning tests, no real Launchpad launches.
 test-fast: venv

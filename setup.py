@@ -44,5 +44,5 @@ setup(
         'rliable',
         'onnxruntime',
     ],
-    extras_require={'test': ['pytest', 'pytest-timeout']},
+    extras_require={'test': ['pytest', 'pytest-timeout', 'pytest-xdist']},
 )
