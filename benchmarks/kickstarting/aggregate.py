@@ -56,7 +56,10 @@ def aggregate(variants: List[Variant], seeds: List[int], run_dir_of: RunDirOf,
               for name, rs in small.items()}
     teacher = single_teacher_lib.teacher_score(
         student_export.task_returns(single_teacher), tasks, low, high)
-    block = single_teacher_lib.summarise(scores, teacher, reps=reps)
+    scratch = report['variants'].get('scratch')
+    block = single_teacher_lib.summarise(
+        scores, teacher, reps=reps,
+        scratch=scratch['final']['iqm']['point'] if scratch else None)
     block['seeds'] = sorted({r['seed'] for rs in small.values() for r in rs})
     block['score_at_budget_fraction'] = {
         name: report_lib.score_at_budget_fraction(rs)

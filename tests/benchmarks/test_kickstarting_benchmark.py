@@ -246,6 +246,11 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   with open(output / 'kickstarting.md') as f:
     text = f.read()
   assert 'One small teacher' in text and 'ours 1, paper 1' in text
+  # Scratch is among the variants: every row set over it, and the regime.
+  scratch = report['variants']['scratch']['final']['iqm']['point']
+  assert block['teacher_over_scratch']['ratio'] == pytest.approx(
+      block['teacher_score'] / scratch)
+  assert f'| {block["table2"][0]["over_scratch"]:.2f}x |' in text
   assert '| ours: small_pbt |' in text
   # The README's table: both experiments, each finding once.
   compact = text[text.index('**Both experiments against the paper**'):]

@@ -42,6 +42,22 @@ def test_the_best_scheduled_student_over_its_teacher_and_table_2():
       'constant: ours 5, paper 4']
 
 
+def test_each_row_over_scratch_beside_the_papers_regime():
+  scores = {'constant': _scores(40.0), 'linear': _scores(60.0, seed=1)}
+  out = single_teacher.summarise(scores, teacher=40.0, reps=100,
+                                 scratch=50.0)
+  assert out['teacher_over_scratch']['ratio'] == pytest.approx(0.8)
+  assert out['teacher_over_scratch']['paper'] == pytest.approx(39.7 / 51.9)
+  rows = {r['variant']: r for r in out['table2']}
+  assert rows['linear']['over_scratch'] == pytest.approx(
+      rows['linear']['iqm'] / 50.0)
+  assert rows['linear']['paper_over_scratch'] == pytest.approx(60.8 / 51.9)
+  # Without scratch (a report of the small teacher's students alone).
+  alone = single_teacher.summarise(scores, teacher=40.0, reps=100)
+  assert 'teacher_over_scratch' not in alone
+  assert 'over_scratch' not in alone['table2'][0]
+
+
 def test_the_teachers_score_is_normalised_as_the_students():
   low = {f'g{i}': 0.0 for i in range(GAMES)}
   high = {f'g{i}': 10.0 for i in range(GAMES)}
