@@ -63,7 +63,9 @@ def read_reference_band(study_json: str, variant: str = 'scratch',
   curve = report['variants'][variant]['curve'][metric]
   keep = (steps <= max_env_steps * 1.0001 if max_env_steps is not None
           else np.ones_like(steps, bool))
-  label = (f"{variant}, {len(report['seeds'])} seeds, 95% CI "
+  # The variant's own seeds: an unfinished study has fewer for some variants.
+  seeds = {r['seed'] for r in report['variants'][variant].get('runs', ())}
+  label = (f"{variant}, {len(seeds or report['seeds'])} seeds, 95% CI "
            f"({report['git_commit'][:7]})")
   return ReferenceBand(steps[keep], *(np.asarray(curve[k], float)[keep]
                                       for k in ('point', 'ci_low', 'ci_high')),

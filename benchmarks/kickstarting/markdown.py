@@ -199,6 +199,10 @@ def markdown(out: dict) -> str:
   """Every table of the report, Markdown, headed by its commit and seeds."""
   lines = [f'MinAtar-5, {out["budget_env_steps"] / 1e6:g}M env steps per '
            f'student, seeds {out["seeds"]}, commit `{out["git_commit"]}`.']
+  runs = {name: len(v['runs']) for name, v in out['variants'].items()}
+  if len(set(runs.values())) > 1:  # An unfinished study says how far it is.
+    lines.append('Finished runs per variant: ' + ', '.join(
+        f'{name} {n}' for name, n in runs.items()) + '.')
   if out['variants']:  # The experts' study (a Table 2 run may have none).
     lines += [''] + experts(out)
   if 'single_teacher' in out:

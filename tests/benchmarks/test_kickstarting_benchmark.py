@@ -91,6 +91,16 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
   # Table 1 beside the paper's: no small teacher's students in this report.
   assert '| paper: scratch | 24.1 | 31.1 | 37.5 | 51.9 |' in text
   assert '| ours: linear |' in text and '| ours: — | — |' in text
+  assert 'Finished runs per variant' not in text  # Every variant has both.
+
+
+def test_an_unfinished_study_says_how_many_runs_each_variant_has(runs_root):
+  runs = _read_all(runs_root)
+  runs['gated'] = runs['gated'][:1]  # Its seed 101 is still running.
+  text = markdown.markdown(report_lib.summarise(runs, TASKS, LOW, HIGH,
+                                                BUDGET, reps=100))
+  assert 'Finished runs per variant: ' in text
+  assert 'scratch 2' in text and 'gated 1' in text
 
 
 def test_games_beating_the_teacher_are_counted_per_seed_then_averaged(
