@@ -31,14 +31,13 @@ class PBTConfig:
   # 100k: (1) the loser's fitness must be measured on its new weights only, so
   # the period must hold a whole fitness window (fitness_rounds
   # evaluator rounds; on MinAtar-5 a member takes ~30k env steps per round on
-  # 2 cores, results/kickstarting/kickstarting.json), and (2) an exploit
-  # must rank members whose scores differ by more than the noise: one round
-  # of 4 episodes per game varies by ~6 normalised points (std of
-  # consecutive-round differences / sqrt 2 in the benchmark's constant and
-  # annealed runs: 3.9 to 7.8),
-  # while at 50k env steps members score 2 to 8 (results/pbt_minatar5):
-  # exploits that early copy noise, and a population can follow an unlucky
-  # draw (there, to lr 3e-4).
+  # 2 cores, results/kickstarting_without_popart/kickstarting.json), and
+  # (2) an exploit must rank members whose scores differ by more than the
+  # noise: one round of 4 episodes per game varies by ~6 normalised points
+  # (std of consecutive-round differences / sqrt 2 in the benchmark's
+  # constant and annealed runs: 3.9 to 7.8), while at 50k env steps members
+  # score 2 to 8 (results/pbt_minatar5): exploits that early copy noise, and
+  # a population can follow an unlucky draw (there, to lr 3e-4).
   ready_env_steps: int = 100_000
   controller_period_seconds: float = 30.0
   # Hyperparameters of member 0..P-1 at the start; None samples them ...

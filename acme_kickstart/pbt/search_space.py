@@ -15,8 +15,8 @@ Two spaces for lambda (`lambdas`):
     (alpha) while keeping their relative weights, which one perturbation of
     K independent values rarely does.
 
-Default ranges, and why (results/kickstarting/kickstarting.json,
-results/pbt_minatar5):
+Default ranges, and why (results/kickstarting_without_popart/
+kickstarting.json, results/pbt_minatar5):
   * learning_rate (3e-4, 3e-3): half a decade either side of the 1e-3 that
     every fixed-lambda MinAtar-5 run trains well with. With a floor of 1e-4,
     an unlucky first draw can win the first, noise-dominated exploits and
@@ -26,7 +26,8 @@ results/pbt_minatar5):
     early (results/pbt_minatar5).
   * lambda_max 2.0: the paper's largest hand-set lambda (Table 2: 2 scores as
     1); beyond it distillation swamps the V-trace loss (results/
-    kickstarting.json: lambda 1 already holds students near their teachers).
+    kickstarting_without_popart: lambda 1 already holds students near their
+    teachers).
 """
 
 import dataclasses
