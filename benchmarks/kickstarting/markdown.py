@@ -247,7 +247,6 @@ def single_teacher(block: dict) -> List[str]:
            f'{block.get("seeds")}): the teacher scores '
            f'{block["teacher_score"]:.1f} on the experts\' scale (the '
            f'paper\'s: {block["paper_teacher_score"]}).', '']
-  paper_teacher = block['paper_teacher_score']
   versus_scratch = 'teacher_over_scratch' in block
   ratio = lambda x: '—' if x is None else f'{x:.2f}x'
   lines += _table(
@@ -257,11 +256,15 @@ def single_teacher(block: dict) -> List[str]:
       [[r['variant'], f'{r["iqm"]:.1f} [{r["ci"][0]:.1f}, {r["ci"][1]:.1f}]',
         f'{r["mean"]:.1f}', f'{r["over_teacher"]:.2f}x',
         '—' if r['paper'] is None else f'{r["paper"]}',
-        '—' if r['paper'] is None else f'{r["paper"] / paper_teacher:.2f}x']
+        ratio(r.get('paper_over_teacher'))]
        + ([ratio(r['over_scratch']), ratio(r['paper_over_scratch'])]
           if versus_scratch else [])
        for r in block['table2']])
   lines.append('')  # The table ends here.
+  runs = block.get('runs_per_variant') or {}
+  if len(set(runs.values())) > 1:  # An unfinished study says how far it is.
+    lines.append('- Finished runs per variant: ' + ', '.join(
+        f'{name} {n}' for name, n in runs.items()) + '.')
   if versus_scratch:
     regime = block['teacher_over_scratch']
     lines.append(f'- The teacher over scratch\'s final IQM on these seeds: '

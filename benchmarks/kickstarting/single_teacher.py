@@ -47,7 +47,9 @@ def summarise(scores: Mapping[str, np.ndarray], teacher: float,
                   'ci': finals[v]['iqm']['ci'],
                   'mean': finals[v]['mean']['point'],
                   'over_teacher': finals[v]['iqm']['point'] / teacher,
-                  'paper': PAPER_TABLE2.get(v)}
+                  'paper': PAPER_TABLE2.get(v),
+                  'paper_over_teacher': (PAPER_TABLE2[v] / PAPER_TEACHER
+                                         if v in PAPER_TABLE2 else None)}
                  for v in sorted(finals, key=lambda v: -finals[v]['iqm'][
                      'point'])],
   }

@@ -4,6 +4,7 @@ it and against each other, by hand-made scores."""
 import numpy as np
 import pytest
 
+from benchmarks.kickstarting import markdown
 from benchmarks.kickstarting import single_teacher
 
 GAMES = 5
@@ -33,6 +34,7 @@ def test_the_best_scheduled_student_over_its_teacher_and_table_2():
       'linear', 'pbt', 'linear_decay40', 'constant_lam2', 'constant']
   assert rows[-1]['paper'] == 41.2 and rows[-1]['over_teacher'] == (
       pytest.approx(1.0, abs=0.05))
+  assert rows[-1]['paper_over_teacher'] == pytest.approx(41.2 / 39.7)
   # Ours: linear > pbt > linear_decay40 > constant_lam2 > constant; the
   # paper's: linear 60.8 > pbt 56.9 > linear_decay40 53.1 > constant 41.2 >
   # constant_lam2 40.8.
@@ -73,3 +75,15 @@ def test_without_constant_or_a_schedule_those_keys_are_absent():
                                  reps=100)
   assert 'student_over_teacher' not in out
   assert 'linear_beats_constant' not in out
+
+
+def test_an_unfinished_table_2_says_how_many_runs_each_variant_has():
+  scores = {'constant': _scores(40.0), 'linear': _scores(60.0, runs=2,
+                                                          seed=1)}
+  block = single_teacher.summarise(scores, teacher=40.0, reps=100)
+  block['runs_per_variant'] = {'constant': 4, 'linear': 2}
+  text = '\n'.join(markdown.single_teacher(block))
+  assert '- Finished runs per variant: constant 4, linear 2.' in text
+  assert '| 1.04x |' in text  # The paper's constant over its teacher.
+  block['runs_per_variant'] = {'constant': 4, 'linear': 4}
+  assert 'Finished runs' not in '\n'.join(markdown.single_teacher(block))
