@@ -52,7 +52,8 @@ def _claim_rows(out: dict) -> List[List[str]]:
       ['final score over scratch (≥ +42%)',
        f'+{100 * PAPER["at_10B_frames"]["gain"]:.1f}% (73.8 vs 51.9)',
        _gain(out.get('best_final_gain'), out.get('best_final_gain_ci'))
-       + f' ({best})'],
+       + f' ({best}' + _population(out.get(
+           'best_population_env_steps_factor')) + ')'],
       ['games where the student ends above its teacher (≥ 3 of 5)',
        # The paper counts no games above the experts; its students-above-
        # teacher figure is the small teacher's (experiment B's row).
@@ -66,6 +67,15 @@ def _claim_rows(out: dict) -> List[List[str]]:
         if schedule else '—')],
   ]
   return rows
+
+
+def _population(factor) -> str:
+  return f'; its population took {factor:.1f}× the env steps' if factor else ''
+
+
+def _over(over: dict) -> str:
+  return (f'{over["ratio"]:.2f}× [{over["ci"][0]:.2f}, {over["ci"][1]:.2f}]'
+          f' ({over["variant"]})')
 
 
 def _ratio(value) -> str:
@@ -99,20 +109,24 @@ def scores(out: dict) -> List[str]:
                 rows)
 
 
+STEP_TARGETS = ('scratch_final', 'scratch_curve_end', 'half_teacher',
+                'teacher')
+
+
 def steps_to_reach(out: dict) -> List[str]:
   rows = []
   for name, v in out['variants'].items():
     ratio = v.get('step_ratio', {})
     rows.append([name] + [_steps(v['steps_to'].get(k), ratio.get(k))
-                          for k in ('scratch_final', 'half_teacher',
-                                    'teacher')])
+                          for k in STEP_TARGETS])
     if 'steps_to_population' in v:  # PBT: the population's env steps too.
       ratio = v['step_ratio_population']
       rows.append([f'{name} (population\'s env steps)'] + [
           _steps(v['steps_to_population'].get(k), ratio.get(k))
-          for k in ('scratch_final', 'half_teacher', 'teacher')])
-  return _table(['variant', "scratch's final IQM", '50 (half the teachers)',
-                 '100 (the teachers)'], rows)
+          for k in STEP_TARGETS])
+  return _table(['variant', "scratch's final IQM (the headline's)",
+                 "scratch's IQM curve at the budget",
+                 '50 (half the teachers)', '100 (the teachers)'], rows)
 
 
 def per_game(out: dict) -> List[str]:
@@ -143,7 +157,8 @@ def pbt(out: dict) -> List[str]:
         f'for that member, {population / 1e6:.2f}M for the whole population; '
         'the population\'s mean selection score '
         f'{v["population_mean_selection_score"]:.1f} against the chosen '
-        f'member\'s final IQM {v["final"]["iqm"]["point"]:.1f}.')
+        f'member\'s final mean {v["final"]["mean"]["point"]:.1f} (both '
+        'means over games; the selection\'s capped at 200 per game).')
   return lines
 
 
@@ -178,12 +193,15 @@ def paper_vs_ours(out: dict) -> List[str]:
   rows = ([[f'A: {row[0]}'] + row[1:] for row in _claim_rows(out)[:3]]
           if out.get('best_variant') else [])
   block = out.get('single_teacher') or {}
+  over = block.get('pbt_over_teacher')
+  if over:
+    rows.append(['B: the PBT student over its teacher (≥ 1.43×, CI above 1)',
+                 f'{over["paper"]:.2f}× (56.9 vs 39.7)', _over(over)])
   over = block.get('student_over_teacher')
   if over:
-    rows.append(['B: best scheduled student over its teacher (≥ 1.43×, CI '
-                 'above 1)', f'{over["paper"]:.2f}× (56.9 vs 39.7)',
-                 f'{over["ratio"]:.2f}× [{over["ci"][0]:.2f}, '
-                 f'{over["ci"][1]:.2f}] ({over["variant"]})'])
+    rows.append([f'B: the best of {", ".join(over["candidates"])} over its '
+                 'teacher, chosen on these seeds',
+                 f'{over["paper"]:.2f}× (linear: 60.8 vs 39.7)', _over(over)])
   linear = block.get('linear_beats_constant')
   if linear:
     rows.append(['B: P(linear 1→0 by 20% > constant 1) (> 0.5, CI above 0.5)',
@@ -203,6 +221,7 @@ def markdown(out: dict) -> str:
   if len(set(runs.values())) > 1:  # An unfinished study says how far it is.
     lines.append('Finished runs per variant: ' + ', '.join(
         f'{name} {n}' for name, n in runs.items()) + '.')
+  lines += checkpoints(out)
   if out['variants']:  # The experts' study (a Table 2 run may have none).
     lines += [''] + experts(out)
   if 'single_teacher' in out:
@@ -210,6 +229,18 @@ def markdown(out: dict) -> str:
     lines += ['', '**Both experiments against the paper** (the README\'s '
               'table)', ''] + paper_vs_ours(out)
   return '\n'.join(lines) + '\n'
+
+
+def checkpoints(out: dict) -> List[str]:
+  """Which checkpoints the final evaluations read, when some are short."""
+  saved = out.get('final_checkpoints')
+  if not saved or not saved['short']:
+    return []
+  return [f'Final evaluations read each run\'s last checkpoint, saved at '
+          f'{saved["min"]:.0%}–{saved["max"]:.0%} of the budget (median '
+          f'{saved["median"]:.0%}); {len(saved["short"])} of {saved["runs"]} '
+          f'runs below {report_lib.SHORT_CHECKPOINT_FRACTION:.0%}: ' + ', '.join(
+              f'{run} {f:.0%}' for run, f in saved['short'].items()) + '.']
 
 
 def experts(out: dict) -> List[str]:
@@ -270,11 +301,15 @@ def single_teacher(block: dict) -> List[str]:
     lines.append(f'- The teacher over scratch\'s final IQM on these seeds: '
                  f'{regime["ratio"]:.2f}x (the paper\'s: '
                  f'{regime["paper"]:.2f}x, 39.7 vs 51.9).')
+  over = block.get('pbt_over_teacher')
+  if over:
+    lines.append(f'- The PBT student over its teacher: {_over(over)} (the '
+                 f'paper\'s: {over["paper"]:.2f}x).')
   over = block.get('student_over_teacher')
   if over:
-    lines += [f'- Best scheduled student (`{over["variant"]}`) over its '
-              f'teacher: {over["ratio"]:.2f}x [{over["ci"][0]:.2f}, '
-              f'{over["ci"][1]:.2f}] (the paper: {over["paper"]:.2f}x).']
+    lines.append(f'- The best scheduled student, chosen on these seeds, over '
+                 f'its teacher: {_over(over)} (the paper\'s best row: '
+                 f'{over["paper"]:.2f}x).')
   for key, name in (('linear_beats_constant', 'linear'),
                     ('pbt_beats_constant', 'pbt')):
     if key in block:

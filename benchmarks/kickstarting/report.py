@@ -134,6 +134,7 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
   out['performance_profiles'] = statistics.performance_profiles(
       scores, np.linspace(0.0, max([200.0] + [
           float(s.max()) for s in scores.values()]), 41), reps=reps)
+  out['final_checkpoints'] = final_checkpoints(runs, budget)
   _add_steps_to_reach(out, grid)
   if 'scratch' in scores:
     for name, variant in out['variants'].items():
@@ -146,6 +147,9 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
     out['extension'] = dict(_headline(out, scores, [extension], reps),
                             variant=extension, seeds=out['seeds'],
                             budget_env_steps=budget)
+    # Against constant (no replay) its gain would be the replay's as much as
+    # its schedule's: it is set against its own schedule below instead.
+    out['extension'].pop('scheduled_beats_constant', None)
     base = extension.split('_replay')[0]
     if base in scores:
       out['extension']['beats_its_schedule'] = dict(
@@ -154,14 +158,38 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
   return out
 
 
+# A last checkpoint further than this from the budget missed the learner's
+# save at the program's end (the learner also saves once a minute).
+SHORT_CHECKPOINT_FRACTION = 0.98
+
+
+def final_checkpoints(runs: Mapping[str, List[dict]], budget: float) -> dict:
+  """Where in the budget each run's evaluated checkpoint was saved: the
+  final evaluation reads the last one, which should be at the budget."""
+  fractions = {f'{v}/seed_{r["seed"]}':
+               r['final_eval'].get('learner_env_steps', budget) / budget
+               for v, rs in runs.items() for r in rs}
+  values = list(fractions.values())
+  if not values:
+    return {'runs': 0, 'short': {}}
+  return {'min': min(values), 'median': float(np.median(values)),
+          'max': max(values), 'runs': len(values),
+          'short': {k: f for k, f in sorted(fractions.items())
+                    if f < SHORT_CHECKPOINT_FRACTION}}
+
+
 def _add_steps_to_reach(out: dict, grid: np.ndarray):
-  """Env steps at which each variant's IQM curve reaches scratch's final IQM,
-  half the teachers (50) and the teachers (100); scratch's ratio to each."""
+  """Env steps at which each variant's IQM curve reaches scratch's final IQM
+  (final evaluation), scratch's IQM curve at the budget, half the teachers
+  (50) and the teachers (100); scratch's ratio to each."""
   variants = out['variants']
   scratch = variants.get('scratch')
   targets = {'half_teacher': 50.0, 'teacher': 100.0}
   if scratch:
     targets['scratch_final'] = scratch['final']['iqm']['point']
+    # The paper's measure reads target and crossing off one kind of curve
+    # (score 50, where its scratch ends at 51.9): scratch's curve at the end.
+    targets['scratch_curve_end'] = scratch['curve']['iqm']['point'][-1]
   for name, variant in variants.items():
     curve = np.array(variant['curve']['iqm']['point'])
     variant['steps_to'] = {
@@ -215,6 +243,10 @@ def _headline(out: dict, scores: Mapping[str, np.ndarray],
       'best_step_ratio_population': variants[best].get(
           'step_ratio_population', {}).get('scratch_final'),
       'best_final_gain': gain['gain'], 'best_final_gain_ci': gain['ci'],
+      # PBT's chosen member ends on its population's data: how much more
+      # than scratch's it took (None for other variants).
+      'best_population_env_steps_factor': variants[best].get(
+          'population_env_steps_factor'),
       # The issue's reading: a count per seed, averaged over seeds.
       'games_student_beats_teacher': float(np.mean(
           variants[best]['games_beating_teacher_per_seed'])),

@@ -2,11 +2,12 @@
 
 Scores are normalised by the experts, as in the one-expert-per-game study, so
 the teacher has a score on that scale too (its own final evaluation), and
-the paper's "student 43% above its teacher" (56.9 vs 39.7) is the best
-scheduled student's final IQM over the teacher's. Each row is also set over
-scratch's final IQM (the one scratch both studies share): the paper's regime
-has its teacher at 0.76 of scratch, and a teacher that ends nearer to scratch
-on the reported seeds leaves less room above it.
+the paper's "student 43% above its teacher" (PBT: 56.9 vs 39.7) is our PBT
+student's final IQM over the teacher's; the best scheduled student, chosen
+on the reported seeds, is set beside the paper's best row (linear, 60.8).
+Each row is also set over scratch's final IQM (the one scratch both studies
+share): the paper's regime has its teacher at 0.76 of scratch, and a teacher
+that ends nearer to scratch on the reported seeds leaves less room above it.
 """
 
 from typing import Dict, List, Mapping, Optional, Sequence
@@ -63,14 +64,22 @@ def summarise(scores: Mapping[str, np.ndarray], teacher: float,
   # The paper's schedules; a replay variant is the extension, reported apart.
   scheduled = [v for v in scores
                if v.split('_')[0] in SCHEDULED and '_replay' not in v]
+  over_teacher = lambda v: {
+      'variant': v, 'ratio': finals[v]['iqm']['point'] / teacher,
+      # The teacher's score is taken as exact: the CI is the student's.
+      'ci': [c / teacher for c in finals[v]['iqm']['ci']]}
   if scheduled:
+    # The best of several, chosen on the reported seeds (optimistic), beside
+    # the paper's best row: linear, 60.8.
     best = max(scheduled, key=lambda v: finals[v]['iqm']['point'])
-    low, high = finals[best]['iqm']['ci']
-    out['student_over_teacher'] = {
-        'variant': best, 'ratio': finals[best]['iqm']['point'] / teacher,
-        # The teacher's score is taken as exact: the CI is the student's.
-        'ci': [low / teacher, high / teacher],
-        'paper': PAPER_TABLE2['pbt'] / PAPER_TEACHER}
+    out['student_over_teacher'] = dict(
+        over_teacher(best), candidates=scheduled,
+        paper=max(PAPER_TABLE2[v] for v in SCHEDULED if v in PAPER_TABLE2)
+        / PAPER_TEACHER)
+  if 'pbt' in scores:  # The paper's headline student (56.9 vs 39.7), fixed
+    # in advance.
+    out['pbt_over_teacher'] = dict(
+        over_teacher('pbt'), paper=PAPER_TABLE2['pbt'] / PAPER_TEACHER)
   out['order_against_paper'] = order_against_paper(out['table2'])
   for key, variant in (('linear_beats_constant', 'linear'),
                        ('pbt_beats_constant', 'pbt')):

@@ -49,10 +49,12 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
           round(f * report_lib.GRID_POINTS) - 1]
       for f in report_lib.BUDGET_FRACTIONS})
   keys = ('best_step_ratio', 'best_final_gain', 'best_final_gain_ci',
-          'games_student_beats_teacher', 'scheduled_beats_constant', 'seeds',
-          'budget_env_steps')
+          'games_student_beats_teacher', 'seeds', 'budget_env_steps')
   for block in (report, report['extension']):
     assert all(key in block for key in keys), sorted(block)
+  # Against constant the extension's gain would mix its replay's in.
+  assert 'scheduled_beats_constant' in report
+  assert 'scheduled_beats_constant' not in report['extension']
   # linear ends highest of the paper-faithful variants; the extension above.
   assert report['best_variant'] == 'linear'
   assert report['best_final_gain'] == pytest.approx(1.3 / 0.5 - 1, rel=0.1)
@@ -79,6 +81,17 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
                              2 * np.asarray(report['grid_env_steps']))
   assert 'steps_to_population' not in report['variants']['linear']
   assert report['best_step_ratio_population'] is None  # linear is best.
+  assert report['best_population_env_steps_factor'] is None
+  # The paper's measure: target and crossing on the curves alone.
+  scratch_curve = report['variants']['scratch']['curve']['iqm']['point']
+  curve = np.array(linear['curve']['iqm']['point'])
+  first = int(np.nonzero(curve >= scratch_curve[-1])[0][0])
+  assert report['grid_env_steps'][first - 1] < linear['steps_to'][
+      'scratch_curve_end'] <= report['grid_env_steps'][first]
+  assert linear['step_ratio']['scratch_curve_end'] == pytest.approx(
+      report['variants']['scratch']['steps_to']['scratch_curve_end']
+      / linear['steps_to']['scratch_curve_end'])
+  assert report['final_checkpoints']['short'] == {}  # All at the budget.
   assert set(report['variants']['scratch']['score_at_budget_fraction']) == {
       '0.05', '0.1', '0.2', '0.5', '1.0'}
   text = markdown.markdown(report)
@@ -92,6 +105,23 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
   assert '| paper: scratch | 24.1 | 31.1 | 37.5 | 51.9 |' in text
   assert '| ours: linear |' in text and '| ours: — | — |' in text
   assert 'Finished runs per variant' not in text  # Every variant has both.
+  assert "scratch's IQM curve at the budget" in text
+  assert 'Final evaluations read' not in text
+
+
+def test_a_last_checkpoint_short_of_the_budget_is_named(runs_root):
+  path = os.path.join(str(runs_root), 'gated', 'seed_101', records.FINAL_EVAL)
+  final = records.read_json(path)
+  final['learner_env_steps'] = int(0.86 * BUDGET)  # Its last save was early.
+  records.write_json(path, final)
+  report = report_lib.summarise(_read_all(runs_root), TASKS, LOW, HIGH,
+                                BUDGET, reps=100)
+  saved = report['final_checkpoints']
+  assert saved['short'] == {'gated/seed_101': pytest.approx(0.86)}
+  assert saved['min'] == pytest.approx(0.86) and saved['max'] == 1.0
+  assert saved['runs'] == 2 * len(LEVELS)
+  text = markdown.markdown(report)
+  assert '1 of 12 runs below 98%: gated/seed_101 86%.' in text
 
 
 def test_an_unfinished_study_says_how_many_runs_each_variant_has(runs_root):
@@ -264,8 +294,17 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   assert '| ours: small_pbt |' in text
   # The README's table: both experiments, each finding once.
   compact = text[text.index('**Both experiments against the paper**'):]
-  assert compact.count('| A: ') == 3 and compact.count('| B: ') == 3
+  assert compact.count('| A: ') == 3 and compact.count('| B: ') == 4
   assert f'{block["student_over_teacher"]["ratio"]:.2f}×' in compact
+  # The paper's headline student is PBT's; the best of the schedules is set
+  # beside the paper's best row (linear).
+  assert block['pbt_over_teacher']['variant'] == 'pbt'
+  assert block['pbt_over_teacher']['paper'] == pytest.approx(56.9 / 39.7)
+  assert block['student_over_teacher']['paper'] == pytest.approx(60.8 / 39.7)
+  assert block['student_over_teacher']['candidates'] == ['linear', 'pbt']
+  assert f'{block["pbt_over_teacher"]["ratio"]:.2f}× ' in compact
+  # Both studies' runs, each at its budget.
+  assert report['final_checkpoints']['runs'] == 2 * (len(LEVELS) + 3)
 
 
 def test_exported_records_give_the_report_the_same_runs(runs_root, tmp_path):

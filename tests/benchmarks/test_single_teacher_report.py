@@ -26,7 +26,12 @@ def test_the_best_scheduled_student_over_its_teacher_and_table_2():
   assert over['variant'] == 'linear'  # Constant is not scheduled.
   assert over['ratio'] == pytest.approx(1.5, abs=0.05)
   assert over['ci'][0] > 1.4 and over['ci'][1] < 1.6
-  assert over['paper'] == pytest.approx(56.9 / 39.7)
+  assert over['paper'] == pytest.approx(60.8 / 39.7)  # The paper's best.
+  assert over['candidates'] == ['linear', 'pbt', 'linear_decay40']
+  pbt = out['pbt_over_teacher']  # The paper's headline student, fixed.
+  assert pbt['variant'] == 'pbt' and pbt['paper'] == pytest.approx(
+      56.9 / 39.7)
+  assert pbt['ratio'] == pytest.approx(out['table2'][1]['iqm'] / 40.0)
   assert out['linear_beats_constant']['p'] == 1.0
   assert out['pbt_beats_constant']['p'] == 1.0
   rows = out['table2']
@@ -74,6 +79,7 @@ def test_without_constant_or_a_schedule_those_keys_are_absent():
   out = single_teacher.summarise({'constant': _scores(40.0)}, teacher=40.0,
                                  reps=100)
   assert 'student_over_teacher' not in out
+  assert 'pbt_over_teacher' not in out
   assert 'linear_beats_constant' not in out
 
 
