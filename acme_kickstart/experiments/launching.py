@@ -74,11 +74,14 @@ def launch_and_wait(program: lp.Program, launch_type: str,
   """Launches `program` and returns when it has ended.
 
   Resources go to the launch types that take them (`local_resources` and
-  `terminal` to local_mp, `xm_resources` to vertex_ai). Workers get
-  `termination_notice_secs` (Launchpad's default is 10) to stop: on a loaded
-  machine a learner still tracing its first step, or saving its last
-  checkpoint, can take longer, and Launchpad then SIGKILLs the whole runtime,
-  this launcher included, losing its work after the run (the demo's table).
+  `terminal` to local_mp, `xm_resources` to vertex_ai). This launcher (and
+  local_mt's threads) gets `termination_notice_secs` (Launchpad's default is
+  10) to stop: on a loaded machine a learner still tracing its first step, or
+  saving its last checkpoint, can take longer, and Launchpad then SIGKILLs the
+  whole runtime, this launcher included, losing its work after the run (the
+  demo's table). A local_mp node's own process keeps Launchpad's 10 s (its
+  command line takes no launcher flag), which stopping.STOP_GRACE_SECONDS
+  fits in.
   An explicit --lp_termination_notice_secs still wins. Once the program has
   ended after a stop, it logs how long its nodes took to stop.
   """

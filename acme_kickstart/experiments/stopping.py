@@ -47,9 +47,11 @@ def sleep_unless_stopped(seconds: float, stop: threading.Event):
   stop.wait(timeout=seconds)
 
 
-# How long a stopped worker's loop may take to see the stop, within
-# Launchpad's 60 s notice (launching.py); more means a call that never returns.
-STOP_GRACE_SECONDS = 20.0
+# How long a stopped worker's loop may take to see the stop; more means a
+# call that never returns. A local_mp node's process gets Launchpad's default
+# 10 s notice whatever the launcher's (launching.py): its process is killed
+# then, so the learner's last-resort save must come well before.
+STOP_GRACE_SECONDS = 7.0
 
 
 def run_until_stopped(loop: Callable[[threading.Event], None], name: str,
@@ -62,7 +64,7 @@ def run_until_stopped(loop: Callable[[threading.Event], None], name: str,
   `ProgramStopped` after the stop, and the loop ends on it as on its flag. A
   loop still blocked after `grace_seconds` (a call made otherwise) is left
   behind as a daemon thread, so that it cannot keep Launchpad from stopping
-  (it waits 60 s, then kills the whole runtime): the last resort. The calling thread stays in Python, where Launchpad's SIGTERM
+  (after its notice it kills the whole process): the last resort. The calling thread stays in Python, where Launchpad's SIGTERM
   handler runs. The loop gets the node's launch context, which Launchpad keeps
   per thread, so that it may call `lp.stop()` itself, and its error is raised
   here, so that a failed worker still fails its node.

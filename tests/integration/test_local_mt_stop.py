@@ -2,7 +2,7 @@
 
 At the stop every node stops at once. The learner's step in flight used to
 sync its counts with the counter node after that node had stopped, a courier
-call that never returns: the learner was left behind after the 20 s grace,
+call that never returns: the learner was left behind after its grace,
 the actor with it (blocked writing to the queue the learner no longer read),
 and the process often aborted at exit (code 134, in reverb's
 Server.__del__). tests/slow_learner_launch.py makes that step certain: each
@@ -30,9 +30,9 @@ LAUNCHES = 5
 # and at most 1 s for a call to a node that has stopped
 # (stopping.CALL_SECONDS_AFTER_STOP); the rest is CPU (a checkpoint, closing
 # streams), which a loaded 2-core machine stretches: 1.1-3.2 s seen at a load
-# average of 7-14. A worker left behind takes 20 s by itself
+# average of 7-14. A worker left behind takes 7 s by itself
 # (stopping.STOP_GRACE_SECONDS): the bound stays under it.
-MAX_STOP_SECONDS = stopping.STOP_GRACE_SECONDS - 2.0
+MAX_STOP_SECONDS = stopping.STOP_GRACE_SECONDS - 1.0
 # From the stopper's stop to the process's exit, which adds the interpreter's
 # teardown of TF: CPU only, but 3-23 s seen at a load average of 7-14.
 MAX_STOP_TO_EXIT_SECONDS = 50.0
