@@ -96,6 +96,7 @@ def test_report_has_the_headline_keys_for_the_paper_and_the_extension(
       '0.05', '0.1', '0.2', '0.5', '1.0'}
   text = markdown.markdown(report)
   assert 'paper' in text and 'linear_replay2' in text
+  assert '(the best by final IQM of constant, linear, gated, pbt, chosen' in text
   gain = report['best_final_gain']
   assert f'{100 * gain:+.0f}%' in text and '(linear)' in text
   assert text.count('| breakout |') == 1 and '**' in text  # CIs above 100.
