@@ -46,8 +46,9 @@ def aggregate(variants: List[Variant], seeds: List[int], run_dir_of: RunDirOf,
       {v.name: runs[v.name] for v in variants if not v.single_teacher}, tasks,
       low, high, budget, extension=extension, reps=reps)
   report['git_commit'] = commit  # The experts' runs may be none of them.
+  # Over both studies' runs (the summary above has the experts' only).
   report['final_checkpoints'] = report_lib.final_checkpoints(
-      {name: rs for name, rs in runs.items() if rs}, budget)  # Both studies.
+      {name: rs for name, rs in runs.items() if rs}, budget)
   small = {v.table2_name: runs[v.name] for v in variants
            if v.single_teacher and runs[v.name]}
   if small:

@@ -134,7 +134,6 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
   out['performance_profiles'] = statistics.performance_profiles(
       scores, np.linspace(0.0, max([200.0] + [
           float(s.max()) for s in scores.values()]), 41), reps=reps)
-  out['final_checkpoints'] = final_checkpoints(runs, budget)
   _add_steps_to_reach(out, grid)
   if 'scratch' in scores:
     for name, variant in out['variants'].items():
