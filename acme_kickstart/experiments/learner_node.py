@@ -65,14 +65,18 @@ class LearnerNode:
 
     The steps run in a second thread (`run_until_stopped`): a step blocked in
     C++ in the main thread would defer Launchpad's SIGTERM handler forever. At
-    a program's end the replay and counter nodes stop too. A step's batch
-    waits at most the dataset's timeout, and its counter.increment (through a
-    `stopping.StopAwareClient`) raises `ProgramStopped` once the counter no
-    longer answers; the step then has applied and saves its update, uncounted.
-    Then the learner closes its Reverb streams (its iterators), before the
-    replay server stops. A step blocked otherwise is the last resort: after
-    `stop_grace_seconds` the learner saves without the lock and, in a process
-    of its own, exits.
+    a program's end the replay and counter nodes stop too. While the replay
+    server answers, a step's batch waits at most the dataset's timeout, and
+    its counter.increment (through a `stopping.StopAwareClient`) raises
+    `ProgramStopped` once the counter no longer answers; the step then has
+    applied and saves its update, uncounted. Then the learner closes its
+    Reverb streams (its iterators), before the replay server stops.
+    A step still waiting for its batch when the replay server stops never
+    returns: Reverb's sampler retries an unavailable server without end, and
+    the dataset's timeout counts only while the server answers (a learner
+    waits for data often: about a third of the study's runs ended so). That
+    is the last resort: after `stop_grace_seconds` the learner saves without
+    the lock and, in a process of its own, exits.
     Such a step has either not started its update (no batch yet) or finished
     it (it is counting), so the saved weights are whole.
     """

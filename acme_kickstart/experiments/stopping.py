@@ -48,7 +48,8 @@ def sleep_unless_stopped(seconds: float, stop: threading.Event):
 
 
 # How long a stopped worker's loop may take to see the stop; more means a
-# call that never returns. A local_mp node's process gets Launchpad's default
+# call that never returns (e.g. a batch read from a replay server that has
+# stopped: Reverb's sampler retries it without end). A local_mp node's process gets Launchpad's default
 # 10 s notice whatever the launcher's (launching.py): its process is killed
 # then, so the learner's last-resort save must come well before.
 STOP_GRACE_SECONDS = 7.0

@@ -1,6 +1,7 @@
 """Every process started with this folder on PYTHONPATH (a launcher and its
 local_mp nodes) gets a learner whose step in flight at the stop never returns,
-as one blocked in a call to a node that has stopped.
+as one waiting for a batch when the replay server stops (Reverb retries an
+unavailable server without end).
 
 The learner's node then falls back on its last resort: after
 stopping.STOP_GRACE_SECONDS it saves without the step's lock and exits. In a
