@@ -279,13 +279,13 @@ def single_teacher(block: dict) -> List[str]:
            f'{block["teacher_score"]:.1f} on the experts\' scale (the '
            f'paper\'s: {block["paper_teacher_score"]}).', '']
   versus_scratch = 'teacher_over_scratch' in block
-  ratio = lambda x: '—' if x is None else f'{x:.2f}x'
+  ratio = lambda x: '—' if x is None else f'{x:.2f}×'
   lines += _table(
       ['variant', 'final IQM [95% CI]', 'final mean', 'over the teacher',
        'paper', 'paper over its teacher'] + (
            ['over scratch', 'paper over scratch'] if versus_scratch else []),
       [[r['variant'], f'{r["iqm"]:.1f} [{r["ci"][0]:.1f}, {r["ci"][1]:.1f}]',
-        f'{r["mean"]:.1f}', f'{r["over_teacher"]:.2f}x',
+        f'{r["mean"]:.1f}', f'{r["over_teacher"]:.2f}×',
         '—' if r['paper'] is None else f'{r["paper"]}',
         ratio(r.get('paper_over_teacher'))]
        + ([ratio(r['over_scratch']), ratio(r['paper_over_scratch'])]
@@ -299,17 +299,17 @@ def single_teacher(block: dict) -> List[str]:
   if versus_scratch:
     regime = block['teacher_over_scratch']
     lines.append(f'- The teacher over scratch\'s final IQM on these seeds: '
-                 f'{regime["ratio"]:.2f}x (the paper\'s: '
-                 f'{regime["paper"]:.2f}x, 39.7 vs 51.9).')
+                 f'{regime["ratio"]:.2f}× (the paper\'s: '
+                 f'{regime["paper"]:.2f}×, 39.7 vs 51.9).')
   over = block.get('pbt_over_teacher')
   if over:
     lines.append(f'- The PBT student over its teacher: {_over(over)} (the '
-                 f'paper\'s: {over["paper"]:.2f}x).')
+                 f'paper\'s: {over["paper"]:.2f}×).')
   over = block.get('student_over_teacher')
   if over:
     lines.append(f'- The best scheduled student, chosen on these seeds, over '
                  f'its teacher: {_over(over)} (the paper\'s best row: '
-                 f'{over["paper"]:.2f}x).')
+                 f'{over["paper"]:.2f}×).')
   for key, name in (('linear_beats_constant', 'linear'),
                     ('pbt_beats_constant', 'pbt')):
     if key in block:

@@ -292,7 +292,7 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   scratch = report['variants']['scratch']['final']['iqm']['point']
   assert block['teacher_over_scratch']['ratio'] == pytest.approx(
       block['teacher_score'] / scratch)
-  assert f'| {block["table2"][0]["over_scratch"]:.2f}x |' in text
+  assert f'| {block["table2"][0]["over_scratch"]:.2f}× |' in text
   assert '| ours: small_pbt |' in text
   # The README's table: both experiments, each finding once.
   compact = text[text.index('**Both experiments against the paper**'):]

@@ -90,6 +90,6 @@ def test_an_unfinished_table_2_says_how_many_runs_each_variant_has():
   block['runs_per_variant'] = {'constant': 4, 'linear': 2}
   text = '\n'.join(markdown.single_teacher(block))
   assert '- Finished runs per variant: constant 4, linear 2.' in text
-  assert '| 1.04x |' in text  # The paper's constant over its teacher.
+  assert '| 1.04× |' in text  # The paper's constant over its teacher.
   block['runs_per_variant'] = {'constant': 4, 'linear': 4}
   assert 'Finished runs' not in '\n'.join(markdown.single_teacher(block))
