@@ -49,9 +49,10 @@ def sleep_unless_stopped(seconds: float, stop: threading.Event):
 
 # How long a stopped worker's loop may take to see the stop; more means a
 # call that never returns (e.g. a batch read from a replay server that has
-# stopped: Reverb's sampler retries it without end). A local_mp node's process gets Launchpad's default
-# 10 s notice whatever the launcher's (launching.py): its process is killed
-# then, so the learner's last-resort save must come well before.
+# stopped: Reverb's sampler retries it without end). A local_mp node's
+# process gets Launchpad's default 10 s notice whatever the launcher's
+# (launching.py): its process is killed then, so the learner's last-resort
+# save must come well before.
 STOP_GRACE_SECONDS = 7.0
 
 
@@ -65,10 +66,11 @@ def run_until_stopped(loop: Callable[[threading.Event], None], name: str,
   `ProgramStopped` after the stop, and the loop ends on it as on its flag. A
   loop still blocked after `grace_seconds` (a call made otherwise) is left
   behind as a daemon thread, so that it cannot keep Launchpad from stopping
-  (after its notice it kills the whole process): the last resort. The calling thread stays in Python, where Launchpad's SIGTERM
-  handler runs. The loop gets the node's launch context, which Launchpad keeps
-  per thread, so that it may call `lp.stop()` itself, and its error is raised
-  here, so that a failed worker still fails its node.
+  (after its notice it kills the whole process): the last resort. The
+  calling thread stays in Python, where Launchpad's SIGTERM handler runs.
+  The loop gets the node's launch context, which Launchpad keeps per thread,
+  so that it may call `lp.stop()` itself, and its error is raised here, so
+  that a failed worker still fails its node.
   """
   try:
     launch_context = lp_context.get_context()

@@ -143,12 +143,11 @@ def summarise(runs: Mapping[str, List[dict]], tasks: Sequence[str],
   out.update(_headline(out, scores, [v for v in HEADLINE if v in runs],
                        reps))
   if extension in runs:
-    out['extension'] = dict(_headline(out, scores, [extension], reps),
-                            variant=extension, seeds=out['seeds'],
-                            budget_env_steps=budget)
     # Against constant (no replay) its gain would be the replay's as much as
     # its schedule's: it is set against its own schedule below instead.
-    out['extension'].pop('scheduled_beats_constant', None)
+    out['extension'] = dict(
+        _headline(out, scores, [extension], reps, against_constant=False),
+        variant=extension, seeds=out['seeds'], budget_env_steps=budget)
     base = extension.split('_replay')[0]
     if base in scores:
       out['extension']['beats_its_schedule'] = dict(
@@ -225,8 +224,10 @@ def _ratios(scratch_steps: Mapping[str, float],
 
 
 def _headline(out: dict, scores: Mapping[str, np.ndarray],
-              candidates: List[str], reps: int) -> dict:
-  """The summary keys for the best of `candidates` (by final IQM)."""
+              candidates: List[str], reps: int,
+              against_constant: bool = True) -> dict:
+  """The summary keys for the best of `candidates` (by final IQM), and
+  P(the best scheduled one > constant) when `against_constant`."""
   variants = out['variants']
   kicked = [v for v in candidates if v != 'scratch']
   if not kicked:
@@ -253,7 +254,7 @@ def _headline(out: dict, scores: Mapping[str, np.ndarray],
           variants[best]['games_beating_teacher']),
       'seeds': out['seeds'], 'budget_env_steps': out['budget_env_steps']}
   scheduled = [v for v in kicked if v.split('_replay')[0] in SCHEDULED]
-  if scheduled and 'constant' in scores:
+  if against_constant and scheduled and 'constant' in scores:
     top = max(scheduled, key=lambda v: variants[v]['final']['iqm']['point'])
     headline['scheduled_beats_constant'] = dict(
         statistics.probability_of_improvement(scores[top], scores['constant'],
