@@ -157,10 +157,15 @@ def test_negative_lambda_is_rejected(sample_with_teacher):
   with pytest.raises(ValueError, match='>= 0'):
     _learner(net, sample_with_teacher, distillation_costs=-0.1)
   ours = _learner(net, sample_with_teacher, distillation_costs=0.1)
+  before = ours.get_hyperparameters()
+  # One bad value rejects the whole call: the good ones beside it are not set.
   with pytest.raises(ValueError, match='>= 0'):
-    ours.set_hyperparameters(distillation_costs=[0.1, -1.0, 0.0, 0.0, 0.0])
-  assert ours.get_hyperparameters()['distillation_costs'] == pytest.approx(
-      [0.1] * 5)
+    ours.set_hyperparameters(learning_rate=0.5, entropy_cost=0.5,
+                             distillation_costs=[0.1, -1.0, 0.0, 0.0, 0.0])
+  with pytest.raises(ValueError, match='learning_rate must be > 0'):
+    ours.set_hyperparameters(learning_rate=0.0, entropy_cost=0.5)
+  assert ours.get_hyperparameters() == before
+  assert before['distillation_costs'] == pytest.approx([0.1] * 5)
 
 
 def test_nan_loss_raises_and_keeps_weights(sample_with_teacher):

@@ -237,6 +237,18 @@ def test_a_nan_return_total_cannot_make_the_gated_lambdas_nan(sample):
   assert np.isfinite(lambdas).all()
 
 
+def test_teacher_mask_zeroes_tasks_without_a_teacher_and_names_unknown_ones():
+  names = ['breakout', 'asterix', 'freeway']
+  np.testing.assert_array_equal(
+      schedules.teacher_mask(names, ['asterix']).numpy(), [0.0, 1.0, 0.0])
+  np.testing.assert_array_equal(schedules.teacher_mask(names, None).numpy(),
+                                [1.0, 1.0, 1.0])
+  np.testing.assert_array_equal(schedules.teacher_mask(names, []).numpy(),
+                                [0.0, 0.0, 0.0])
+  with pytest.raises(ValueError, match=r"unknown tasks \['pong'\]"):
+    schedules.teacher_mask(names, ['asterix', 'pong'])
+
+
 def test_masked_steps_weigh_zero_whatever_lambda_holds():
   """A NaN lambda on a task whose steps are all masked (no teacher, or
   padding) leaves the distillation term finite."""

@@ -16,6 +16,7 @@ import tree
 
 from acme_kickstart.agents.kickstarting import distillation_replay as replay
 from acme_kickstart.agents.kickstarting import gating
+from acme_kickstart.agents.kickstarting import hyperparameters
 from acme_kickstart.agents.kickstarting import learner_logs
 from acme_kickstart.agents.kickstarting import losses
 from acme_kickstart.agents.kickstarting import optimizers
@@ -85,27 +86,15 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     # when a Reverb stream ends after its rate-limiter timeout (no data).
     self._dataset = dataset if isinstance(dataset, tf.data.Dataset) else None
     self._iterator = iter(dataset)
-    self._num_tasks = num_tasks
     self._task_names = list(task_names or [f'task_{k}' for k in range(num_tasks)])
     if len(self._task_names) != num_tasks:
       raise ValueError(f'Got {len(self._task_names)} task names for '
                        f'{num_tasks} tasks.')
-    if teacher_tasks is not None and set(teacher_tasks) - set(self._task_names):
-      raise ValueError(f'teacher_tasks names unknown tasks '
-                       f'{sorted(set(teacher_tasks) - set(self._task_names))}; '
-                       f'the tasks are {self._task_names}.')
-    self._has_teacher = tf.constant(
-        [teacher_tasks is None or t in teacher_tasks for t in self._task_names],
-        tf.float32)
+    self._has_teacher = schedules.teacher_mask(self._task_names, teacher_tasks)
 
-    # Hyperparameters that may change while training (PBT): tf.Variables.
-    costs = schedules.per_task_lambdas(distillation_costs, num_tasks)
-    self._learning_rate = tf.Variable(
-        learning_rate, dtype=tf.float32, trainable=False, name='learning_rate')
-    self._entropy_cost = tf.Variable(
-        entropy_cost, dtype=tf.float32, trainable=False, name='entropy_cost')
-    self._distillation_costs = tf.Variable(
-        costs, dtype=tf.float32, trainable=False, name='distillation_costs')
+    self._hyperparameters = hyperparameters.LearnerHyperparameters(
+        learning_rate, entropy_cost, distillation_costs, num_tasks,
+        learning_rate_decay_env_steps)
     self._num_steps = tf.Variable(0, dtype=tf.int64, trainable=False,
                                   name='num_learner_steps')
     # Real env steps (transitions) in the batches of the applied steps, each
@@ -113,15 +102,6 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     # every schedule. Filler and padding rows are not env steps.
     self._num_env_steps = tf.Variable(0, dtype=tf.int64, trainable=False,
                                       name='num_env_steps')
-    # What the optimizer reads: learning_rate, linearly decayed to 0 over
-    # `learning_rate_decay_env_steps` if set (IMPALA's DMLab-30 schedule).
-    self._applied_learning_rate = tf.Variable(
-        learning_rate, dtype=tf.float32, trainable=False,
-        name='applied_learning_rate')
-    if learning_rate_decay_env_steps is not None and (
-        learning_rate_decay_env_steps <= 0):
-      raise ValueError('learning_rate_decay_env_steps must be > 0 (or None).')
-    self._learning_rate_decay_env_steps = learning_rate_decay_env_steps
     self._sequence_period = sequence_period
     if loss_reduction not in losses.REDUCTIONS:
       raise ValueError(f'loss_reduction must be one of {losses.REDUCTIONS}, '
@@ -144,7 +124,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
                     if popart else None)
 
     self._optimizer = optimizers.make_optimizer(
-        optimizer, self._applied_learning_rate, network.trainable_variables,
+        optimizer, self._hyperparameters.applied_learning_rate, network.trainable_variables,
         rmsprop_decay, rmsprop_epsilon, rmsprop_initial_mean_square)
 
     self._replay_burn_in = distillation_replay_burn_in
@@ -163,41 +143,24 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
       entropy_cost: Optional[float] = None,
       distillation_costs: Optional[Union[float, Sequence[float]]] = None):
     """Sets hyperparameters; they apply from the next step, without retracing."""
-    if learning_rate is not None:
-      if not learning_rate > 0:
-        raise ValueError(f'learning_rate must be > 0, got {learning_rate}.')
-      self._learning_rate.assign(learning_rate)
-    if entropy_cost is not None:
-      if entropy_cost < 0:
-        raise ValueError(f'entropy_cost must be >= 0, got {entropy_cost}.')
-      self._entropy_cost.assign(entropy_cost)
-    if distillation_costs is not None:
-      self._distillation_costs.assign(
-          schedules.per_task_lambdas(distillation_costs, self._num_tasks))
+    self._hyperparameters.set(learning_rate, entropy_cost, distillation_costs)
 
   def get_hyperparameters(self) -> Dict[str, Union[float, List[float]]]:
-    return {
-        'learning_rate': float(self._learning_rate.numpy()),
-        'entropy_cost': float(self._entropy_cost.numpy()),
-        'distillation_costs': self._distillation_costs.numpy().tolist(),
-    }
+    return self._hyperparameters.get()
 
   def _effective_distillation_costs(self) -> tf.Tensor:
     """lambda_k^0 * decay(real env steps) * gate_k: see schedules.py; 0 for
     a task without a teacher (its gate never shuts), so that the replay's
     guard sees 0 everywhere once every teacher's lambda is 0."""
     return schedules.effective_lambdas(
-        self._schedule, self._distillation_costs, self._num_env_steps,
+        self._schedule, self._hyperparameters.distillation_costs,
+        self._num_env_steps,
         self._gate.values()) * self._has_teacher
 
   def update_task_scores(self, counts: Mapping[str, float]):
     """Feeds the counter's per-task return totals to the gate (gating.py)."""
     self._gate.update(counts, int(self._num_env_steps.numpy()),
                       int(self._num_steps.numpy()))
-
-  def _learning_rate_now(self) -> tf.Tensor:
-    return self._learning_rate * schedules.linear_decay(
-        self._num_env_steps, self._learning_rate_decay_env_steps)
 
   def _unroll(self, observations, core_state):
     if hasattr(self._network, 'unroll'):
@@ -228,7 +191,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
         teacher_mask=extras['teacher_mask'],
         task_ids=task_ids,
         distillation_costs=distillation_costs,
-        entropy_cost=self._entropy_cost,
+        entropy_cost=self._hyperparameters.entropy_cost,
         baseline_cost=self._baseline_cost,
         discount=self._discount,
         max_abs_reward=self._max_abs_reward,
@@ -264,7 +227,8 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     env_steps = tf.cast(output.metrics['batch_env_steps'], tf.int64)
 
     def apply():
-      self._applied_learning_rate.assign(self._learning_rate_now())
+      self._hyperparameters.applied_learning_rate.assign(
+          self._hyperparameters.learning_rate_now(self._num_env_steps))
       self._optimizer.apply(gradients, variables)
       if self._popart is not None:  # Statistics, then the head's rescale.
         self._popart.update(*output.value_targets, self._network.value_head)
@@ -324,8 +288,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     results = learner_logs.flatten(
         results, self._task_names, self._gate, self._schedule.gated,
         self._popart,
-        learning_rate=float(self._applied_learning_rate.numpy()),
-        entropy_cost=float(self._entropy_cost.numpy()),
+        learning_rate=float(
+            self._hyperparameters.applied_learning_rate.numpy()),
+        entropy_cost=float(self._hyperparameters.entropy_cost.numpy()),
         learner_env_steps=int(self._num_env_steps.numpy()))
     results.update(replay_results)
     self._logger.write(results)
@@ -352,8 +317,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     variables, seen = [], set()
     for variable in (list(self._network.variables) +
                      list(self._optimizer.variables) +
-                     [self._learning_rate, self._entropy_cost,
-                      self._distillation_costs] + popart):
+                     self._hyperparameters.variables + popart):
       if id(variable) not in seen:
         seen.add(id(variable))
         variables.append(variable)
@@ -385,9 +349,7 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
     return {
         'network': self._network,
         'optimizer': self._optimizer,
-        'learning_rate': self._learning_rate,
-        'entropy_cost': self._entropy_cost,
-        'distillation_costs': self._distillation_costs,
+        **self._hyperparameters.state,
         'num_learner_steps': self._num_steps,
         'num_env_steps': self._num_env_steps,
         **self._gate.state,

@@ -153,6 +153,20 @@ def per_task_lambdas(costs: Union[float, Sequence[float]],
   return costs
 
 
+def teacher_mask(task_names: Sequence[str],
+                 teacher_tasks: Optional[Sequence[str]]) -> tf.Tensor:
+  """1 for a task with a teacher, 0 for one without (None: every task has
+  one); it multiplies lambda_k, so a task without a teacher is never
+  distilled whatever its lambda."""
+  unknown = sorted(set(teacher_tasks or ()) - set(task_names))
+  if unknown:
+    raise ValueError(f'teacher_tasks names unknown tasks {unknown}; the tasks '
+                     f'are {list(task_names)}.')
+  return tf.constant(
+      [teacher_tasks is None or t in teacher_tasks for t in task_names],
+      tf.float32)
+
+
 def linear_decay(env_steps: tf.Variable, horizon: Optional[int]) -> tf.Tensor:
   """max(0, 1 - env_steps / horizon); 1 without a horizon."""
   if horizon is None:
