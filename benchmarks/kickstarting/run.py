@@ -16,20 +16,14 @@ local_mp program:
             level (schedules.py);
   pbt       a population of --population_size students whose lambda_k,
             learning rate and entropy cost PBT schedules;
-  <schedule>_lam<x>_decay<p>_floor<p>_replay<r>  a schedule above with
-            lambda_k^0 = x, linear's decay by p% of the budget to a floor of
-            p% of lambda_k^0, the distillation replay at ratio r (every part
-            optional; variants.py), e.g. the paper's Table 2 rows
-            constant_lam2, linear_lam2_decay10, linear_decay40;
+  <schedule>_lam<x>_decay<p>_floor<p>_replay<r>, small_<variant>  other
+            lambda_k^0, decays, floors and replay ratios, and students of the
+            one small teacher (--single_teacher): variants.py's names, e.g.
+            the paper's Table 2 rows small_constant_lam2, small_linear_decay40;
+            the small_ ones fill the report's `single_teacher` block;
   extension --extension_schedule with --extension_replay_ratio (linear_replay4
             by default): the report's `extension` block.
-small_<variant>  the variant kickstarted on every game from one small
-            multi-task teacher (--single_teacher, launch.export_student's
-            output) instead of the five experts: the paper's Table 2 setting,
-            e.g. small_constant, small_linear_lam2_decay10, small_pbt; the
-            report's `single_teacher` block (aggregate.py).
-Seeds: the reported runs use seeds 100..104
-(--first_seed=100 --seeds=5).
+Seeds: the reported runs use seeds 100..104 (--first_seed=100 --seeds=5).
 Settings are chosen by sweeps on other seeds, e.g. --first_seed=0, so that no
 reported seed helped choose them.
 
