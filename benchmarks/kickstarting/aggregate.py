@@ -13,6 +13,7 @@ from typing import Callable, Dict, List, Optional
 from acme_kickstart.analysis import plotting
 from acme_kickstart.environments import minatar
 from acme_kickstart.experiments import student_export
+from benchmarks.kickstarting import pbt_lambdas
 from benchmarks.kickstarting import records
 from benchmarks.kickstarting import report as report_lib
 from benchmarks.kickstarting import single_teacher as single_teacher_lib
@@ -76,6 +77,12 @@ def aggregate(variants: List[Variant], seeds: List[int], run_dir_of: RunDirOf,
           'population': sum(r['env_steps_population'] for r in pbt_runs)
                         / len(pbt_runs)}
     report['single_teacher'] = block
+  # Whether PBT lowered lambda as the paper's did, in both studies.
+  report['pbt_lambdas'] = {
+      v.name: pbt_lambdas.summarise(finished_runs(v, seeds, run_dir_of),
+                                    budget)
+      for v in variants
+      if v.schedule == 'pbt' and finished_runs(v, seeds, run_dir_of)}
   return report
 
 

@@ -228,7 +228,21 @@ def markdown(out: dict) -> str:
     lines += [''] + single_teacher(out['single_teacher'])
     lines += ['', '**Both experiments against the paper** (the README\'s '
               'table)', ''] + paper_vs_ours(out)
+  if out.get('pbt_lambdas'):
+    lines += ['', '**PBT\'s λ over the budget** (mean λ_k over members and '
+              'games, then over seeds [lowest, highest seed]; linear\'s is 0 '
+              'from 20%)', ''] + lambdas(out['pbt_lambdas'])
   return '\n'.join(lines) + '\n'
+
+
+def lambdas(blocks: dict) -> List[str]:
+  fractions = next(iter(blocks.values()))['fractions']
+  return _table(
+      ['variant'] + [f'{100 * f:g}%' for f in fractions[:-1]]
+      + ['100% of the budget'],
+      [[name] + [f'{m:.2f} [{lo:.2f}, {hi:.2f}]' for m, lo, hi in zip(
+          b['mean_lambda'], b['min_over_runs'], b['max_over_runs'])]
+       for name, b in blocks.items()])
 
 
 def checkpoints(out: dict) -> List[str]:

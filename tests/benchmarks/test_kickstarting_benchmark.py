@@ -240,6 +240,12 @@ def test_aggregate_only_writes_the_json_and_plots(runs_root, tmp_path):
   assert f'{block["pbt_over_teacher"]["ratio"]:.2f}× ' in compact
   # Both studies' runs, each at its budget.
   assert report['final_checkpoints']['runs'] == 2 * (len(LEVELS) + 3)
+  # PBT's lambda (benchmark_runs.py: member m's is 1 - t / budget / (m + 1)),
+  # at 5%, 10%, 20%, 50% and 100% of the budget, in both studies.
+  for name in ('pbt', 'small_pbt'):
+    np.testing.assert_allclose(report['pbt_lambdas'][name]['mean_lambda'],
+                               [1.0, 1.0, 1.0, 0.625, 0.25])
+  assert '| small_pbt | 1.00 [1.00, 1.00] |' in text
 
 
 def test_exported_records_give_the_report_the_same_runs(runs_root, tmp_path):
