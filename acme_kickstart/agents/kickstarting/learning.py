@@ -124,8 +124,9 @@ class KickstartingLearner(acme.Learner, tf2_savers.TFSaveable):
                     if popart else None)
 
     self._optimizer = optimizers.make_optimizer(
-        optimizer, self._hyperparameters.applied_learning_rate, network.trainable_variables,
-        rmsprop_decay, rmsprop_epsilon, rmsprop_initial_mean_square)
+        optimizer, self._hyperparameters.applied_learning_rate,
+        network.trainable_variables, rmsprop_decay, rmsprop_epsilon,
+        rmsprop_initial_mean_square)
 
     self._replay_burn_in = distillation_replay_burn_in
     self._replay = replay.make_updater(
