@@ -78,11 +78,10 @@ def aggregate(variants: List[Variant], seeds: List[int], run_dir_of: RunDirOf,
                         / len(pbt_runs)}
     report['single_teacher'] = block
   # Whether PBT lowered lambda as the paper's did, in both studies.
-  report['pbt_lambdas'] = {
-      v.name: pbt_lambdas.summarise(finished_runs(v, seeds, run_dir_of),
-                                    budget)
-      for v in variants
-      if v.schedule == 'pbt' and finished_runs(v, seeds, run_dir_of)}
+  pbt_dirs = {v.name: finished_runs(v, seeds, run_dir_of) for v in variants
+              if v.schedule == 'pbt'}
+  report['pbt_lambdas'] = {name: pbt_lambdas.summarise(dirs, budget)
+                           for name, dirs in pbt_dirs.items() if dirs}
   return report
 
 

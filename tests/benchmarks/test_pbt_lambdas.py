@@ -8,17 +8,18 @@ import pytest
 from benchmarks.kickstarting import pbt_lambdas
 
 
-def _write(path, rows):
-  with open(path, 'w') as f:
+def _write(directory, rows):
+  """A PBT controller's hyperparameters.csv in `directory`."""
+  with open(directory / 'hyperparameters.csv', 'w') as f:
     writer = csv.writer(f)
     writer.writerow(['time', 'member', 'env_steps', 'fitness',
                      'lambda/breakout', 'lambda/asterix'])
     writer.writerows(rows)
-  return str(path)
+  return str(directory)
 
 
 def test_each_member_counts_its_last_row_before_the_point(tmp_path):
-  path = _write(tmp_path / 'h.csv', [
+  path = _write(tmp_path, [
       # Member 0 lowers lambda; member 1 starts late and keeps 2 and 0.
       [0, 0, 100, 1.0, 1.0, 1.0],
       [0, 1, 300, 1.0, 2.0, 0.0],
@@ -36,7 +37,7 @@ def test_runs_are_averaged_and_their_range_kept(tmp_path):
   dirs = []
   for run, value in enumerate((0.2, 0.6)):
     (tmp_path / f'run_{run}' / 'pbt').mkdir(parents=True)
-    _write(tmp_path / f'run_{run}' / 'pbt' / 'hyperparameters.csv',
+    _write(tmp_path / f'run_{run}' / 'pbt',
            [[0, 0, 0, 1.0, 1.0, 1.0], [0, 0, 500, 1.0, value, value]])
     dirs.append(str(tmp_path / f'run_{run}'))
   block = pbt_lambdas.summarise(dirs, budget=1000)
@@ -48,6 +49,6 @@ def test_runs_are_averaged_and_their_range_kept(tmp_path):
 
 
 def test_an_empty_log_is_one_clear_error(tmp_path):
-  path = _write(tmp_path / 'h.csv', [])
+  path = _write(tmp_path, [])
   with pytest.raises(ValueError, match='no rows'):
     pbt_lambdas.mean_lambda_at(path, [1.0])
