@@ -97,14 +97,17 @@ def launcher_env():
               PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, 'tests')]))
 
 
-def launch_script(module, config_path, launch_type, log_path, *flags):
-  """Starts `python -m launch.<module>` from the repository root."""
-  log = open(log_path, 'a')
-  return subprocess.Popen(
-      [sys.executable, '-m', f'launch.{module}', f'--config={config_path}',
-       f'--lp_launch_type={launch_type}', *flags],
-      stdout=log, stderr=subprocess.STDOUT, env=launcher_env(), cwd=ROOT,
-      start_new_session=True)
+def launch_script(module, config_path, launch_type, log_path, *flags,
+                  extra_env=None):
+  """Starts `python -m launch.<module>` from the repository root; extra_env
+  adds to (or overrides) launcher_env()."""
+  with open(log_path, 'a') as log:  # The child keeps its own descriptor.
+    return subprocess.Popen(
+        [sys.executable, '-m', f'launch.{module}', f'--config={config_path}',
+         f'--lp_launch_type={launch_type}', *flags],
+        stdout=log, stderr=subprocess.STDOUT,
+        env=dict(launcher_env(), **(extra_env or {})), cwd=ROOT,
+        start_new_session=True)
 
 
 def kill_program(process):

@@ -13,8 +13,6 @@ stops it (SIGINT to the launcher).
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -55,13 +53,10 @@ def _launch_and_stop_starved(tmp_path):
       evaluator_period_seconds=2.0,
       checkpoint_minutes=60.0)  # Saves: its first step's, then the last.
   log_path = tmp_path / 'log.txt'
-  env = dict(pu.launcher_env(), LAUNCHPAD_LOGGING_DIR=str(tmp_path / 'workers'))
-  with open(log_path, 'w') as log:
-    process = subprocess.Popen(
-        [sys.executable, '-m', 'launch.kickstart', f'--config={config_path}',
-         '--lp_launch_type=local_mp', '--terminal=output_to_files'],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=pu.ROOT,
-        start_new_session=True)
+  process = pu.launch_script(
+      'kickstart', config_path, 'local_mp', log_path,
+      '--terminal=output_to_files',
+      extra_env=dict(LAUNCHPAD_LOGGING_DIR=str(tmp_path / 'workers')))
   try:
     pu.wait_for(lambda: len(pu.read_csv(run_dir, 'learner')) >= 3, 300,
                 'three learner log rows', process, log_path)
