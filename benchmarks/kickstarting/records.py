@@ -9,7 +9,7 @@ never mixes commits.
 import json
 import os
 import shutil
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional
 
 from acme_kickstart.analysis import curves
 from acme_kickstart.utils import provenance
@@ -66,6 +66,14 @@ def add_train_seconds(run_dir: str, seconds: float) -> float:
       round(seconds, 1)]
   write_json(path, record)
   return float(sum(record['train_seconds']))
+
+
+def total_wall_seconds(run_dirs_of_runs: Iterable[str]) -> float:
+  """Training and final-evaluation seconds over the finished runs among
+  `run_dirs_of_runs`: what the whole study cost, both experiments."""
+  return round(sum(
+      sum(read_json(run_dirs.join(run_dir, DONE))['wall_seconds'].values())
+      for run_dir in run_dirs_of_runs if finished(run_dir)), 1)
 
 
 def check_one_commit(commits: Mapping[str, str]) -> Optional[str]:

@@ -327,9 +327,8 @@ def main(_):
                                + [relative_to_repository(a)
                                   for a in sys.argv[1:]])
   report['machine'] = provenance.machine()
-  report['wall_seconds_total_runs'] = sum(
-      sum(r['wall_seconds'].values()) for v in report['variants'].values()
-      for r in v['runs'])
+  report['wall_seconds_total_runs'] = records.total_wall_seconds(
+      run_dir_of(v, s) for v in variants for s in seeds)
   if not FLAGS.aggregate_only:
     report['wall_seconds_this_invocation'] = round(time.time() - start, 1)
   tables = markdown.markdown(report)
