@@ -8,7 +8,7 @@ HEADING = '**Both experiments against the paper**'
 
 
 def _table_rows(text):
-  """The markdown table rows that follow the first table header in text."""
+  """The rows of the first markdown table in `text`."""
   rows, started = [], False
   for line in text.splitlines():
     if line.startswith('|'):
@@ -20,7 +20,9 @@ def _table_rows(text):
 
 
 def test_the_readme_quotes_the_studys_table_of_both_experiments():
-  with open(os.path.join(ROOT, 'results', 'kickstarting', 'kickstarting.md')) as f:
+  report_path = os.path.join(ROOT, 'results', 'kickstarting',
+                             'kickstarting.md')
+  with open(report_path) as f:
     report = f.read()
   with open(os.path.join(ROOT, 'README.md')) as f:
     readme = f.read()
