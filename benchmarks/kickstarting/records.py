@@ -68,12 +68,12 @@ def add_train_seconds(run_dir: str, seconds: float) -> float:
   return float(sum(record['train_seconds']))
 
 
-def total_wall_seconds(run_dirs_of_runs: Iterable[str]) -> float:
-  """Training and final-evaluation seconds over the finished runs among
-  `run_dirs_of_runs`: what the whole study cost, both experiments."""
+def total_wall_seconds(finished_run_dirs: Iterable[str]) -> float:
+  """Training and final-evaluation seconds of these finished runs, from their
+  DONE.json: what a whole study cost, both experiments."""
   return round(sum(
       sum(read_json(run_dirs.join(run_dir, DONE))['wall_seconds'].values())
-      for run_dir in run_dirs_of_runs if finished(run_dir)), 1)
+      for run_dir in finished_run_dirs), 1)
 
 
 def check_one_commit(commits: Mapping[str, str]) -> Optional[str]:

@@ -328,7 +328,8 @@ def main(_):
                                   for a in sys.argv[1:]])
   report['machine'] = provenance.machine()
   report['wall_seconds_total_runs'] = records.total_wall_seconds(
-      run_dir_of(v, s) for v in variants for s in seeds)
+      d for v in variants
+      for d in aggregate_lib.finished_runs(v, seeds, run_dir_of))
   if not FLAGS.aggregate_only:
     report['wall_seconds_this_invocation'] = round(time.time() - start, 1)
   tables = markdown.markdown(report)
